@@ -1,0 +1,39 @@
+"""Entry point: ``python app.py [--host H] [--port P] [--demo]`` serves HTTP and Socket.IO.
+
+``flask --app app <command>`` finds ``create_app`` here for the CLI.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from app_factory import ConfigError, create_app, socketio
+
+__all__ = ["create_app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the flags, build the app and serve until interrupted."""
+    parser = argparse.ArgumentParser(description="Live admin panel")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--demo", action="store_true",
+                        help="demo admin, 30 days of history and live traffic")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = {"DEMO": True, "SERVER_HOST": args.host, "SERVER_PORT": args.port} if args.demo else {
+        "SERVER_HOST": args.host, "SERVER_PORT": args.port}
+    try:
+        app = create_app(overrides)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Serving the admin panel on http://{args.host}:{args.port}/admin/login", flush=True)
+    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
+                 use_reloader=False, log_output=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

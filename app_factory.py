@@ -1,0 +1,153 @@
+"""Application factory: configuration, extension singletons and ``create_app``.
+
+Extensions are created here at import time but bound to an app only inside
+``create_app`` (``init_app``), so tests can build as many apps as they like.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
+
+socketio = SocketIO()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot start a server (printed as one line)."""
+
+
+def _env(name: str, default: Any = None, cast=str):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if cast is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return cast(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a valid {cast.__name__}") from exc
+
+
+def load_config() -> dict[str, Any]:
+    """Read every setting from the environment (and `.env`), with working defaults."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    return {
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "DATABASE_URL": _env("DATABASE_URL", "sqlite:///instance/dashboard.db"),
+        "REDIS_URL": _env("REDIS_URL"),
+        "ADMIN_USERNAME": _env("ADMIN_USERNAME"),
+        "ADMIN_PASSWORD": _env("ADMIN_PASSWORD"),
+        "INGEST_API_KEY": _env("INGEST_API_KEY"),
+        "INGEST_RATE_LIMIT": _env("INGEST_RATE_LIMIT", "600 per minute"),
+        "LIVE_UPDATE_INTERVAL": _env("LIVE_UPDATE_INTERVAL", 5.0, float),
+        "SAMPLE_INTERVAL": _env("SAMPLE_INTERVAL", 5.0, float),
+        "EXPORT_LINK_TTL": _env("EXPORT_LINK_TTL", 3600, int),
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
+        "SESSION_IDLE_MINUTES": _env("SESSION_IDLE_MINUTES", 120, int),
+        "SESSION_ABSOLUTE_HOURS": _env("SESSION_ABSOLUTE_HOURS", 12, int),
+        "LOGIN_RATE_LIMIT_IP": _env("LOGIN_RATE_LIMIT_IP", "20 per minute; 100 per hour"),
+        "LOGIN_RATE_LIMIT_ACCOUNT": _env("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
+        "SCHEDULER_ENABLED": _env("SCHEDULER_ENABLED", True, bool),
+        "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
+        "PROXY_FIX": _env("PROXY_FIX", 0, int),
+        "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
+    }
+
+
+def _finalise(app: Flask) -> None:
+    """Derive Flask's own settings from ours and refuse to start without a secret."""
+    cfg = app.config
+    if not cfg.get("SECRET_KEY"):
+        if cfg.get("TESTING") or cfg.get("DEMO"):
+            cfg["SECRET_KEY"] = _instance_secret(app) if cfg.get("DEMO") else secrets.token_hex(32)
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set: put SECRET_KEY=<random string> in the environment or .env "
+                "(python -c 'import secrets; print(secrets.token_hex(32))'), or run with --demo."
+            )
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
+    cfg["SESSION_REFRESH_EACH_REQUEST"] = True
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_NAME"] = "admin_session"
+    # A token valid as long as the session: a dashboard left open all day must still post.
+    cfg["WTF_CSRF_TIME_LIMIT"] = None
+    cfg["WTF_CSRF_SSL_STRICT"] = True
+    cfg["RATELIMIT_STORAGE_URI"] = cfg.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    cfg["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
+
+
+def _instance_secret(app: Flask) -> str:
+    """A demo keeps one random secret in instance/ so restarts do not log everyone out."""
+    path = Path(app.instance_path) / "demo_secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the panel: config from env, then one ``init_app`` per subsystem."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config())
+    app.config.update(overrides or {})
+    _finalise(app)
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    import database
+    from blueprints import register_blueprints
+    from blueprints import security
+
+    database.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    origins = app.config["ALLOWED_ORIGINS"]
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"],
+        # None means same-origin only; never "*".
+        cors_allowed_origins=[o.strip() for o in origins.split(",")] if origins else None,
+        manage_session=False,
+    )
+    security.init_app(app)
+    register_blueprints(app)
+
+    _bootstrap_accounts(app)
+    return app
+
+
+def _bootstrap_accounts(app: Flask) -> None:
+    """The first admin comes from ADMIN_*; a demo without them gets ``demo`` and a printed password."""
+    import database
+    from services import demo, users
+
+    method = app.config["PASSWORD_HASH_METHOD"]
+    with database.session_scope(app) as session:
+        users.ensure_bootstrap_admin(session, app.config["ADMIN_USERNAME"],
+                                     app.config["ADMIN_PASSWORD"], method)
+        password = demo.ensure_demo_admin(session, method) if app.config.get("DEMO") else None
+    if password:
+        print(f"Demo admin created: username 'demo', password '{password}' (shown once)", flush=True)

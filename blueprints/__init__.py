@@ -1,0 +1,17 @@
+"""Blueprints are thin: parse, authorise, call one service, render or jsonify."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every blueprint, error handler and CLI command to ``app``."""
+    from blueprints import api, auth, cli, errors, health, pages
+
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    pages.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)

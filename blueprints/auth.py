@@ -1,0 +1,85 @@
+"""Login and logout pages."""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+import database
+from app_factory import limiter
+from blueprints.forms import LoginForm
+from services import audit, events, users
+
+bp = Blueprint("auth", __name__, url_prefix="/admin")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a same-site path is a valid place to go after login; anything else goes home."""
+    default = url_for("pages.dashboard")
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def _failed(response) -> bool:
+    # Only failed attempts count toward the limits; a real admin logging in is never charged.
+    return request.method == "POST" and response.status_code != 302
+
+
+def _account_key() -> str:
+    # Per account *and* address: an attacker elsewhere cannot lock the real admin out.
+    name = (request.form.get("username") or "").strip().lower()[:64]
+    return f"login:{name}:{request.remote_addr}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"], methods=["POST"],
+               deduct_when=_failed, key_func=lambda: f"login-ip:{request.remote_addr}")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], methods=["POST"],
+               deduct_when=_failed, key_func=_account_key)
+def login():
+    """Show the login form; on a valid POST start a fresh session."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data))
+    status = 200
+    if form.validate_on_submit():
+        db = database.get_session()
+        user = users.authenticate(db, form.username.data.strip(), form.password.data)
+        if user is not None:
+            audit.record(db, "login", actor=user.username, ip=request.remote_addr)
+            db.commit()
+            session.clear()  # no fixation: a new session for a new login
+            login_user(user)
+            session.permanent = True
+            session["auth_at"] = time.time()
+            return redirect(safe_next(form.next.data))
+        audit.record(db, "login", actor=form.username.data.strip()[:64], ip=request.remote_addr,
+                     outcome="failure")
+        db.commit()
+        flash("Invalid username or password.", "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End the session for good: rotating the token kills every copy of the cookie."""
+    if current_user.is_authenticated:
+        db = database.get_session()
+        user = current_user._get_current_object()  # loaded through this request's session
+        users.rotate_token(user)
+        audit.record(db, "logout", actor=user.username, ip=request.remote_addr)
+        db.commit()
+        events.publish("user.logged_out", {"user_id": user.id})
+    logout_user()
+    session.clear()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"))

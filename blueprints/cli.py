@@ -1,0 +1,58 @@
+"""Command-line interface: ``flask --app app <command>``; thin wrappers over services."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+import database
+from services import users
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(users.ROLES), default="viewer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(username: str, role: str, password_stdin: bool) -> None:
+    """Create a user; the password is prompted for (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with database.session_scope() as session:
+            users.create_user(session, username, password, role,
+                              current_app.config["PASSWORD_HASH_METHOD"])
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {role} {username}")
+
+
+@click.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def set_password_command(username: str, password_stdin: bool) -> None:
+    """Change a user's password; every session of that user ends."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with database.session_scope() as session:
+            user = users.get_by_username(session, username)
+            if user is None:
+                raise click.ClickException(f"no user {username!r}")
+            users.set_password(user, password, current_app.config["PASSWORD_HASH_METHOD"])
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password changed for {username}; their sessions have ended")
+
+
+def init_app(app: Flask) -> None:
+    """Register every command on ``app``."""
+    for command in (create_user_command, set_password_command):
+        app.cli.add_command(command)

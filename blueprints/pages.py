@@ -1,0 +1,48 @@
+"""Server-rendered pages under /admin/ (login required for all of them)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import login_required
+
+bp = Blueprint("pages", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here needs a logged-in user."""
+    return None
+
+
+@bp.route("/")
+def index():
+    """The panel's home is the dashboard."""
+    return redirect(url_for("pages.dashboard"))
+
+
+@bp.route("/dashboard")
+def dashboard():
+    """Overview: the cards and charts admins keep open."""
+    return render_template("dashboard.html", page="overview")
+
+
+# The nav lists a page only once its route exists, so no link ever leads to a 404.
+NAV = [
+    ("overview", "pages.dashboard", "Overview"),
+    ("revenue", "pages.revenue", "Revenue"),
+    ("performance", "pages.performance", "Performance"),
+    ("activity", "pages.activity", "Activity"),
+    ("alerts", "pages.alerts", "Alerts"),
+    ("logs", "pages.logs", "Logs"),
+    ("exports", "pages.exports", "Exports"),
+    ("audit", "pages.audit", "Audit"),
+]
+
+
+def init_app(app) -> None:
+    """Send the site root to the panel and give templates the nav."""
+    app.add_url_rule("/", "root", lambda: redirect(url_for("pages.dashboard")))
+
+    @app.context_processor
+    def nav_items():
+        return {"nav_items": [item for item in NAV if item[1] in app.view_functions]}

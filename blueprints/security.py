@@ -1,0 +1,91 @@
+"""Request-wide security: headers, session cookie and timeouts, who may change what."""
+from __future__ import annotations
+
+import time
+
+from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user, logout_user
+
+import database
+from app_factory import login_manager
+from blueprints.errors import json_error
+from services import users
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# State-changing endpoints a viewer may still call: ending their own session.
+VIEWER_ALLOWED = frozenset({"auth.logout", "auth.login"})
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    """Flask-Login stores the rotating session token, not the user id."""
+    return users.get_by_token(database.get_session(), token)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """API callers get 401 JSON; people get the login page and come back afterwards."""
+    if request.path.startswith("/admin/api/"):
+        return json_error(401, "Log in to use this API.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def enforce_session_age():
+    """End a session that outlived the absolute timeout, however active it was."""
+    if not current_user.is_authenticated:
+        return None
+    started = session.get("auth_at", 0)
+    limit = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if time.time() - started > limit:
+        logout_user()
+        session.clear()
+    return None
+
+
+def enforce_read_only_viewers():
+    """A viewer may look at everything and change nothing (403), wherever the route lives."""
+    if request.method in SAFE_METHODS or not request.path.startswith("/admin"):
+        return None
+    if request.endpoint in VIEWER_ALLOWED:
+        return None
+    if current_user.is_authenticated and not current_user.is_admin:
+        abort(403, description="Viewers have read-only access.")
+    return None
+
+
+def set_security_headers(response):
+    """Headers every response carries."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.path.startswith("/admin"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the session interface and the request hooks on ``app``."""
+    app.session_interface = SessionInterface()
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    app.before_request(enforce_session_age)
+    app.before_request(enforce_read_only_viewers)
+    app.after_request(set_security_headers)
