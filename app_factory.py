@@ -48,6 +48,8 @@ def load_config() -> dict[str, Any]:
         "SECRET_KEY": _env("SECRET_KEY"),
         "DATABASE_URL": _env("DATABASE_URL", "sqlite:///instance/dashboard.db"),
         "REDIS_URL": _env("REDIS_URL"),
+        # Prefix of every Redis key and channel, so several panels can share one Redis.
+        "REDIS_NAMESPACE": _env("REDIS_NAMESPACE", "adminpanel"),
         "ADMIN_USERNAME": _env("ADMIN_USERNAME"),
         "ADMIN_PASSWORD": _env("ADMIN_PASSWORD"),
         "INGEST_API_KEY": _env("INGEST_API_KEY"),
@@ -89,6 +91,7 @@ def _finalise(app: Flask) -> None:
     cfg["WTF_CSRF_SSL_STRICT"] = True
     cfg["RATELIMIT_STORAGE_URI"] = cfg.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    cfg["RATELIMIT_KEY_PREFIX"] = cfg["REDIS_NAMESPACE"]
     cfg["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
 
 
@@ -128,6 +131,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode="threading",
         message_queue=app.config["REDIS_URL"],
+        channel=f'{app.config["REDIS_NAMESPACE"]}-socketio',
         # None means same-origin only; never "*".
         cors_allowed_origins=[o.strip() for o in origins.split(",")] if origins else None,
         manage_session=False,

@@ -68,6 +68,25 @@ def pg_url():
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def redis_url():
+    """The local Redis (``TEST_REDIS_URL``); skipped locally when absent, a failure in CI."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        unreachable(f"Redis at {url}", type(exc).__name__)
+    return url
+
+
+@pytest.fixture
+def redis_namespace():
+    """A Redis key/channel prefix private to one test, so parallel runs never meet."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """A database URL with empty tables: a new SQLite file, or a truncated PostgreSQL schema."""
