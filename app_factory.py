@@ -67,6 +67,37 @@ def load_config() -> dict[str, Any]:
         "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
         "PROXY_FIX": _env("PROXY_FIX", 0, int),
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
+        # The panel's own logging into log_entries (unset: on, except under TESTING).
+        "LOG_CAPTURE": _env("LOG_CAPTURE", None, bool),
+        "LOG_CAPTURE_LEVEL": _env("LOG_CAPTURE_LEVEL", "INFO"),
+        "LOG_SERVICE_NAME": _env("LOG_SERVICE_NAME", "admin-panel"),
+        "LOG_QUEUE_SIZE": _env("LOG_QUEUE_SIZE", 10000, int),
+        # Days kept per table by `flask --app app prune` and the daily prune; 0 keeps forever.
+        "RETENTION_DAYS_METRICS": _env("RETENTION_DAYS_METRICS", 30, int),
+        "RETENTION_DAYS_REQUEST_STATS": _env("RETENTION_DAYS_REQUEST_STATS", 30, int),
+        "RETENTION_DAYS_LOGS": _env("RETENTION_DAYS_LOGS", 14, int),
+        "RETENTION_DAYS_ACTIVITY": _env("RETENTION_DAYS_ACTIVITY", 90, int),
+        "RETENTION_DAYS_AUDIT": _env("RETENTION_DAYS_AUDIT", 365, int),
+        "RETENTION_BATCH_SIZE": _env("RETENTION_BATCH_SIZE", 5000, int),
+        # Cache namespaces: seconds an entry lives and how many entries each keeps.
+        "CACHE_TTL_LIVE": _env("CACHE_TTL_LIVE", 30.0, float),
+        "CACHE_TTL_ANALYTICS": _env("CACHE_TTL_ANALYTICS", 300.0, float),
+        "CACHE_TTL_ACTIVITY": _env("CACHE_TTL_ACTIVITY", 120.0, float),
+        "CACHE_TTL_HEALTH": _env("CACHE_TTL_HEALTH", 30.0, float),
+        "CACHE_SIZE_LIVE": _env("CACHE_SIZE_LIVE", 64, int),
+        "CACHE_SIZE_ANALYTICS": _env("CACHE_SIZE_ANALYTICS", 512, int),
+        "CACHE_SIZE_ACTIVITY": _env("CACHE_SIZE_ACTIVITY", 256, int),
+        "CACHE_SIZE_HEALTH": _env("CACHE_SIZE_HEALTH", 16, int),
+        # Database circuit breaker: open after this many failures in a row, retry after N seconds.
+        "DB_BREAKER_FAIL_MAX": _env("DB_BREAKER_FAIL_MAX", 3, int),
+        "DB_BREAKER_RESET_TIMEOUT": _env("DB_BREAKER_RESET_TIMEOUT", 15.0, float),
+        # Health thresholds (percent used; seconds; milliseconds).
+        "HEALTH_DISK_WARN_PERCENT": _env("HEALTH_DISK_WARN_PERCENT", 85.0, float),
+        "HEALTH_DISK_CRIT_PERCENT": _env("HEALTH_DISK_CRIT_PERCENT", 95.0, float),
+        "HEALTH_MEMORY_WARN_PERCENT": _env("HEALTH_MEMORY_WARN_PERCENT", 90.0, float),
+        "HEALTH_MEMORY_CRIT_PERCENT": _env("HEALTH_MEMORY_CRIT_PERCENT", 97.0, float),
+        "HEALTH_DB_SLOW_MS": _env("HEALTH_DB_SLOW_MS", 500.0, float),
+        "HEALTH_SCHEDULER_STALE_SECONDS": _env("HEALTH_SCHEDULER_STALE_SECONDS", 60.0, float),
     }
 
 
@@ -121,6 +152,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import database
     from blueprints import register_blueprints
     from blueprints import security
+    from services import cache_manager
 
     database.init_app(app)
     login_manager.init_app(app)
@@ -137,7 +169,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         manage_session=False,
     )
     security.init_app(app)
+    cache_manager.init_app(app)
     register_blueprints(app)
+    from services import logs, retention
+
+    logs.init_app(app)
+    retention.init_app(app)
 
     _bootstrap_accounts(app)
     return app
