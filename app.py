@@ -29,9 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from services import live
+
+    live.start(app)  # the one scheduler loop of this process (no-op when SCHEDULER_ENABLED is off)
     print(f"Serving the admin panel on http://{args.host}:{args.port}/admin/login", flush=True)
-    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
-                 use_reloader=False, log_output=False)
+    try:
+        socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
+                     use_reloader=False, log_output=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        live.stop(app)  # hands the Redis scheduler lock over at once instead of after its TTL
     return 0
 
 

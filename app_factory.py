@@ -67,6 +67,12 @@ def load_config() -> dict[str, Any]:
         "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
         "PROXY_FIX": _env("PROXY_FIX", 0, int),
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
+        # The monitor's own cost: a scheduler tick may use this share of its interval before the
+        # interval is widened (at most TICK_MAX_WIDEN times); one request in
+        # TIMER_COST_SAMPLE_EVERY has the request timer's own cost measured.
+        "TICK_BUDGET_SHARE": _env("TICK_BUDGET_SHARE", 0.5, float),
+        "TICK_MAX_WIDEN": _env("TICK_MAX_WIDEN", 8.0, float),
+        "TIMER_COST_SAMPLE_EVERY": _env("TIMER_COST_SAMPLE_EVERY", 100, int),
         # The panel's own logging into log_entries (unset: on, except under TESTING).
         "LOG_CAPTURE": _env("LOG_CAPTURE", None, bool),
         "LOG_CAPTURE_LEVEL": _env("LOG_CAPTURE_LEVEL", "INFO"),
@@ -175,6 +181,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     logs.init_app(app)
     retention.init_app(app)
+    from services import live, performance_monitor
+
+    performance_monitor.init_app(app)
+    live.init_app(app)
 
     _bootstrap_accounts(app)
     return app
