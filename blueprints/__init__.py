@@ -7,6 +7,8 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint, error handler and CLI command to ``app``."""
     from blueprints import api, auth, cli, errors, health, pages
+    from blueprints import api_ops, metrics  # noqa: F401  (api_ops adds routes to api.bp)
+    from services import prometheus_metrics
 
     errors.init_app(app)
     cli.init_app(app)
@@ -15,3 +17,5 @@ def register_blueprints(app: Flask) -> None:
     pages.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
+    prometheus_metrics.init_app(app)

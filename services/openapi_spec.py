@@ -1,0 +1,131 @@
+"""The OpenAPI 3.1 description of the JSON API (/admin/api/*) and the ingest API (/api/v1/events).
+
+The paths live in ``services.openapi_paths`` (one builder per concern); this module holds the
+shared pieces (errors, security, parameters) and assembles the document. A test walks the
+app's URL map and fails when a route is missing here, and a fuzz run checks every answer
+against these schemas, so the document stays true as routes are added.
+"""
+from __future__ import annotations
+
+from copy import deepcopy
+from functools import lru_cache
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+TIME = {"type": "string", "format": "date-time"}
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+CSRF = [{"session": [], "csrf": []}]
+REASONS = {
+    400: "Bad parameter or body, or a missing CSRF token", 401: "Not logged in, or a bad key",
+    403: "Needs the admin role", 404: "No such item", 409: "Conflicts with the current state",
+    413: "Body too large", 415: "Not JSON", 429: "Rate limited", 503: "A dependency is unavailable",
+}
+
+
+def obj(required: dict[str, Any] | None = None, optional: dict[str, Any] | None = None) -> dict:
+    """An object schema with ``required`` properties; more properties may be added later."""
+    props = {**(required or {}), **(optional or {})}
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def arr(items: dict) -> dict:
+    """An array of ``items``."""
+    return {"type": "array", "items": items}
+
+
+def nullable(schema: dict) -> dict:
+    """``schema`` or null (OpenAPI 3.1 / JSON Schema style)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def query(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
+    """A query parameter."""
+    return {"name": name, "in": "query", "required": required, "schema": schema,
+            "description": description}
+
+
+def path_id(name: str = "id") -> dict:
+    """An integer path parameter."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+
+def minutes(default: int, maximum: int) -> dict:
+    """The usual ``minutes`` window parameter."""
+    return query("minutes", {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
+                 "How far back to look, in minutes.")
+
+
+def tz() -> dict:
+    """The ``tz`` parameter: an IANA time zone name."""
+    return query("tz", STR, "IANA time zone for bucket edges and returned times (default UTC).")
+
+
+def errors(*codes: int) -> dict:
+    """Error responses for ``codes``, all in the shared error shape."""
+    return {str(code): {"description": REASONS.get(code, "Error"),
+                        "content": {"application/json": {"schema": ERROR}}} for code in codes}
+
+
+def json_ok(schema: dict, status: int = 200, description: str = "OK") -> dict:
+    """A JSON success response."""
+    return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def op(summary: str, responses: dict, *, params: list | None = None, body: dict | None = None,
+       write: bool = False, admin: bool = False, tags: list[str] | None = None) -> dict:
+    """One operation under /admin/api: login needed (401); writes need CSRF (400) and maybe admin (403)."""
+    codes = [401] + ([400, 403] if write or admin else [])
+    if params:
+        codes.append(400)
+    if body is not None:
+        codes += [400, 413]
+    operation: dict[str, Any] = {"summary": summary, "tags": tags or [],
+                                 "responses": {**errors(*sorted(set(codes))), **responses}}
+    if params:
+        operation["parameters"] = params
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if write:
+        operation["security"] = CSRF
+    return operation
+
+
+COMPONENTS = {
+    "schemas": {
+        "Error": obj({"error": obj({"code": STR, "message": STR})}),
+    },
+    "securitySchemes": {
+        "session": {"type": "apiKey", "in": "cookie", "name": "admin_session",
+                    "description": "The session cookie set by POST /admin/login."},
+        "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                 "description": "The token every page carries in <meta name=\"csrf-token\">."},
+        "ingestKey": {"type": "http", "scheme": "bearer", "description": "INGEST_API_KEY"},
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def _build() -> dict[str, Any]:
+    from services import openapi_paths
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Admin panel API", "version": "1.0.0",
+                 "description": "Logged-in JSON API of the admin panel and the ingest API for other "
+                                "services. Money is integer minor units; times are ISO 8601."},
+        "servers": [{"url": "/"}],
+        "security": [{"session": []}],
+        "paths": openapi_paths.paths(),
+        "components": COMPONENTS,
+    }
+
+
+def spec() -> dict[str, Any]:
+    """The whole document (a fresh copy, so callers may change it)."""
+    return deepcopy(_build())

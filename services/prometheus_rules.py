@@ -1,0 +1,92 @@
+"""Export the panel's alert rules as a Prometheus rule file (YAML text).
+
+Only rules whose metric has a PromQL equivalent over the ``/metrics`` families are exported;
+the others are listed in a comment at the top, so nobody assumes Prometheus watches them.
+The YAML is written by hand: every string is emitted as a JSON string, which is a valid YAML
+double-quoted scalar, so no quoting rule of YAML can bite.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from database import AlertRule
+from services.prometheus_metrics import PREFIX
+
+_RATE = "5m"
+# PromQL for each rule metric, in the unit the rule's threshold is written in.
+EXPRESSIONS = {
+    "cpu_percent": f"max({PREFIX}_system_cpu_percent)",
+    "memory_percent": f"max({PREFIX}_system_memory_percent)",
+    "disk_percent": f"max({PREFIX}_system_disk_percent)",
+    "error_rate": (f"100 * sum(rate({PREFIX}_http_request_errors_total[{_RATE}])) / "
+                   f"clamp_min(sum(rate({PREFIX}_http_requests_total[{_RATE}])), 1e-9)"),
+    "avg_response_ms": (f"1000 * sum(rate({PREFIX}_http_request_duration_seconds_sum[{_RATE}])) / "
+                        f"clamp_min(sum(rate({PREFIX}_http_request_duration_seconds_count[{_RATE}])), 1e-9)"),
+    "p95_response_ms": (f"1000 * histogram_quantile(0.95, sum by (le) "
+                        f"(rate({PREFIX}_http_request_duration_seconds_bucket[{_RATE}])))"),
+}
+
+
+def _failed_payments(params: dict) -> str:
+    # Failed share of settled (completed or failed) payments over the rule's own window.
+    window = f"{int(params.get('window_minutes', 15))}m"
+    failed = f'sum(delta({PREFIX}_transactions_by_status{{status="failed"}}[{window}]))'
+    settled = f'sum(delta({PREFIX}_transactions_by_status{{status=~"failed|completed"}}[{window}]))'
+    return f"100 * {failed} / clamp_min({settled}, 1)"
+
+
+PARAM_EXPRESSIONS = {"failed_payment_rate": _failed_payments}
+OPERATORS = {">", ">=", "<", "<="}
+
+
+def alert_name(name: str) -> str:
+    """A rule name as a Prometheus alert name: words joined in CamelCase, letters and digits only."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    joined = "".join(w[:1].upper() + w[1:] for w in words) or "PanelRule"
+    return joined if joined[0].isalpha() else f"Rule{joined}"
+
+
+def _q(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _threshold(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def build_rules(session: Session, group: str = "adminpanel") -> tuple[str, list[str]]:
+    """The rule file for every enabled rule that maps onto the metrics, and the names left out."""
+    rules = session.scalars(select(AlertRule).order_by(AlertRule.id)).all()
+    exported, skipped = [], []
+    for rule in rules:
+        expr = EXPRESSIONS.get(rule.metric)
+        if rule.metric in PARAM_EXPRESSIONS:
+            expr = PARAM_EXPRESSIONS[rule.metric](rule.params or {})
+        if not rule.enabled or expr is None or rule.operator not in OPERATORS:
+            skipped.append(rule.name)
+            continue
+        lines = [
+            f"      - alert: {_q(alert_name(rule.name))}",
+            f"        expr: {_q(f'{expr} {rule.operator} {_threshold(rule.threshold)}')}",
+        ]
+        if rule.for_seconds:
+            lines.append(f"        for: {_q(f'{int(rule.for_seconds)}s')}")
+        lines += [
+            "        labels:",
+            f"          severity: {_q(rule.severity)}",
+            "        annotations:",
+            f"          summary: {_q(f'{rule.name}: {rule.metric} {rule.operator} {_threshold(rule.threshold)}')}",
+            f"          panel_rule: {_q(rule.name)}",
+        ]
+        exported.append("\n".join(lines))
+    head = ["# Prometheus rule file exported from the admin panel's alert rules."]
+    if skipped:
+        head.append("# Not exported (disabled, or no Prometheus metric for them): "
+                    + ", ".join(skipped))
+    body = ["groups:", f"  - name: {_q(group)}"]
+    body.append("    rules:" if exported else "    rules: []")
+    return "\n".join(head + body + exported) + "\n", skipped
