@@ -26,6 +26,24 @@ def dashboard():
     return render_template("dashboard.html", page="overview")
 
 
+@bp.route("/revenue")
+def revenue():
+    """Revenue over time: hourly/daily/weekly buckets for a date range."""
+    return render_template("revenue.html", page="revenue")
+
+
+@bp.route("/performance")
+def performance():
+    """Response times and traffic per endpoint, with the machine's load."""
+    return render_template("performance.html", page="performance")
+
+
+@bp.route("/activity")
+def activity():
+    """What users do: actions by kind, a weekday-by-hour heatmap and the live feed."""
+    return render_template("activity.html", page="activity")
+
+
 # The nav lists a page only once its route exists, so no link ever leads to a 404.
 NAV = [
     ("overview", "pages.dashboard", "Overview"),

@@ -1,0 +1,84 @@
+// Activity page: active users, actions by kind (polar area), weekday-by-hour heatmap,
+// and the live activity feed and transactions.
+import { api, withQuery } from "./api.js";
+import { cardsLoading, setCard } from "./cards.js";
+import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
+import { activityFeed, transactionsTable } from "./feeds.js";
+import { TZ, count, isNum } from "./format.js";
+import { drawHeatmap } from "./heatmap.js";
+
+const RELOAD_MIN_INTERVAL_MS = 10000;
+const minutesSelect = document.getElementById("activity-minutes");
+const state = { loadedAt: 0, timer: null };
+
+const actions = makeChart("actions", {
+  type: "polarArea",
+  data: { labels: [], datasets: [{ label: "Actions", data: [], borderWidth: 1 }] },
+  options: { plugins: { legend: { position: "right" } }, scales: { r: { beginAtZero: true, ticks: { backdropColor: "transparent" } } } },
+}, (c, colors) => {
+  const ds = c.data.datasets[0];
+  ds.backgroundColor = c.data.labels.map((_, i) => alpha(colors.palette[i % colors.palette.length], 0.7));
+  ds.borderColor = colors.surface;
+  if (c.options.scales.r.ticks) c.options.scales.r.ticks.color = colors.muted;
+});
+actions.$labelHeader = "Action";
+actions.$formatValue = (v) => count(v);
+
+/** {action: n} or [{action, count}] → sorted [[action, n]], most frequent first. */
+function actionPairs(byAction) {
+  if (!byAction) return [];
+  const pairs = Array.isArray(byAction)
+    ? byAction.map((a) => [a.action || a.name, a.count ?? a.n])
+    : Object.entries(byAction);
+  return pairs.filter(([name, n]) => name && isNum(n) && n > 0).sort((a, b) => b[1] - a[1]);
+}
+
+async function load(feed) {
+  state.loadedAt = Date.now();
+  const minutes = Number(minutesSelect.value) || 30;
+  try {
+    const body = await api.get(withQuery("/admin/api/user-activity", { minutes, limit: 25, tz: TZ }));
+    setCard("active_users", isNum(body.active_users) ? body.active_users : null, count);
+    const pairs = actionPairs(body.by_action);
+    const total = pairs.reduce((n, [, v]) => n + v, 0);
+    setCard("actions", pairs.length ? total : null, count);
+    setCard("top_action", pairs.length ? pairs[0][1] : null, (v) => `${pairs[0][0]} (${count(v)})`);
+    setData(actions, pairs.map(([name]) => name), [pairs.map(([, n]) => n)]);
+    // One colour per action: the number of slices changed, so colour them again.
+    actions.$recolor(actions, themeColors());
+    actions.update("none");
+    drawHeatmap("heatmap", body.heatmap);
+    if (feed) {
+      feed.add(body.recent || [], false);
+    }
+  } catch (err) {
+    setPanelState("actions", "error", err.message);
+    setPanelState("heatmap", "error", err.message);
+    for (const key of ["active_users", "actions", "top_action"]) setCard(key, null);
+  }
+}
+
+function init() {
+  cardsLoading();
+  wireTableToggles();
+  const feed = activityFeed("activity-feed");
+  transactionsTable("live-transactions");
+  minutesSelect.addEventListener("change", () => load(null));
+  document.addEventListener("live:refresh", () => load(feed));
+  // New activity moves the counts: re-read them, at most every 10 s.
+  document.addEventListener("live:feed", (event) => {
+    if (!(event.detail && (event.detail.activities || []).length) || state.timer) return;
+    const wait = Math.max(0, RELOAD_MIN_INTERVAL_MS - (Date.now() - state.loadedAt));
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      load(null);
+    }, wait);
+  });
+  load(feed);
+  // The transactions table starts from the live snapshot's recent list.
+  api.get("/admin/api/metrics/live").then((snap) => {
+    document.dispatchEvent(new CustomEvent("live:update", { detail: Object.assign({}, snap, { source: "rest" }) }));
+  }).catch((err) => console.warn("live snapshot unavailable:", err.message));
+}
+
+init();

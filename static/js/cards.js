@@ -1,0 +1,68 @@
+// Metric cards (macro `metric_card`): a value, and a trend arrow against a reference value.
+import { isNum } from "./format.js";
+
+function cardParts(key) {
+  const card = document.querySelector(`[data-card="${key}"]`);
+  if (!card) return null;
+  return {
+    card,
+    value: card.querySelector(".metric-value"),
+    arrow: card.querySelector(".trend-arrow"),
+    text: card.querySelector(".trend-text"),
+  };
+}
+
+/**
+ * Show `value` (a number, kept raw in data-value for anyone who checks) formatted by `format`.
+ * null/undefined shows the empty state "no data yet" — never a made-up number.
+ */
+export function setCard(key, value, format, detail) {
+  const parts = cardParts(key);
+  if (!parts) return;
+  if (!isNum(value)) {
+    parts.card.dataset.state = "empty";
+    parts.value.textContent = "no data yet";
+    parts.value.classList.add("empty");
+    delete parts.value.dataset.value;
+    setTrend(key, null, null);
+    return;
+  }
+  parts.card.dataset.state = "ready";
+  parts.value.classList.remove("empty");
+  parts.value.textContent = format(value);
+  parts.value.dataset.value = String(value);
+  if (detail !== undefined) parts.card.title = detail;
+}
+
+/**
+ * Trend arrow from `reference` to `current`. `higherIsBetter` colours it (revenue up is good,
+ * p95 up is bad); `label` says what the reference is ("vs yesterday").
+ */
+export function setTrend(key, current, reference, { higherIsBetter = true, label = "", format = null } = {}) {
+  const parts = cardParts(key);
+  if (!parts || !parts.arrow) return;
+  parts.arrow.className = "trend-arrow";
+  if (!isNum(current) || !isNum(reference)) {
+    parts.arrow.textContent = "";
+    parts.text.textContent = "";
+    return;
+  }
+  const diff = current - reference;
+  const flat = Math.abs(diff) < 1e-9 || (reference !== 0 && Math.abs(diff / reference) < 0.005);
+  let text;
+  if (format) text = `${diff >= 0 ? "+" : "−"}${format(Math.abs(diff))}`;
+  else if (reference === 0) text = flat ? "±0" : "new";
+  else text = `${diff >= 0 ? "+" : "−"}${Math.abs((diff / reference) * 100).toFixed(1)} %`;
+  const direction = flat ? "flat" : diff > 0 ? "up" : "down";
+  parts.arrow.textContent = { flat: "▶", up: "▲", down: "▼" }[direction];
+  parts.arrow.setAttribute("aria-label", { flat: "unchanged", up: "up", down: "down" }[direction]);
+  if (!flat) parts.arrow.classList.add((direction === "up") === higherIsBetter ? "good" : "bad");
+  parts.text.textContent = `${text} ${label}`.trim();
+}
+
+/** Put every card of the page back into its loading state. */
+export function cardsLoading() {
+  for (const card of document.querySelectorAll("[data-card]")) {
+    if (card.dataset.state !== "ready") card.dataset.state = "loading";
+  }
+}

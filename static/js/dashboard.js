@@ -1,0 +1,117 @@
+// Overview page: key figures, system load, transaction status, live transactions and activity.
+import { api, withQuery } from "./api.js";
+import { cardsLoading, setCard, setTrend } from "./cards.js";
+import { setPanelState, wireTableToggles } from "./charts.js";
+import { activityFeed, transactionsTable } from "./feeds.js";
+import { TZ, count, isNum, localMidnight, money, ms, ratio } from "./format.js";
+import { statusDoughnut } from "./status-chart.js";
+import { systemChart } from "./system-chart.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+// Revenue is re-read at most this often while transactions stream in.
+const REVENUE_MIN_INTERVAL_MS = 5000;
+
+let currency = null;
+let revenueTimer = null;
+let revenueAt = 0;
+const history = [];
+
+/** Revenue and orders so far today, against the same span of yesterday (browser's time zone). */
+async function loadRevenue() {
+  revenueAt = Date.now();
+  const now = new Date();
+  const today = localMidnight(0);
+  const yesterday = localMidnight(1);
+  const sameTimeYesterday = new Date(now.getTime() - DAY_MS);
+  const query = (start, end) => withQuery("/admin/api/analytics/revenue",
+    { period: "hourly", start: start.toISOString(), end: end.toISOString(), tz: TZ });
+  try {
+    const [cur, prev] = await Promise.all([api.get(query(today, now)), api.get(query(yesterday, sameTimeYesterday))]);
+    currency = cur.currency || (cur.summary && cur.summary.currency) || currency || "USD";
+    const s = cur.summary || {};
+    const p = prev.summary || {};
+    setCard("revenue", s.total_cents, (v) => money(v, currency));
+    setTrend("revenue", s.total_cents, p.total_cents, { label: "vs same time yesterday" });
+    setCard("orders", s.transactions, count);
+    setTrend("orders", s.transactions, p.transactions, { label: "vs same time yesterday" });
+  } catch (err) {
+    setCard("revenue", null);
+    setCard("orders", null);
+  }
+}
+
+function scheduleRevenue() {
+  if (revenueTimer) return;
+  const wait = Math.max(0, REVENUE_MIN_INTERVAL_MS - (Date.now() - revenueAt));
+  revenueTimer = setTimeout(() => {
+    revenueTimer = null;
+    loadRevenue();
+  }, wait);
+}
+
+/** The value five minutes ago (or the oldest we saw) for the live cards' trend arrows. */
+function reference(key) {
+  const cutoff = Date.now() - 5 * 60 * 1000;
+  let ref = null;
+  for (const entry of history) {
+    if (entry.at > cutoff && ref) break;
+    ref = entry;
+  }
+  return ref && ref !== history[history.length - 1] ? ref[key] : null;
+}
+
+function showSnapshot(snap) {
+  const req = snap.requests || {};
+  const values = { at: Date.now(), active_users: snap.active_users, p95: req.p95_ms, error_rate: req.error_rate };
+  history.push(values);
+  while (history.length > 400) history.shift();
+  setCard("active_users", isNum(snap.active_users) ? snap.active_users : null, count);
+  setTrend("active_users", snap.active_users, reference("active_users"), { label: "vs 5 min ago" });
+  setCard("p95", isNum(req.p95_ms) ? req.p95_ms : null, ms);
+  setTrend("p95", req.p95_ms, reference("p95"), { higherIsBetter: false, label: "vs 5 min ago" });
+  setCard("error_rate", isNum(req.error_rate) ? req.error_rate : null, ratio);
+  setTrend("error_rate", req.error_rate, reference("error_rate"), { higherIsBetter: false, label: "vs 5 min ago", format: ratio });
+  const stamp = document.getElementById("snapshot-time");
+  if (stamp && snap.timestamp) {
+    stamp.dateTime = snap.timestamp;
+    stamp.textContent = new Date(snap.timestamp).toLocaleTimeString();
+  }
+}
+
+function init() {
+  cardsLoading();
+  wireTableToggles();
+  const system = systemChart("system");
+  const status = statusDoughnut("status");
+  transactionsTable("live-transactions");
+  const feed = activityFeed("activity-feed");
+
+  document.addEventListener("live:update", (event) => {
+    const snap = event.detail || {};
+    showSnapshot(snap);
+    const lastHour = snap.transactions && snap.transactions.last_hour;
+    if (lastHour) status.set(lastHour);
+  });
+  document.addEventListener("live:feed", (event) => {
+    if (event.detail && (event.detail.transactions || []).length) scheduleRevenue();
+  });
+  document.addEventListener("live:refresh", () => {
+    loadRevenue();
+    feed.reload();
+  });
+
+  // First paint: everything at once, over REST; the socket takes over from there.
+  loadRevenue();
+  system.reload();
+  feed.reload();
+  api.get("/admin/api/metrics/live").then((snap) => {
+    document.dispatchEvent(new CustomEvent("live:update", { detail: Object.assign({}, snap, { source: "rest" }) }));
+  }).catch(() => {
+    for (const key of ["active_users", "p95", "error_rate"]) setCard(key, null);
+    setPanelState("status", "error", "");
+  });
+  // Keep the revenue figures current even when no transaction arrives (the day rolls on).
+  setInterval(scheduleRevenue, 60000);
+}
+
+init();

@@ -1,0 +1,111 @@
+// Number, money and time formatting in the browser's locale and time zone.
+
+/** The browser's IANA time zone (sent as `tz` so the server buckets days the way the user sees them). */
+export const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+const NUMBER = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const DECIMAL = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+const moneyFormats = new Map();
+
+/** True when `value` is a real number we can show (null/undefined/NaN mean "no data"). */
+export function isNum(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/** Integer minor units to a currency string, e.g. 123456 → "$1,234.56". */
+export function money(cents, currency = "USD") {
+  if (!isNum(cents)) return "—";
+  const code = currency || "USD";
+  if (!moneyFormats.has(code)) {
+    try {
+      moneyFormats.set(code, new Intl.NumberFormat(undefined, { style: "currency", currency: code }));
+    } catch (err) {
+      moneyFormats.set(code, new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
+    }
+  }
+  return moneyFormats.get(code).format(cents / 100);
+}
+
+/** A count with grouping, e.g. 12345 → "12,345". */
+export function count(value) {
+  return isNum(value) ? NUMBER.format(value) : "—";
+}
+
+/** Milliseconds, e.g. 12.345 → "12.3 ms", 1520 → "1.52 s". */
+export function ms(value) {
+  if (!isNum(value)) return "—";
+  if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
+  return `${DECIMAL.format(value)} ms`;
+}
+
+/** A value already in percent, e.g. 42.13 → "42.1 %". */
+export function pct(value) {
+  return isNum(value) ? `${DECIMAL.format(value)} %` : "—";
+}
+
+/** A ratio 0..1 as percent, e.g. 0.0123 → "1.23 %". */
+export function ratio(value) {
+  if (!isNum(value)) return "—";
+  const p = value * 100;
+  return `${p < 10 ? p.toFixed(2) : p.toFixed(1)} %`;
+}
+
+/** Bytes per second, e.g. 123456 → "121 KB/s". */
+export function bps(value) {
+  if (!isNum(value)) return "—";
+  const units = ["B/s", "KB/s", "MB/s", "GB/s"];
+  let v = value;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${DECIMAL.format(v)} ${units[i]}`;
+}
+
+const TIME = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const TIME_S = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const DAY_HOUR = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit" });
+const DAY = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric" });
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+/** Parse an ISO string (or pass a Date through); null when it is not a time. */
+export function toDate(value) {
+  if (value instanceof Date) return value;
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export const fmt = {
+  time: (v) => (toDate(v) ? TIME.format(toDate(v)) : "—"),
+  timeSeconds: (v) => (toDate(v) ? TIME_S.format(toDate(v)) : "—"),
+  dayHour: (v) => (toDate(v) ? DAY_HOUR.format(toDate(v)) : "—"),
+  day: (v) => (toDate(v) ? DAY.format(toDate(v)) : "—"),
+  dateTime: (v) => (toDate(v) ? DATE_TIME.format(toDate(v)) : "—"),
+};
+
+/** "3 s ago", "5 min ago" for a feed entry. */
+export function ago(value, now = Date.now()) {
+  const date = toDate(value);
+  if (!date) return "";
+  const s = Math.max(0, Math.round((now - date.getTime()) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** Local midnight of the day `days` before today (0 = today), as a Date. */
+export function localMidnight(days = 0) {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  d.setDate(d.getDate() - days);
+  return d;
+}
+
+/** A Date as "YYYY-MM-DD" in the browser's zone (the value of an <input type="date">). */
+export function dateInputValue(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}

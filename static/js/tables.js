@@ -1,0 +1,162 @@
+// Tables shared by the pages: a sortable table and a live list that grows at the top.
+
+/** A cell value from a column definition: `format(row)` when given, else the raw field. */
+function cellText(column, row) {
+  if (column.format) return column.format(row[column.key], row);
+  const v = row[column.key];
+  return v === null || v === undefined ? "—" : String(v);
+}
+
+/**
+ * A sortable table inside `container` (an element holding <table><thead>…): headers become
+ * buttons; aria-sort tells screen readers the order. Call `.setRows(rows)` with fresh data.
+ */
+export function sortableTable(table, columns, { sortKey = null, descending = true, empty = "No data yet" } = {}) {
+  const state = { rows: [], key: sortKey || columns[0].key, desc: descending };
+  const headRow = table.tHead.rows[0] || table.tHead.insertRow();
+  headRow.replaceChildren();
+  for (const column of columns) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.dataset.key = column.key;
+    if (column.numeric) th.classList.add("num");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "sort";
+    button.textContent = column.label;
+    button.addEventListener("click", () => {
+      if (state.key === column.key) state.desc = !state.desc;
+      else {
+        state.key = column.key;
+        state.desc = Boolean(column.numeric);
+      }
+      render();
+    });
+    th.append(button);
+    headRow.append(th);
+  }
+  const body = table.tBodies[0] || table.createTBody();
+
+  function compare(a, b) {
+    const x = a[state.key];
+    const y = b[state.key];
+    let result;
+    if (typeof x === "number" && typeof y === "number") result = x - y;
+    else if (x === null || x === undefined) result = -1;
+    else if (y === null || y === undefined) result = 1;
+    else result = String(x).localeCompare(String(y));
+    return state.desc ? -result : result;
+  }
+
+  function render() {
+    for (const th of headRow.children) {
+      th.setAttribute("aria-sort", th.dataset.key === state.key ? (state.desc ? "descending" : "ascending") : "none");
+    }
+    const rows = [...state.rows].sort(compare);
+    const out = rows.map((row) => {
+      const tr = document.createElement("tr");
+      for (const column of columns) {
+        const td = document.createElement("td");
+        if (column.numeric) td.className = "num";
+        td.textContent = cellText(column, row);
+        tr.append(td);
+      }
+      return tr;
+    });
+    if (!out.length) {
+      const tr = document.createElement("tr");
+      const td = document.createElement("td");
+      td.colSpan = columns.length;
+      td.className = "empty-cell";
+      td.textContent = empty;
+      tr.append(td);
+      out.push(tr);
+    }
+    body.replaceChildren(...out);
+  }
+
+  render();
+  return {
+    setRows(rows) {
+      state.rows = rows || [];
+      render();
+    },
+    get rows() {
+      return state.rows;
+    },
+  };
+}
+
+/**
+ * A live table body: `.add(items)` puts new rows on top (by `idKey`, updating rows it already
+ * shows), keeps at most `max`, and flashes the new ones; `.replace(items)` starts over.
+ */
+export function liveRows(tbody, columns, { idKey = "id", max = 20, empty = "No data yet" } = {}) {
+  const byId = new Map();
+
+  function rowFor(item) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = String(item[idKey]);
+    for (const column of columns) {
+      const td = document.createElement("td");
+      if (column.numeric) td.className = "num";
+      if (column.badge) {
+        const span = document.createElement("span");
+        span.className = `pill pill-${String(item[column.key] || "").toLowerCase()}`;
+        span.textContent = cellText(column, item);
+        td.append(span);
+      } else {
+        td.textContent = cellText(column, item);
+      }
+      tr.append(td);
+    }
+    return tr;
+  }
+
+  function showEmpty() {
+    if (byId.size) return;
+    const tr = document.createElement("tr");
+    tr.className = "empty-row";
+    const td = document.createElement("td");
+    td.colSpan = columns.length;
+    td.className = "empty-cell";
+    td.textContent = empty;
+    tr.append(td);
+    tbody.replaceChildren(tr);
+  }
+
+  function add(items, flash = true) {
+    const placeholder = tbody.querySelector(".empty-row");
+    if (placeholder && items.length) placeholder.remove();
+    // Oldest first, so the newest ends on top.
+    for (const item of [...items].reverse()) {
+      const key = String(item[idKey]);
+      const fresh = rowFor(item);
+      if (flash) fresh.classList.add("flash-new");
+      const old = byId.get(key);
+      if (old) old.replaceWith(fresh);
+      else tbody.prepend(fresh);
+      byId.set(key, fresh);
+    }
+    while (byId.size > max) {
+      const last = tbody.lastElementChild;
+      byId.delete(last.dataset.id);
+      last.remove();
+    }
+    showEmpty();
+  }
+
+  showEmpty();
+  return {
+    add,
+    replace(items) {
+      byId.clear();
+      tbody.replaceChildren();
+      add(items, false);
+      showEmpty();
+    },
+    get size() {
+      return byId.size;
+    },
+  };
+}
