@@ -15,6 +15,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     pages.init_app(app)
+    from blueprints import api_metrics, sockets  # noqa: F401  (routes on api.bp, socket handlers)
+    sockets.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

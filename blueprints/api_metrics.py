@@ -1,0 +1,36 @@
+"""JSON: the live snapshot, system samples and per-endpoint performance (routes on ``api.bp``)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+import database
+from blueprints.api import BadParam, bp, int_arg
+from services import live, performance_stats
+
+LABELS = ("panel-api", "page", "ingest", "app")
+
+
+@bp.get("/metrics/live")
+def metrics_live():
+    """The same snapshot ``live_update`` carries."""
+    return jsonify(live.current_snapshot())
+
+
+@bp.get("/metrics/system")
+def metrics_system():
+    """System samples of the last ``minutes`` (1..1440) under ``points``."""
+    minutes = int_arg("minutes", 60, 1, 1440)
+    return jsonify(performance_stats.system_series(database.get_session(), minutes))
+
+
+@bp.get("/performance")
+def performance():
+    """Per endpoint (``endpoints``) and per minute (``timeline``) over ``minutes`` (1..1440).
+
+    ``label`` (panel-api, page, ingest, app) narrows to one kind of traffic.
+    """
+    minutes = int_arg("minutes", 60, 1, 1440)
+    label = request.args.get("label") or None
+    if label is not None and label not in LABELS:
+        raise BadParam(f"label must be one of {', '.join(LABELS)}")
+    return jsonify(performance_stats.endpoint_stats(database.get_session(), minutes, label=label))

@@ -1,0 +1,137 @@
+"""Socket.IO on the default namespace: logged-in sessions only, the ``admin`` room, live updates.
+
+Client events: ``join_admin_room``, ``leave_admin_room``, ``request_live_update``. Server
+events: ``status`` ``{"room", "joined"}``, ``live_update`` (the snapshot), ``feed`` (what was
+ingested since the last tick), ``error`` ``{"code", "message"}``. Authentication happens in
+``connect`` with ``current_user`` (never ``login_required`` on a handler); a foreign Origin is
+refused by Flask-SocketIO itself (``cors_allowed_origins`` is never ``*``). A logout
+disconnects every socket of that user, in every process when Redis is configured.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+from flask_socketio import join_room, leave_room
+
+from app_factory import socketio
+from services import events, live
+
+log = logging.getLogger(__name__)
+_users: dict[str, int] = {}  # sid -> user id, for the sockets of this process
+_lock = threading.Lock()
+
+
+def _error(code: str, message: str) -> None:
+    socketio.emit("error", {"code": code, "message": message}, to=request.sid)
+
+
+def _registry():
+    """The cross-process sid registry (Redis) of the current app, or None."""
+    return current_app.extensions["live"].leader
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None):
+    """Accept only a logged-in session (its cookie came with the handshake)."""
+    if not current_user.is_authenticated:
+        raise ConnectionRefusedError("unauthorized: log in first")
+    with _lock:
+        _users[request.sid] = current_user.id
+    registry = _registry()
+    if registry is not None:
+        try:
+            registry.add_sid(current_user.id, request.sid)
+        except Exception:  # Redis down: a logout then only reaches this process's sockets
+            log.warning("could not register socket %s in Redis", request.sid, exc_info=True)
+    return True
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason: Any) -> None:
+    """Forget the socket."""
+    with _lock:
+        user_id = _users.pop(request.sid, None)
+    registry = _registry()
+    if registry is not None and user_id is not None:
+        try:
+            registry.remove_sid(user_id, request.sid)
+        except Exception:
+            log.warning("could not unregister socket %s in Redis", request.sid, exc_info=True)
+
+
+def _still_logged_in() -> bool:
+    # The session is checked again on every event: a logout elsewhere rotates the token.
+    if current_user.is_authenticated:
+        return True
+    _error("unauthorized", "Your session has ended; log in again.")
+    socketio.server.disconnect(request.sid)
+    return False
+
+
+@socketio.on("join_admin_room")
+def join_admin_room(data: Any = None) -> None:
+    """Put this socket in room ``admin``; answer ``status`` and the current snapshot at once."""
+    if not _still_logged_in():
+        return
+    room = data.get("room", live.ROOM) if isinstance(data, dict) else live.ROOM
+    if room != live.ROOM:
+        _error("bad_request", f"unknown room {room!r}; the only room is {live.ROOM!r}")
+        return
+    join_room(live.ROOM)
+    socketio.emit("status", {"room": live.ROOM, "joined": True}, to=request.sid)
+    socketio.emit("live_update", live.current_snapshot(), to=request.sid)
+
+
+@socketio.on("leave_admin_room")
+def leave_admin_room(_data: Any = None) -> None:
+    """Take this socket out of room ``admin``: no more pushes."""
+    leave_room(live.ROOM)
+    socketio.emit("status", {"room": live.ROOM, "joined": False}, to=request.sid)
+
+
+@socketio.on("request_live_update")
+def request_live_update(_data: Any = None) -> None:
+    """Answer this socket at once with the cached snapshot."""
+    if not _still_logged_in():
+        return
+    socketio.emit("live_update", live.current_snapshot(), to=request.sid)
+
+
+@socketio.on("*")
+def unknown_event(event: str, *_args: Any) -> None:
+    """Any event nobody handles gets an ``error`` instead of silence."""
+    _error("unknown_event", f"unknown event {event!r}")
+
+
+@socketio.on_error_default
+def on_handler_error(exc: Exception) -> None:
+    """A handler failed: log it, tell that client without details."""
+    log.exception("Socket.IO handler failed", exc_info=exc)
+    _error("internal_error", "Something went wrong on our side.")
+
+
+def _on_logged_out(payload: dict) -> None:
+    """``user.logged_out``: disconnect every socket of that user (all processes with Redis)."""
+    user_id = payload.get("user_id")
+    with _lock:
+        sids = {sid for sid, uid in _users.items() if uid == user_id}
+    try:
+        registry = _registry()
+        if registry is not None:
+            sids.update(registry.pop_sids(user_id))
+    except Exception:
+        log.warning("could not read the sockets of user %s from Redis", user_id, exc_info=True)
+    for sid in sids:
+        try:
+            socketio.server.disconnect(sid, namespace="/")
+        except Exception:
+            log.warning("could not disconnect socket %s", sid, exc_info=True)
+
+
+def init_app(app: Flask) -> None:
+    """Subscribe to logouts (the handlers above are registered on import)."""
+    events.subscribe("user.logged_out", _on_logged_out)
