@@ -67,6 +67,21 @@ def load_config() -> dict[str, Any]:
         "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
         "PROXY_FIX": _env("PROXY_FIX", 0, int),
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
+        # Alert notifications: a webhook (Slack-compatible JSON) and/or e-mail through SMTP.
+        "ALERT_WEBHOOK_URL": _env("ALERT_WEBHOOK_URL"),
+        "ALERT_WEBHOOK_TIMEOUT": _env("ALERT_WEBHOOK_TIMEOUT", 5.0, float),
+        "SMTP_HOST": _env("SMTP_HOST"),
+        "SMTP_PORT": _env("SMTP_PORT", 587, int),
+        "SMTP_USER": _env("SMTP_USER"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_FROM": _env("SMTP_FROM", "alerts@localhost"),
+        "SMTP_TO": _env("SMTP_TO"),
+        "SMTP_STARTTLS": _env("SMTP_STARTTLS", True, bool),
+        "SMTP_TIMEOUT": _env("SMTP_TIMEOUT", 10.0, float),
+        # Failed notifications are retried after BACKOFF * 2**(attempt-1) s (capped), MAX_ATTEMPTS in all.
+        "ALERT_NOTIFY_MAX_ATTEMPTS": _env("ALERT_NOTIFY_MAX_ATTEMPTS", 5, int),
+        "ALERT_NOTIFY_BACKOFF_SECONDS": _env("ALERT_NOTIFY_BACKOFF_SECONDS", 2.0, float),
+        "ALERT_NOTIFY_BACKOFF_MAX": _env("ALERT_NOTIFY_BACKOFF_MAX", 300.0, float),
         # The monitor's own cost: a scheduler tick may use this share of its interval before the
         # interval is widened (at most TICK_MAX_WIDEN times); one request in
         # TIMER_COST_SAMPLE_EVERY has the request timer's own cost measured.
@@ -185,6 +200,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     performance_monitor.init_app(app)
     live.init_app(app)
+    from services import alerts
+
+    alerts.init_app(app)
 
     _bootstrap_accounts(app)
     return app

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, jsonify, send_file
+from flask import Response, current_app, jsonify, send_file
 
 import database
 from blueprints.api import bp
@@ -15,7 +15,7 @@ DASHBOARD = Path(__file__).resolve().parent.parent / "docs" / "grafana-dashboard
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of /admin/api/* and /api/v1/events."""
-    return jsonify(openapi_spec.spec())
+    return jsonify(openapi_spec.spec_for(current_app))
 
 
 @bp.route("/grafana-dashboard.json")

@@ -7,9 +7,12 @@ against these schemas, so the document stays true as routes are added.
 """
 from __future__ import annotations
 
+import re
 from copy import deepcopy
 from functools import lru_cache
 from typing import Any
+
+from flask import Flask
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 TIME = {"type": "string", "format": "date-time"}
@@ -17,6 +20,8 @@ NUM = {"type": "number"}
 INT = {"type": "integer"}
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
+CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$"}
+STALE = {"stale": BOOL, "as_of": {"anyOf": [TIME, {"type": "null"}]}}
 CSRF = [{"session": [], "csrf": []}]
 REASONS = {
     400: "Bad parameter or body, or a missing CSRF token", 401: "Not logged in, or a bad key",
@@ -66,6 +71,11 @@ def tz() -> dict:
     return query("tz", STR, "IANA time zone for bucket edges and returned times (default UTC).")
 
 
+def range_params() -> list[dict]:
+    """``start``, ``end`` (ISO 8601) and ``tz``."""
+    return [query("start", TIME), query("end", TIME), tz()]
+
+
 def errors(*codes: int) -> dict:
     """Error responses for ``codes``, all in the shared error shape."""
     return {str(code): {"description": REASONS.get(code, "Error"),
@@ -78,19 +88,26 @@ def json_ok(schema: dict, status: int = 200, description: str = "OK") -> dict:
 
 
 def op(summary: str, responses: dict, *, params: list | None = None, body: dict | None = None,
-       write: bool = False, admin: bool = False, tags: list[str] | None = None) -> dict:
-    """One operation under /admin/api: login needed (401); writes need CSRF (400) and maybe admin (403)."""
+       body_required: bool = True, write: bool = False, admin: bool = False, unavailable: bool = False,
+       tags: list[str] | None = None) -> dict:
+    """One operation under /admin/api: login needed (401); writes need CSRF (400) and maybe admin (403).
+
+    ``unavailable`` marks reads that answer 503 when the database is down and nothing is cached.
+    """
     codes = [401] + ([400, 403] if write or admin else [])
     if params:
         codes.append(400)
     if body is not None:
         codes += [400, 413]
+    if unavailable:
+        codes.append(503)
     operation: dict[str, Any] = {"summary": summary, "tags": tags or [],
                                  "responses": {**errors(*sorted(set(codes))), **responses}}
     if params:
         operation["parameters"] = params
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {"required": body_required,
+                                    "content": {"application/json": {"schema": body}}}
     if write:
         operation["security"] = CSRF
     return operation
@@ -127,5 +144,30 @@ def _build() -> dict[str, Any]:
 
 
 def spec() -> dict[str, Any]:
-    """The whole document (a fresh copy, so callers may change it)."""
+    """The whole document, every path described (a fresh copy, so callers may change it)."""
     return deepcopy(_build())
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: ``/alerts/<int:alert_id>`` becomes ``/alerts/{alert_id}``."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def documented_prefix(rule: str) -> bool:
+    """Whether a route belongs in the document."""
+    return rule.startswith(("/admin/api/", "/api/v1/"))
+
+
+def spec_for(app: Flask) -> dict[str, Any]:
+    """The document restricted to the routes and methods ``app`` really serves."""
+    served: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if documented_prefix(rule.rule):
+            served.setdefault(openapi_path(rule.rule), set()).update(
+                m.lower() for m in rule.methods or ())
+    document = spec()
+    document["paths"] = {
+        path: {method: operation for method, operation in item.items() if method in served[path]}
+        for path, item in document["paths"].items() if path in served
+    }
+    return document
