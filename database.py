@@ -211,6 +211,10 @@ class Alert(Base):
         Index("ix_alerts_status_started", "status", "started_at"),
         Index("ix_alerts_rule_status", "rule_id", "status"),
         Index("ix_alerts_started", "started_at"),
+        # At most one open alert per rule, enforced by the database on SQLite and PostgreSQL alike.
+        Index("uq_alerts_open_rule", "rule_id", unique=True,
+              sqlite_where=text("status IN ('pending', 'firing', 'acknowledged')"),
+              postgresql_where=text("status IN ('pending', 'firing', 'acknowledged')")),
     )
 
 
@@ -225,7 +229,11 @@ class AlertNotification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    __table_args__ = (Index("ix_alert_notifications_alert", "alert_id"),)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_alert_notifications_alert", "alert_id"),
+        Index("ix_alert_notifications_status", "status"),
+    )
 
 
 class LogEntry(Base):

@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     pages.init_app(app)
     from blueprints import api_metrics, sockets  # noqa: F401  (routes on api.bp, socket handlers)
     sockets.init_app(app)
+    from blueprints import api_alerts  # noqa: F401  (routes on api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
