@@ -249,6 +249,8 @@ class LogEntry(Base):
         Index("ix_logs_created_id", "created_at", "id"),
         Index("ix_logs_level_created", "level_no", "created_at", "id"),
         Index("ix_logs_service_created", "service", "created_at", "id"),
+        # Service and minimum level together: one range scan per level (services.logs).
+        Index("ix_logs_service_level_created", "service", "level_no", "created_at", "id"),
     )
 
 

@@ -1,0 +1,189 @@
+"""The panel's own Python logging, stored beside the logs other services send.
+
+A request must never wait for a log line: ``emit`` only puts a small dict on a
+bounded queue and, when the queue is full, drops the record and counts it. One
+background thread per process drains the queue and inserts the records in
+batches, then announces each stored row on the "log.stored" topic.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Loggers whose records would only echo our own writes or every HTTP request.
+EXCLUDED_PREFIXES = ("sqlalchemy.engine", "werkzeug", "engineio", "socketio")
+STANDARD_LEVELS = (10, 20, 30, 40, 50)
+_FORMATTER = logging.Formatter()
+
+
+def normalise_level_no(levelno: int) -> int:
+    """Round a custom level down to the standard one below it (10..50), so filters stay indexed."""
+    below = [lvl for lvl in STANDARD_LEVELS if lvl <= levelno]
+    return below[-1] if below else STANDARD_LEVELS[0]
+
+
+class PanelLogHandler(logging.Handler):
+    """A non-blocking handler: bounded queue, batched writer thread, dropped-record counter."""
+
+    def __init__(self, app, service: str, *, queue_size: int = 10_000, batch_size: int = 500,
+                 flush_interval: float = 0.5, level: int = logging.INFO):
+        super().__init__(level)
+        self.app = app
+        self.service = service[:64]
+        self.queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=queue_size)
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.dropped = 0
+        self.written = 0
+        self.failed = 0
+        self._count_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._writer_ident: int | None = None
+
+    # -- producer side: called on the request's thread, must never block ------------------
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queue the record, or count it as dropped when the queue is full."""
+        if record.name.startswith(EXCLUDED_PREFIXES) or threading.get_ident() == self._writer_ident:
+            return  # the writer's own errors go to the other handlers, never back into the queue
+        try:
+            message = record.getMessage()
+            if record.exc_info:
+                message = f"{message}\n{_FORMATTER.formatException(record.exc_info)}"
+            item = {
+                "created_at": datetime.fromtimestamp(record.created, timezone.utc),
+                "level": logging.getLevelName(normalise_level_no(record.levelno)),
+                "level_no": normalise_level_no(record.levelno),
+                "logger": record.name[:128],
+                "message": message,
+            }
+        except Exception:  # a broken record must not break the caller
+            self.handleError(record)
+            return
+        try:
+            self.queue.put_nowait(item)
+        except queue.Full:
+            with self._count_lock:
+                self.dropped += 1
+
+    # -- consumer side ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the writer thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then end the writer thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far is written (tests, shutdown); True when it was."""
+        done = threading.Event()
+        try:
+            self.queue.put({"_flush": done}, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def stats(self) -> dict[str, int]:
+        """Counters for the API and health: queued now, written, dropped, failed."""
+        return {"queued": self.queue.qsize(), "written": self.written, "dropped": self.dropped,
+                "failed": self.failed, "capacity": self.queue.maxsize}
+
+    def _run(self) -> None:
+        self._writer_ident = threading.get_ident()
+        while not (self._stop.is_set() and self.queue.empty()):
+            try:
+                first = self.queue.get(timeout=self.flush_interval)
+            except queue.Empty:
+                continue
+            items = [first]
+            while len(items) < self.batch_size:
+                try:
+                    items.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            batch = [i for i in items if "_flush" not in i]
+            waiters = [i["_flush"] for i in items if "_flush" in i]
+            if batch:
+                self._write(batch)
+            for waiter in waiters:
+                waiter.set()
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        import database
+        from services import events
+
+        try:
+            with database.session_scope(self.app) as session:
+                rows = [database.LogEntry(service=self.service, **item) for item in batch]
+                session.add_all(rows)
+                session.flush()
+                payloads = [entry_payload(row) for row in rows]
+        except Exception:  # the database may be down: count the loss, keep the thread alive
+            with self._count_lock:
+                self.failed += len(batch)
+            log.exception("could not store %d log records", len(batch))
+            return
+        self.written += len(batch)
+        for payload in payloads:
+            events.publish("log.stored", payload)
+
+
+def entry_payload(row) -> dict[str, Any]:
+    """The "log.stored" payload of a stored LogEntry (the same shape ingest publishes)."""
+    return {"id": row.id, "created_at": row.created_at.isoformat(), "level": row.level,
+            "level_no": row.level_no, "service": row.service, "logger": row.logger,
+            "message": row.message}
+
+
+_current: PanelLogHandler | None = None
+_current_lock = threading.Lock()
+
+
+def install(app, **options) -> PanelLogHandler:
+    """Attach a handler for ``app`` to the root logger, replacing one installed before."""
+    global _current
+    cfg = app.config
+    handler = PanelLogHandler(
+        app, cfg.get("LOG_SERVICE_NAME") or "admin-panel",
+        queue_size=options.get("queue_size", cfg.get("LOG_QUEUE_SIZE", 10_000)),
+        batch_size=options.get("batch_size", 500),
+        flush_interval=options.get("flush_interval", 0.5),
+        level=logging.getLevelName(str(cfg.get("LOG_CAPTURE_LEVEL") or "INFO").upper()),
+    )
+    with _current_lock:
+        previous, _current = _current, handler
+    root = logging.getLogger()
+    if previous is not None:
+        root.removeHandler(previous)
+        previous.stop()
+    root.addHandler(handler)
+    handler.start()
+    app.extensions["log_handler"] = handler
+    return handler
+
+
+def uninstall(handler: PanelLogHandler) -> None:
+    """Detach ``handler`` and let it write what it holds."""
+    global _current
+    logging.getLogger().removeHandler(handler)
+    handler.stop()
+    with _current_lock:
+        if _current is handler:
+            _current = None
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    if _current is not None:
+        _current.stop(timeout=2.0)

@@ -1,0 +1,189 @@
+"""Retention: drop rows older than each table's configured days, in small batches.
+
+Each batch is its own short transaction (``DELETE ... WHERE id IN (SELECT id ...
+LIMIT n)``), so readers and the ingest never wait long behind a prune. On SQLite
+the freed pages go back to the file system with ``PRAGMA incremental_vacuum``,
+which needs ``auto_vacuum=INCREMENTAL``: a new (small) database is switched at
+start; a large existing one needs ``flask --app app prune --vacuum`` once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+import database
+from database import AuditLog, LogEntry, RequestStat, SystemMetric, UserActivity, utcnow
+
+log = logging.getLogger(__name__)
+
+# (config key, model, time column) per table.
+TABLES = (
+    ("RETENTION_DAYS_METRICS", SystemMetric, SystemMetric.recorded_at),
+    ("RETENTION_DAYS_REQUEST_STATS", RequestStat, RequestStat.minute),
+    ("RETENTION_DAYS_LOGS", LogEntry, LogEntry.created_at),
+    ("RETENTION_DAYS_ACTIVITY", UserActivity, UserActivity.created_at),
+    ("RETENTION_DAYS_AUDIT", AuditLog, AuditLog.created_at),
+)
+DEFAULT_DAYS = {"RETENTION_DAYS_METRICS": 30, "RETENTION_DAYS_REQUEST_STATS": 30,
+                "RETENTION_DAYS_LOGS": 14, "RETENTION_DAYS_ACTIVITY": 90, "RETENTION_DAYS_AUDIT": 365}
+# A database this small converts to incremental auto-vacuum at start in well under a second.
+AUTO_CONVERT_MAX_BYTES = 64 * 1024 * 1024
+DAY = 86_400.0
+
+
+@dataclass
+class PruneResult:
+    """Rows deleted per table, and whether SQLite space was reclaimed."""
+
+    deleted: dict[str, int]
+    vacuumed_pages: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.deleted.values())
+
+
+def prune(engine: Engine, config: dict, *, now: datetime | None = None,
+          batch_size: int | None = None, pause: float = 0.0) -> PruneResult:
+    """Delete every row older than its table's retention; 0 days keeps a table forever."""
+    now = now or utcnow()
+    batch_size = batch_size or int(config.get("RETENTION_BATCH_SIZE") or 5000)
+    factory = sessionmaker(engine)
+    deleted: dict[str, int] = {}
+    for key, model, column in TABLES:
+        days = int(config.get(key, DEFAULT_DAYS[key]) or 0)
+        if days <= 0:
+            continue
+        cutoff = now - timedelta(days=days)
+        deleted[model.__tablename__] = _delete_older(factory, model, column, cutoff, batch_size, pause)
+    pages = vacuum_incremental(engine) if engine.dialect.name == "sqlite" else None
+    result = PruneResult(deleted, pages)
+    log.info("prune removed %d rows %s", result.total, deleted)
+    return result
+
+
+def _delete_older(factory, model, column, cutoff: datetime, batch_size: int, pause: float) -> int:
+    total = 0
+    while True:
+        with factory() as session:
+            ids = select(model.id).where(column < cutoff).limit(batch_size).scalar_subquery()
+            count = session.execute(delete(model).where(model.id.in_(ids)),
+                                    execution_options={"synchronize_session": False}).rowcount
+            session.commit()
+        total += count or 0
+        if not count or count < batch_size:
+            return total
+        if pause:
+            time.sleep(pause)  # let writers in between batches
+
+
+def auto_vacuum_mode(engine: Engine) -> int | None:
+    """SQLite's auto_vacuum (0 none, 1 full, 2 incremental); None on other databases."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as conn:
+        return int(conn.execute(text("PRAGMA auto_vacuum")).scalar())
+
+
+def vacuum_incremental(engine: Engine) -> int:
+    """Give free pages back to the file system (incremental mode only); returns pages freed."""
+    with engine.connect() as conn:
+        free = int(conn.execute(text("PRAGMA freelist_count")).scalar())
+        if int(conn.execute(text("PRAGMA auto_vacuum")).scalar()) != 2:
+            return 0
+        conn.exec_driver_sql("PRAGMA incremental_vacuum").fetchall()
+        conn.commit()
+        return free - int(conn.execute(text("PRAGMA freelist_count")).scalar())
+
+
+def convert_to_incremental(engine: Engine) -> None:
+    """Switch SQLite to incremental auto-vacuum; rewrites the file (VACUUM), so it takes a while."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.commit()
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.isolation_level = None  # VACUUM cannot run inside a transaction
+        raw.driver_connection.execute("VACUUM")
+    finally:
+        raw.close()
+
+
+def _maybe_convert(engine: Engine) -> None:
+    mode = auto_vacuum_mode(engine)
+    if mode is None or mode == 2:
+        return
+    with engine.connect() as conn:
+        size = int(conn.execute(text("PRAGMA page_count")).scalar()) * int(
+            conn.execute(text("PRAGMA page_size")).scalar())
+    if size > AUTO_CONVERT_MAX_BYTES:
+        log.warning("SQLite auto_vacuum is off: pruned space is reused but not returned to the "
+                    "disk; run `flask --app app prune --vacuum` once to switch it on")
+        return
+    try:
+        convert_to_incremental(engine)
+    except Exception:  # another process may hold the file; the next start tries again
+        log.exception("could not switch SQLite to incremental auto-vacuum")
+
+
+class DailyPruner:
+    """Runs ``prune`` at most once a day, in its own thread so no tick waits for it."""
+
+    def __init__(self, app, interval: float = DAY):
+        self.app = app
+        self.interval = interval
+        self.last_run: float | None = None
+        self._running = threading.Lock()
+
+    def due(self, now: float | None = None) -> bool:
+        """Whether a day has passed since the last run (or none ran yet)."""
+        now = time.monotonic() if now is None else now
+        return self.last_run is None or now - self.last_run >= self.interval
+
+    def maybe_run(self, *_args) -> bool:
+        """Start a prune in the background when due; a tick hook (app, session, snapshot)."""
+        if not self.due() or not self._running.acquire(blocking=False):
+            return False
+        self.last_run = time.monotonic()
+        threading.Thread(target=self._run, name="retention", daemon=True).start()
+        return True
+
+    def _run(self) -> None:
+        try:
+            prune(database.get_engine(self.app), self.app.config, pause=0.05)
+        except Exception:
+            log.exception("daily prune failed; it will be tried again tomorrow")
+        finally:
+            self._running.release()
+
+
+def _timer_loop(pruner: DailyPruner, stop: threading.Event) -> None:
+    while not stop.wait(60.0):
+        pruner.maybe_run()
+
+
+def init_app(app) -> None:
+    """Switch new SQLite files to incremental vacuum; schedule the daily prune."""
+    _maybe_convert(database.get_engine(app))
+    pruner = DailyPruner(app)
+    app.extensions["retention"] = pruner
+    if not app.config.get("SCHEDULER_ENABLED"):
+        return
+    try:
+        from services import live
+        register = getattr(live, "register_tick_hook", None)
+    except ImportError:
+        register = None
+    if register is not None:
+        register(pruner.maybe_run)
+        return
+    stop = threading.Event()
+    app.extensions["retention_stop"] = stop
+    threading.Thread(target=_timer_loop, args=(pruner, stop), name="retention-timer", daemon=True).start()
