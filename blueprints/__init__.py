@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints import api_metrics, sockets  # noqa: F401  (routes on api.bp, socket handlers)
     sockets.init_app(app)
     from blueprints import api_alerts  # noqa: F401  (routes on api.bp)
+    from blueprints import api_analytics, api_health  # noqa: F401  (routes on api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

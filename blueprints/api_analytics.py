@@ -1,0 +1,69 @@
+"""JSON analytics: revenue buckets, recent transactions, user activity (cached, breaker-guarded)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+import database
+from blueprints.api import BadParam, bp, int_arg, time_arg
+from blueprints.errors import json_error
+from services import analytics, analytics_activity, circuit_breaker
+from services.insights_buckets import InsightParamError, zone
+
+
+@bp.errorhandler(circuit_breaker.Unavailable)
+def _unavailable(exc: circuit_breaker.Unavailable):
+    resp, status = json_error(503, str(exc), "database_unavailable")
+    resp.headers["Retry-After"] = "5"
+    return resp, status
+
+
+def _zone():
+    try:
+        return zone(request.args.get("tz"))
+    except InsightParamError as exc:
+        raise BadParam(str(exc)) from None
+
+
+@bp.get("/analytics/revenue")
+def analytics_revenue():
+    """Revenue buckets and summary for one currency; see services.analytics.revenue."""
+    period = request.args.get("period") or "daily"
+    tz_name = request.args.get("tz") or "UTC"
+    try:
+        buckets = analytics.plan(period, time_arg("start"), time_arg("end"), tz_name,
+                                 database.utcnow())
+        currency = analytics.normalise_currency(request.args.get("currency"))
+    except InsightParamError as exc:
+        raise BadParam(str(exc)) from None
+    key = ("revenue", period, tz_name, buckets.start, buckets.end, currency)
+
+    def compute():
+        body = analytics.revenue(database.get_session(), buckets, currency)
+        return {"period": period, "tz": tz_name, "start": buckets.label(0),
+                "end": buckets.end.astimezone(buckets.tz).isoformat(), **body}
+
+    return jsonify(circuit_breaker.cached_read("analytics", key, compute))
+
+
+@bp.get("/analytics/transactions")
+def analytics_transactions():
+    """Status counts of the last ``minutes`` and the newest transactions."""
+    minutes = int_arg("minutes", 60, 1, 7 * 24 * 60)
+    limit = int_arg("limit", 20, 1, 200)
+    now = database.utcnow().replace(second=0, microsecond=0)  # one cache entry per minute
+    key = ("transactions", minutes, limit, now)
+    return jsonify(circuit_breaker.cached_read("analytics", key, lambda: (
+        analytics_activity.transactions(database.get_session(), now, minutes, limit))))
+
+
+@bp.get("/user-activity")
+def user_activity():
+    """Active users, the recent feed, counts by action and the weekday x hour heatmap."""
+    minutes = int_arg("minutes", 30, 1, 24 * 60)
+    limit = int_arg("limit", 50, 1, 500)
+    days = int_arg("heatmap_days", 28, 1, 90)
+    tz = _zone()
+    now = database.utcnow().replace(second=0, microsecond=0)
+    key = ("user-activity", minutes, limit, days, tz.key, now)
+    return jsonify(circuit_breaker.cached_read("activity", key, lambda: (
+        analytics_activity.user_activity(database.get_session(), now, minutes, limit, tz, days))))

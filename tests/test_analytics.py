@@ -1,0 +1,165 @@
+"""Revenue buckets and summaries in the admin's time zone, against hand-computed figures."""
+from __future__ import annotations
+
+import pytest
+
+import database
+from services import ingest
+
+REVENUE = "/admin/api/analytics/revenue"
+
+
+def tx(tid, created_at, amount, status="completed", currency="EUR", channel="web"):
+    return {"id": tid, "amount_cents": amount, "currency": currency, "status": status,
+            "customer_id": f"c-{tid}", "created_at": created_at, "channel": channel}
+
+
+def ingest_all(app, transactions=(), activities=()):
+    """Store through the real ingest path (rollups updated in the same transaction)."""
+    with app.app_context():
+        ingest.ingest_batch(database.get_session(), {"transactions": list(transactions),
+                                                     "activities": list(activities)})
+
+
+# Europe/Berlin, spring forward on Sunday 2026-03-29: 02:00 CET -> 03:00 CEST (01:00 UTC).
+# The day runs from 2026-03-28T23:00Z to 2026-03-29T22:00Z: 23 hours.
+MARCH = [
+    tx("a", "2026-03-28T22:59:00Z", 1000),                     # Sat 23:59 CET
+    tx("b", "2026-03-28T23:00:00Z", 2000, channel="app"),      # Sun 00:00 CET
+    tx("c", "2026-03-29T21:59:00Z", 3000),                     # Sun 23:59 CEST
+    tx("d", "2026-03-29T22:00:00Z", 500, status="failed"),     # Mon 00:00 CEST
+    tx("e", "2026-03-29T01:30:00Z", 700, status="pending"),    # Sun 03:30 CEST
+    tx("u1", "2026-03-29T12:00:00Z", 4000, currency="USD"),    # never added to EUR
+    tx("p1", "2026-03-26T12:00:00Z", 3000),                    # the previous range
+    tx("old", "2026-03-24T23:00:00Z", 100000),                 # before the previous range
+]
+
+
+@pytest.fixture
+def march(app):
+    ingest_all(app, MARCH)
+    return app
+
+
+def test_daily_buckets_across_spring_forward(march, admin_client):
+    resp = admin_client.get(REVENUE, query_string={
+        "period": "daily", "tz": "Europe/Berlin",
+        "start": "2026-03-28T00:00:00+01:00", "end": "2026-03-31T00:00:00+02:00"})
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["currency"] == "EUR"
+    assert body["other_currencies"] == ["USD"]
+    assert body["stale"] is False
+    assert [b["start"] for b in body["buckets"]] == [
+        "2026-03-28T00:00:00+01:00", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"]
+    got = [(b["revenue_cents"], b["transactions"], b["completed"], b["pending"], b["failed"])
+           for b in body["buckets"]]
+    assert got == [(1000, 1, 1, 0, 0), (5000, 3, 2, 1, 0), (0, 1, 0, 0, 1)]
+    s = body["summary"]
+    assert s["total_cents"] == 6000
+    assert s["average_cents"] == 2000
+    assert s["peak"] == {"start": "2026-03-29T00:00:00+01:00", "revenue_cents": 5000}
+    assert s["transactions"] == 5
+    assert s["average_transaction_cents"] == 2000
+    assert s["success_rate"] == 0.75
+    # Previous 71 hours: 2026-03-25T00:00Z .. 2026-03-27T23:00Z hold p1 (3000) only.
+    assert s["previous_total_cents"] == 3000
+    assert s["growth_rate"] == 1.0
+
+
+def test_other_currency_alone(march, admin_client):
+    body = admin_client.get(REVENUE, query_string={
+        "period": "daily", "tz": "Europe/Berlin", "currency": "usd",
+        "start": "2026-03-28T00:00:00+01:00", "end": "2026-03-31T00:00:00+02:00"}).get_json()
+    assert body["currency"] == "USD"
+    assert body["other_currencies"] == ["EUR"]
+    assert [b["revenue_cents"] for b in body["buckets"]] == [0, 4000, 0]
+    assert body["summary"]["total_cents"] == 4000
+    assert body["summary"]["growth_rate"] is None  # nothing in USD before: no rate
+
+
+def test_hourly_buckets_on_the_23_hour_day(march, admin_client):
+    body = admin_client.get(REVENUE, query_string={
+        "period": "hourly", "tz": "Europe/Berlin",
+        "start": "2026-03-29T00:00:00+01:00", "end": "2026-03-30T00:00:00+02:00"}).get_json()
+    starts = [b["start"] for b in body["buckets"]]
+    assert len(starts) == 23
+    assert starts[:3] == ["2026-03-29T00:00:00+01:00", "2026-03-29T01:00:00+01:00",
+                          "2026-03-29T03:00:00+02:00"]
+    by_start = {b["start"]: b for b in body["buckets"]}
+    assert by_start["2026-03-29T00:00:00+01:00"]["revenue_cents"] == 2000
+    assert by_start["2026-03-29T03:00:00+02:00"]["pending"] == 1
+    assert by_start["2026-03-29T23:00:00+02:00"]["revenue_cents"] == 3000
+    # Empty hours are there, with zeros.
+    assert by_start["2026-03-29T10:00:00+02:00"] == {
+        "start": "2026-03-29T10:00:00+02:00", "revenue_cents": 0, "transactions": 0,
+        "completed": 0, "pending": 0, "failed": 0, "refunded": 0}
+    assert body["summary"]["peak"] == {"start": "2026-03-29T23:00:00+02:00", "revenue_cents": 3000}
+
+
+def test_weekly_buckets_start_on_monday(march, admin_client):
+    body = admin_client.get(REVENUE, query_string={
+        "period": "weekly", "tz": "Europe/Berlin",
+        "start": "2026-03-25T12:00:00+01:00", "end": "2026-04-06T00:00:00+02:00"}).get_json()
+    assert [b["start"] for b in body["buckets"]] == [
+        "2026-03-23T00:00:00+01:00", "2026-03-30T00:00:00+02:00"]
+    # The start widens to Monday 23rd, so "old" (Wed 25th 00:00 CET) is in the first week.
+    assert [b["revenue_cents"] for b in body["buckets"]] == [100000 + 3000 + 1000 + 2000 + 3000, 0]
+    assert [b["failed"] for b in body["buckets"]] == [0, 1]
+
+
+def test_fall_back_day_is_one_bucket_of_25_hours(app, admin_client):
+    # 2026-10-25: 03:00 CEST -> 02:00 CET; the day runs 2026-10-24T22:00Z .. 2026-10-25T23:00Z.
+    ingest_all(app, [
+        tx("o1", "2026-10-24T22:00:00Z", 100),    # 00:00 CEST
+        tx("o2", "2026-10-25T00:30:00Z", 200),    # 02:30 CEST
+        tx("o3", "2026-10-25T01:30:00Z", 300),    # 02:30 CET, the repeated hour
+        tx("o4", "2026-10-25T22:59:00Z", 400),    # 23:59 CET
+        tx("o5", "2026-10-25T23:00:00Z", 50000),  # the next day
+        tx("o6", "2026-10-24T21:59:00Z", 60000),  # the day before
+    ])
+    q = {"tz": "Europe/Berlin", "start": "2026-10-25T00:00:00+02:00",
+         "end": "2026-10-26T00:00:00+01:00"}
+    daily = admin_client.get(REVENUE, query_string={**q, "period": "daily"}).get_json()
+    assert [(b["start"], b["revenue_cents"], b["transactions"]) for b in daily["buckets"]] == [
+        ("2026-10-25T00:00:00+02:00", 1000, 4)]
+    hourly = admin_client.get(REVENUE, query_string={**q, "period": "hourly"}).get_json()
+    assert len(hourly["buckets"]) == 25
+    twos = [(b["start"], b["revenue_cents"]) for b in hourly["buckets"] if "T02:00" in b["start"]]
+    assert twos == [("2026-10-25T02:00:00+02:00", 200), ("2026-10-25T02:00:00+01:00", 300)]
+    # The previous 25 hours hold only o6 (60000): growth is (1000 - 60000) / 60000.
+    assert daily["summary"]["growth_rate"] == round((1000 - 60000) / 60000, 4)
+
+
+def test_no_data_gives_zero_buckets(app, admin_client):
+    body = admin_client.get(REVENUE, query_string={
+        "period": "daily", "start": "2026-01-01T00:00:00Z", "end": "2026-01-04T00:00:00Z"}).get_json()
+    assert body["currency"] is None and body["other_currencies"] == []
+    assert [b["revenue_cents"] for b in body["buckets"]] == [0, 0, 0]
+    assert body["summary"]["total_cents"] == 0 and body["summary"]["peak"] is None
+    assert body["summary"]["success_rate"] is None
+
+
+def test_default_range_ends_now(app, admin_client):
+    body = admin_client.get(REVENUE, query_string={"period": "hourly"}).get_json()
+    assert len(body["buckets"]) in (24, 25)  # 24 hours back, widened to whole hours
+    assert body["tz"] == "UTC" and body["period"] == "hourly"
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ({"period": "monthly"}, "period"),
+    ({"tz": "Mars/Olympus"}, "time zone"),
+    ({"start": "yesterday"}, "start"),
+    ({"start": "2026-03-02T00:00:00Z", "end": "2026-03-01T00:00:00Z"}, "after"),
+    ({"currency": "EURO"}, "currency"),
+    ({"period": "hourly", "start": "2020-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}, "buckets"),
+])
+def test_bad_parameters_answer_400_json(app, admin_client, query, fragment):
+    resp = admin_client.get(REVENUE, query_string=query)
+    assert resp.status_code == 400
+    error = resp.get_json()["error"]
+    assert error["code"] == "invalid_parameter" and fragment in error["message"]
+
+
+def test_revenue_needs_a_login(client):
+    assert client.get(REVENUE).status_code == 401
