@@ -17,6 +17,8 @@ def register_blueprints(app: Flask) -> None:
     pages.init_app(app)
     from blueprints import api_logs, sockets_logs  # noqa: F401  (routes on api.bp, socket handlers)
     sockets_logs.init_app(app)
+    from blueprints import api_insights  # routes on api.bp
+    api_insights.init_app(app)
     from blueprints import api_metrics, sockets  # noqa: F401  (routes on api.bp, socket handlers)
     sockets.init_app(app)
     from blueprints import api_alerts  # noqa: F401  (routes on api.bp)

@@ -1,0 +1,107 @@
+"""Business insights under /admin/api/: customers, channels, the shared timeline, the monitor's cost."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import Flask, jsonify, request
+
+import database
+from blueprints.api import BadParam, bp, int_arg, time_arg
+from blueprints.errors import json_error
+from services import circuit_breaker, self_cost
+from services.insights_buckets import (
+    InsightParamError, fixed_buckets, period_buckets, resolve_range, zone,
+)
+from services.insights_channels import channel_insights
+from services.insights_customers import customer_insights
+from services.timeline import STEP, build_timeline
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _period_and_buckets(default_period: str):
+    period = request.args.get("period") or default_period
+    try:
+        tz = zone(request.args.get("tz"))
+        start, end = resolve_range(time_arg("start"), time_arg("end"), period, database.utcnow())
+        return period, tz, period_buckets(start, end, period, tz)
+    except InsightParamError as exc:
+        raise BadParam(str(exc)) from None
+
+
+def _currency_arg() -> str | None:
+    raw = request.args.get("currency")
+    if not raw:
+        return None
+    if not CURRENCY.match(raw.upper()):
+        raise BadParam("currency must be a three-letter code such as EUR")
+    return raw.upper()
+
+
+def _answer(namespace: str, key: tuple, fn):
+    try:
+        return jsonify(circuit_breaker.cached_read(namespace, key, fn))
+    except circuit_breaker.Unavailable as exc:
+        return json_error(503, str(exc), "unavailable")
+
+
+@bp.route("/analytics/customers")
+def analytics_customers():
+    """New vs returning customers per bucket, repeat purchases, value per customer, conversion."""
+    period, tz, buckets = _period_and_buckets("daily")
+
+    def compute():
+        data = customer_insights(database.get_session(), buckets)
+        return {"period": period, "tz": tz.key, "start": buckets.label(0) if len(buckets) else None,
+                "end": buckets.end.astimezone(tz).isoformat(), **data}
+
+    return _answer("analytics", ("customers", period, tz.key, buckets.start, buckets.end), compute)
+
+
+@bp.route("/analytics/channels")
+def analytics_channels():
+    """Revenue, orders, success rate and average order per sales channel, side by side."""
+    period, tz, buckets = _period_and_buckets("daily")
+    currency = _currency_arg()
+
+    def compute():
+        data = channel_insights(database.get_session(), buckets, currency)
+        return {"period": period, "tz": tz.key, "start": buckets.label(0) if len(buckets) else None,
+                "end": buckets.end.astimezone(tz).isoformat(), **data}
+
+    return _answer("analytics", ("channels", period, tz.key, buckets.start, buckets.end, currency), compute)
+
+
+@bp.route("/timeline")
+def timeline():
+    """Revenue, failed payments, errors and p95 on one 15-minute axis, with alert windows."""
+    hours = int_arg("hours", 24, 1, 168)
+    currency = _currency_arg()
+    try:
+        tz = zone(request.args.get("tz"))
+    except InsightParamError as exc:
+        raise BadParam(str(exc)) from None
+    now = database.utcnow()
+    buckets = fixed_buckets(now, timedelta(hours=hours), STEP, tz)
+
+    def compute():
+        return {"hours": hours, "tz": tz.key,
+                **build_timeline(database.get_session(), buckets, database.utcnow(), currency)}
+
+    # The live namespace: short-lived, and cleared by every ingest like the live snapshot.
+    return _answer("live", ("timeline", hours, tz.key, buckets.end, currency), compute)
+
+
+@bp.route("/self-cost")
+def self_cost_view():
+    """What the monitor costs this process: timer per request, tick, sampler CPU share, memory."""
+    return jsonify(self_cost.snapshot())
+
+
+def init_app(app: Flask) -> None:
+    """Give this process's cost counters the configured budget and sampling rate."""
+    self_cost.configure(float(app.config.get("TICK_BUDGET_SHARE", 0.5)),
+                        int(app.config.get("TIMER_COST_SAMPLE_EVERY", 100)),
+                        float(app.config.get("TICK_MAX_WIDEN", 8.0)))
+
