@@ -25,5 +25,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints import api_analytics, api_health  # noqa: F401  (routes on api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    from app_factory import csrf
+    from blueprints import ingest_api
+
+    csrf.exempt(ingest_api.bp)  # bearer-key API: no cookie, so no CSRF to defend against
+    app.register_blueprint(ingest_api.bp)
     app.register_blueprint(metrics.bp)
     prometheus_metrics.init_app(app)

@@ -52,7 +52,18 @@ def set_password_command(username: str, password_stdin: bool) -> None:
     click.echo(f"password changed for {username}; their sessions have ended")
 
 
+@click.command("rebuild-rollups")
+@with_appcontext
+def rebuild_rollups_command() -> None:
+    """Recompute the 15-minute revenue rollups from the raw transactions."""
+    from services import rollups
+
+    with database.session_scope() as session:
+        buckets = rollups.rebuild(session)
+    click.echo(f"rebuilt {buckets} revenue rollup buckets")
+
+
 def init_app(app: Flask) -> None:
     """Register every command on ``app``."""
-    for command in (create_user_command, set_password_command):
+    for command in (create_user_command, set_password_command, rebuild_rollups_command):
         app.cli.add_command(command)

@@ -1,0 +1,85 @@
+"""``POST /api/v1/events``: other services send transactions, activities and logs.
+
+Authentication is a bearer key (``INGEST_API_KEY``), compared in constant time;
+no cookie, hence no CSRF token (the blueprint is CSRF-exempt). The work is in
+``services.ingest``; this module only authenticates, limits and answers.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+import database
+from app_factory import limiter
+from blueprints.errors import json_error
+from services import audit, ingest
+
+bp = Blueprint("ingest_api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _key_is_valid(presented: str | None) -> bool:
+    expected = current_app.config.get("INGEST_API_KEY")
+    if not expected or presented is None:
+        return False
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def _rate_key() -> str:
+    """Limit per key (by its hash, never the key itself); callers without a valid key per address."""
+    presented = _presented_key()
+    if _key_is_valid(presented):
+        return "ingest-key:" + hashlib.sha256(presented.encode()).hexdigest()[:24]
+    return f"ingest-anon:{request.remote_addr}"
+
+
+def _audit_bad_key(reason: str) -> None:
+    db = database.get_session()
+    try:
+        audit.record(db, "ingest.bad_key", actor=None, ip=request.remote_addr,
+                     target=request.path, outcome="failure", detail={"reason": reason})
+        db.commit()
+    except SQLAlchemyError:
+        db.rollback()
+        log.exception("could not audit a refused ingest key")
+
+
+@bp.route("/events", methods=["POST"])
+@limiter.limit(lambda: current_app.config["INGEST_RATE_LIMIT"], key_func=_rate_key)
+def post_events():
+    """Store one batch of at most 1000 items in one transaction; 202 with the counts."""
+    if not current_app.config.get("INGEST_API_KEY"):
+        return json_error(503, "The ingest API is disabled: INGEST_API_KEY is not set.", "not_configured")
+    presented = _presented_key()
+    if not _key_is_valid(presented):
+        _audit_bad_key("missing" if presented is None else "wrong")
+        resp, status = json_error(401, "Send the ingest key as 'Authorization: Bearer <key>'.")
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="ingest"'
+        return resp, status
+    body = request.get_json(force=True, silent=True)  # a body over MAX_CONTENT_LENGTH raises 413 here
+    if body is None:
+        return json_error(400, "The body must be JSON: {\"transactions\": [...], \"activities\": [...], "
+                               "\"logs\": [...]}.", "invalid_json")
+    try:
+        result = ingest.ingest_batch(database.get_session(), body)
+    except ingest.ValidationError as exc:
+        return jsonify({"error": exc.as_error()}), 413 if exc.code == "too_many_items" else 400
+    except SQLAlchemyError:
+        log.exception("ingest: the database refused a batch")
+        resp, status = json_error(503, "The database is unavailable; nothing was stored. Retry later.",
+                                  "database_unavailable")
+        resp.headers["Retry-After"] = "5"
+        return resp, status
+    return jsonify({"accepted": result.accepted(), "changed": result.changed}), 202
