@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from services import cache_manager, circuit_breaker
+from services import cache_manager, circuit_breaker, self_cost
 
 log = logging.getLogger(__name__)
 ORDER = {"healthy": 0, "degraded": 1, "unhealthy": 2}
@@ -162,6 +162,8 @@ def report(app: Flask, now: datetime | None = None) -> dict[str, Any]:
         "disk": check_disk(app),
         "memory": check_memory(app),
     }
+    # The monitor's own cost: degraded while a slow tick has widened the scheduler's interval.
+    checks["self_cost"] = self_cost.health()
     redis_check = check_redis(app)
     if redis_check is not None:
         checks["redis"] = redis_check

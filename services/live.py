@@ -25,7 +25,7 @@ from flask import Flask, current_app, has_app_context
 
 import database
 from app_factory import socketio
-from services import events
+from services import events, self_cost
 
 log = logging.getLogger(__name__)
 
@@ -236,15 +236,17 @@ def _loop(app: Flask, st: LiveState) -> None:
     while not st.stop_event.is_set():
         began = time.monotonic()
         try:
-            with app.app_context():
+            with app.app_context(), self_cost.measure_tick():
                 tick(app, began)
             st.ticks += 1
         except Exception:  # logged, and the next tick tries again
             st.failures += 1
             log.exception("live tick failed; the loop goes on")
+        # A tick over its budget widens the wait instead of letting the ticks fall behind.
+        wait = self_cost.next_interval(period)
         # socketio.sleep in short slices so stop() does not wait a whole period.
         while not st.stop_event.is_set():
-            left = period - (time.monotonic() - began)
+            left = wait - (time.monotonic() - began)
             if left <= 0:
                 break
             socketio.sleep(min(left, 0.2))

@@ -17,7 +17,7 @@ from sqlalchemy import event, insert, select
 
 import database
 from database import RequestStat, SystemMetric
-from services import histogram
+from services import histogram, self_cost
 from services.histogram import BUCKET_BOUNDS_MS  # noqa: F401  (exposed for the Prometheus collector)
 from services.request_timer import RequestTimer
 from services.sampler import Sampler
@@ -67,9 +67,13 @@ def _before_request() -> None:
     endpoint = request.endpoint
     if endpoint is not None and (endpoint == "static" or endpoint.endswith(".static")):
         return
+    # One request in TIMER_COST_SAMPLE_EVERY also times these hooks: the monitor's own cost.
+    cost_from = time.perf_counter_ns() if self_cost.sample_request() else None
     g._rt_start = time.perf_counter()
     g._rt_wall = time.time()
     g._rt_db = [0, 0.0]
+    if cost_from is not None:
+        g._rt_cost = time.perf_counter_ns() - cost_from
 
 
 def _record(status: int) -> None:
@@ -77,10 +81,14 @@ def _record(status: int) -> None:
     if start is None:
         return
     ms = (time.perf_counter() - start) * 1000.0
+    cost = g.pop("_rt_cost", None)
+    cost_from = time.perf_counter_ns() if cost is not None else 0
     queries, db_ms = g.pop("_rt_db", (0, 0.0))
     _monitor().timer.record(int(g.pop("_rt_wall") // 60), request.endpoint or UNMATCHED,
                             request.method, label_for(request.path), ms, status >= 500,
                             queries, db_ms)
+    if cost is not None:
+        self_cost.record_timer_cost(cost + time.perf_counter_ns() - cost_from)
 
 
 def _after_request(response):
