@@ -3,7 +3,7 @@ import { api, withQuery } from "./api.js";
 import { cardsLoading, setCard, setTrend } from "./cards.js";
 import { setPanelState, wireTableToggles } from "./charts.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
-import { TZ, count, isNum, localMidnight, money, ms, ratio } from "./format.js";
+import { TZ, count, fmt, isNum, localMidnight, money, ms, ratio } from "./format.js";
 import { statusDoughnut } from "./status-chart.js";
 import { systemChart } from "./system-chart.js";
 
@@ -23,11 +23,23 @@ async function loadRevenue() {
   const today = localMidnight(0);
   const yesterday = localMidnight(1);
   const sameTimeYesterday = new Date(now.getTime() - DAY_MS);
-  const query = (start, end) => withQuery("/admin/api/analytics/revenue",
-    { period: "hourly", start: start.toISOString(), end: end.toISOString(), tz: TZ });
+  const query = (start, end, code) => withQuery("/admin/api/analytics/revenue",
+    { period: "hourly", start: start.toISOString(), end: end.toISOString(), tz: TZ, currency: code });
   try {
-    const [cur, prev] = await Promise.all([api.get(query(today, now)), api.get(query(yesterday, sameTimeYesterday))]);
-    currency = cur.currency || (cur.summary && cur.summary.currency) || currency || "USD";
+    let [cur, prev] = await Promise.all([api.get(query(today, now, currency)), api.get(query(yesterday, sameTimeYesterday, currency))]);
+    // Without a currency the server picks the main one per range; compare like with like.
+    const code = cur.currency || prev.currency;
+    if (!code) {
+      // Nothing recorded today or yesterday: say so rather than show a made-up zero.
+      setCard("revenue", null);
+      setCard("orders", null);
+      return;
+    }
+    if (cur.currency !== code) cur = await api.get(query(today, now, code));
+    if (prev.currency !== code) prev = await api.get(query(yesterday, sameTimeYesterday, code));
+    currency = code;
+    // Where the figures came from, so anyone (and the browser tests) can check them.
+    document.querySelector('[data-card="revenue"]').dataset.source = query(today, now, code);
     const s = cur.summary || {};
     const p = prev.summary || {};
     setCard("revenue", s.total_cents, (v) => money(v, currency));
@@ -49,31 +61,40 @@ function scheduleRevenue() {
   }, wait);
 }
 
-/** The value five minutes ago (or the oldest we saw) for the live cards' trend arrows. */
+/** The oldest value of the last five minutes (at least 30 s old) for the trend arrows. */
 function reference(key) {
-  const cutoff = Date.now() - 5 * 60 * 1000;
-  let ref = null;
-  for (const entry of history) {
-    if (entry.at > cutoff && ref) break;
-    ref = entry;
-  }
-  return ref && ref !== history[history.length - 1] ? ref[key] : null;
+  const now = Date.now();
+  const entry = history.find((e) => e.at >= now - 5 * 60 * 1000 && e.at <= now - 30 * 1000 && isNum(e[key]));
+  return entry ? { value: entry[key], label: `vs ${fmt.time(entry.at)}` } : { value: null, label: "" };
 }
 
+function trend(key, current, higherIsBetter, format) {
+  const ref = reference(key);
+  setTrend(key, current, ref.value, { higherIsBetter, label: ref.label, format });
+}
+
+let shownSeq = -1;
+
 function showSnapshot(snap) {
+  // A REST answer may arrive after a newer push: never step back in time.
+  if (typeof snap.seq === "number") {
+    if (snap.seq < shownSeq) return;
+    shownSeq = snap.seq;
+  }
   const req = snap.requests || {};
   const values = { at: Date.now(), active_users: snap.active_users, p95: req.p95_ms, error_rate: req.error_rate };
   history.push(values);
   while (history.length > 400) history.shift();
   setCard("active_users", isNum(snap.active_users) ? snap.active_users : null, count);
-  setTrend("active_users", snap.active_users, reference("active_users"), { label: "vs 5 min ago" });
+  trend("active_users", snap.active_users, true);
   setCard("p95", isNum(req.p95_ms) ? req.p95_ms : null, ms);
-  setTrend("p95", req.p95_ms, reference("p95"), { higherIsBetter: false, label: "vs 5 min ago" });
+  trend("p95", req.p95_ms, false);
   setCard("error_rate", isNum(req.error_rate) ? req.error_rate : null, ratio);
-  setTrend("error_rate", req.error_rate, reference("error_rate"), { higherIsBetter: false, label: "vs 5 min ago", format: ratio });
+  trend("error_rate", req.error_rate, false, ratio);
   const stamp = document.getElementById("snapshot-time");
   if (stamp && snap.timestamp) {
     stamp.dateTime = snap.timestamp;
+    stamp.dataset.seq = String(snap.seq);
     stamp.textContent = new Date(snap.timestamp).toLocaleTimeString();
   }
 }

@@ -27,9 +27,9 @@ const table = sortableTable(document.getElementById("endpoints"), COLUMNS, { sor
 const latency = makeChart("latency", {
   type: "line",
   data: { labels: [], datasets: [
-    { label: "avg (ms)", data: [], borderWidth: 2, pointRadius: 0, tension: 0.25, spanGaps: true },
-    { label: "p95 (ms)", data: [], borderWidth: 2, pointRadius: 0, tension: 0.25, spanGaps: true },
-    { label: "p99 (ms)", data: [], borderWidth: 1, pointRadius: 0, tension: 0.25, spanGaps: true, borderDash: [4, 3] },
+    { label: "avg (ms)", data: [], borderWidth: 2, pointRadius: 2, tension: 0.25, spanGaps: true },
+    { label: "p95 (ms)", data: [], borderWidth: 2, pointRadius: 2, tension: 0.25, spanGaps: true },
+    { label: "p99 (ms)", data: [], borderWidth: 1, pointRadius: 2, tension: 0.25, spanGaps: true, borderDash: [4, 3] },
   ] },
   options: {
     interaction: { mode: "index", intersect: false },

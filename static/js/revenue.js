@@ -54,7 +54,8 @@ chart.$labelHeader = "Period";
 chart.$formatValue = (v) => (isNum(v) ? money(Math.round(v * 100), state.currency) : "—");
 const status = statusDoughnut("revenue-status");
 
-async function load() {
+/** Fetch and draw the chosen range; `background` reloads keep the current chart on screen. */
+async function load(background = false) {
   const ticket = ++state.request;
   state.loadedAt = Date.now();
   const [start, end] = rangeInstants();
@@ -62,13 +63,17 @@ async function load() {
     setPanelState("revenue", "error", "The start date must be before the end date.");
     return;
   }
-  panel.dataset.state = "loading";
-  cardsLoading();
+  if (!background) {
+    panel.dataset.state = "loading";
+    cardsLoading();
+  }
   try {
-    const body = await api.get(withQuery("/admin/api/analytics/revenue", {
+    const url = withQuery("/admin/api/analytics/revenue", {
       period: state.period, start: start.toISOString(), end: end.toISOString(), tz: TZ,
-    }));
+    });
+    const body = await api.get(url);
     if (ticket !== state.request) return; // a newer choice already asked again
+    panel.dataset.source = url;
     show(body);
   } catch (err) {
     if (ticket !== state.request) return;
@@ -129,9 +134,9 @@ function init() {
   }
   document.getElementById("range-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    load();
+    load(false);
   });
-  document.addEventListener("live:refresh", load);
+  document.addEventListener("live:refresh", () => load(true));
   // New money only matters when the range reaches today; re-read at most every 10 s.
   document.addEventListener("live:feed", (event) => {
     if (!(event.detail && (event.detail.transactions || []).length)) return;
@@ -139,7 +144,7 @@ function init() {
     const wait = Math.max(0, RELOAD_MIN_INTERVAL_MS - (Date.now() - state.loadedAt));
     state.timer = setTimeout(() => {
       state.timer = null;
-      load();
+      load(true);
     }, wait);
   });
   load();

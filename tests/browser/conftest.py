@@ -1,0 +1,156 @@
+"""Real-browser fixtures: one demo server and one Chromium per test module.
+
+Chromium is Debian's (``/usr/bin/chromium``, or ``CHROMIUM_PATH``); Playwright never downloads one.
+Without it these tests skip with a reason locally and fail when ``CI=true``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.servers import ServerProcess, start_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+USER, PASSWORD = "browser-admin", "browser-password-1"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 375, "height": 812}
+SERVER_ENV = {"DEMO_BACKFILL_DAYS": "3", "ADMIN_USERNAME": USER, "ADMIN_PASSWORD": PASSWORD,
+              "LIVE_UPDATE_INTERVAL": "1", "SAMPLE_INTERVAL": "1"}
+# Collects CSP violations from the page itself (runs before any page script, whatever the CSP).
+CSP_PROBE = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+def _need_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires the browser tests to run", pytrace=False)
+    pytest.skip(message)
+
+
+@dataclass
+class Panel:
+    """The running demo server, restartable on the same port and database."""
+
+    server: ServerProcess
+    tmp: Path
+    restarts: list = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def start_again(self) -> None:
+        """Start ``python app.py`` again on the same port with the same database (no re-seeding)."""
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                self.server = start_server(self.tmp, env=SERVER_ENV, demo=False, port=self.server.port)
+                return
+            except RuntimeError:
+                # The port may linger for a moment after the old process exits.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory):
+    """A real ``python app.py --demo`` with three days of history and a push every second."""
+    _need_chromium()
+    tmp = tmp_path_factory.mktemp("browser")
+    server = start_server(tmp, env=SERVER_ENV, demo=True, wait=90)
+    running = Panel(server, tmp)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for the module."""
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def login_state(panel, chromium):
+    """Log in once through the form; later contexts reuse the session cookie."""
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{panel.url}/admin/login")
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/dashboard")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+class Watched:
+    """A logged-in page plus what its console said (errors, CSP violations)."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def goto(self, path: str):
+        return self.page.goto(f"{self.base_url}{path}")
+
+    def csp_violations(self) -> list[str]:
+        return self.page.evaluate("window.__cspViolations || []")
+
+    def assert_clean(self) -> None:
+        """No console errors, no uncaught exceptions, no CSP violations."""
+        violations = self.csp_violations()
+        assert not violations, f"CSP violations: {violations}"
+        assert not self.errors, "console errors:\n" + "\n".join(self.errors)
+
+
+@pytest.fixture
+def watched(panel, chromium, login_state):
+    """A fresh desktop-sized, logged-in page; fails the test on console errors or CSP violations."""
+    context = chromium.new_context(viewport=DESKTOP, storage_state=login_state,
+                                   timezone_id="Europe/Berlin")
+    context.add_init_script(CSP_PROBE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    w = Watched(page, panel.url)
+    yield w
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    """Save a screenshot under docs/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
