@@ -44,6 +44,14 @@ def activity():
     return render_template("activity.html", page="activity")
 
 
+@bp.route("/alerts")
+def alerts():
+    """Open alerts with their actions, the rules editor and the filterable history."""
+    from flask_login import current_user
+
+    return render_template("alerts.html", page="alerts", can_edit=current_user.is_admin)
+
+
 # The nav lists a page only once its route exists, so no link ever leads to a 404.
 NAV = [
     ("overview", "pages.dashboard", "Overview"),
