@@ -15,7 +15,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     pages.init_app(app)
-    from blueprints import api_logs, sockets_logs  # noqa: F401  (routes on api.bp, socket handlers)
+    from blueprints import api_audit, api_export, api_logs, sockets_logs  # noqa: F401  (routes on api.bp, socket handlers)
     sockets_logs.init_app(app)
     from blueprints import api_insights  # routes on api.bp
     api_insights.init_app(app)

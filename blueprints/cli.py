@@ -1,6 +1,7 @@
 """Command-line interface: ``flask --app app <command>``; thin wrappers over services."""
 from __future__ import annotations
 
+import getpass
 import sys
 
 import click
@@ -8,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import database
-from services import users
+from services import audit, users
 
 
 @click.command("create-user")
@@ -26,7 +27,10 @@ def create_user_command(username: str, role: str, password_stdin: bool) -> None:
         with database.session_scope() as session:
             users.create_user(session, username, password, role,
                               current_app.config["PASSWORD_HASH_METHOD"])
+            audit.record(session, "user.create", actor=_cli_actor(), ip=None, target=username,
+                         detail={"role": role})
     except users.UserError as exc:
+        _audit_failure("user.create", username, str(exc))
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {role} {username}")
 
@@ -47,7 +51,9 @@ def set_password_command(username: str, password_stdin: bool) -> None:
             if user is None:
                 raise click.ClickException(f"no user {username!r}")
             users.set_password(user, password, current_app.config["PASSWORD_HASH_METHOD"])
+            audit.record(session, "user.set_password", actor=_cli_actor(), ip=None, target=username)
     except users.UserError as exc:
+        _audit_failure("user.set_password", username, str(exc))
         raise click.ClickException(str(exc)) from exc
     click.echo(f"password changed for {username}; their sessions have ended")
 
@@ -63,7 +69,42 @@ def rebuild_rollups_command() -> None:
     click.echo(f"rebuilt {buckets} revenue rollup buckets")
 
 
+def _cli_actor() -> str:
+    """Who ran the command: the operating-system account, marked as coming from the CLI."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):  # no name for this uid (e.g. some containers)
+        return "cli"
+
+
+def _audit_failure(action: str, username: str, reason: str) -> None:
+    with database.session_scope() as session:
+        audit.record(session, action, actor=_cli_actor(), ip=None, target=username[:255],
+                     outcome="failure", detail={"reason": reason})
+
+
+@click.command("prune")
+@click.option("--vacuum", is_flag=True,
+              help="SQLite: switch on incremental auto-vacuum and rewrite the file once (slow).")
+@with_appcontext
+def prune_command(vacuum: bool) -> None:
+    """Delete rows older than each table's RETENTION_DAYS_* setting, in small batches."""
+    from services import retention
+
+    engine = database.get_engine()
+    if vacuum and engine.dialect.name == "sqlite":
+        retention.convert_to_incremental(engine)
+    result = retention.prune(engine, current_app.config)
+    for table, count in result.deleted.items():
+        click.echo(f"{table}: deleted {count}")
+    if result.vacuumed_pages is not None:
+        click.echo(f"sqlite: {result.vacuumed_pages} free pages returned to the file system")
+    with database.session_scope() as session:
+        audit.record(session, "retention.prune", actor=_cli_actor(), ip=None,
+                     detail={"deleted": result.deleted})
+
+
 def init_app(app: Flask) -> None:
     """Register every command on ``app``."""
-    for command in (create_user_command, set_password_command, rebuild_rollups_command):
+    for command in (create_user_command, set_password_command, rebuild_rollups_command, prune_command):
         app.cli.add_command(command)

@@ -65,8 +65,28 @@ def handle_unexpected(exc: Exception):
     return handle_http(InternalServerError())
 
 
+def audit_forbidden(response):
+    """Record every 403 (aborted, refused by a decorator or by a view) in the audit trail."""
+    if response.status_code != 403:
+        return response
+    import database
+    from flask_login import current_user
+    from services import audit
+
+    actor = current_user.username if current_user and current_user.is_authenticated else None
+    try:
+        # A session of its own: the request's may hold work that must not be committed.
+        with database.session_scope() as session:
+            audit.record(session, "forbidden", actor=actor, ip=request.remote_addr,
+                         target=f"{request.method} {request.path}", outcome="denied")
+    except Exception:  # the refusal itself must still reach the client
+        log.exception("could not record a 403 in the audit trail")
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers on ``app``."""
+    app.after_request(audit_forbidden)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

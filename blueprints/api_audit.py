@@ -1,0 +1,28 @@
+"""GET /admin/api/audit: the audit trail for admins (read-only; there is no write route)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+import database
+from blueprints.api import BadParam, admin_required, bp, int_arg, time_arg
+from services import audit_trail
+
+
+@bp.get("/audit")
+@admin_required
+def list_audit():
+    """``?actor=&action=&outcome=&since=&until=&limit=&cursor=`` → ``{"entries", "next_cursor"}``."""
+    args = request.args
+    filters = audit_trail.AuditFilters(
+        actor=(args.get("actor") or "").strip() or None,
+        action=(args.get("action") or "").strip() or None,
+        outcome=(args.get("outcome") or "").strip() or None,
+        since=time_arg("since"), until=time_arg("until"),
+    )
+    try:
+        rows, next_cursor = audit_trail.query_audit(
+            database.get_session(), filters, limit=int_arg("limit", 100, 1, audit_trail.MAX_LIMIT),
+            cursor=args.get("cursor") or None)
+    except audit_trail.LogQueryError as exc:
+        raise BadParam(str(exc)) from None
+    return jsonify({"entries": [audit_trail.to_dict(r) for r in rows], "next_cursor": next_cursor})

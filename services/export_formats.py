@@ -1,0 +1,190 @@
+"""Writers for exports: CSV and JSON streamed chunk by chunk, Excel via a temporary file.
+
+Rows come in as tuples matching a list of ``Column``s; each column has a kind
+(text, int, float, time, money, bool) so every format can type its cells: CSV
+writes plain text, JSON writes numbers as numbers and times as ISO 8601, Excel
+writes numbers, real date-times and money in a currency number format.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+
+import xlsxwriter
+
+# Characters a spreadsheet treats as the start of a formula (OWASP's CSV injection list).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# ISO 4217 minor-unit exponents that are not 2 (the usual case).
+MINOR_UNITS = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+               "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+               "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3}
+CHUNK_ROWS = 500
+EXCEL_MAX_ROWS = 1_048_576
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column. ``money`` cells hold minor units; ``currency_col`` names its currency."""
+
+    name: str
+    kind: str = "text"
+    currency_col: str | None = None
+
+
+def escape_formula(value: str) -> str:
+    """Prefix a quote to text a spreadsheet would run as a formula (``=cmd|...``)."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def major_units(cents: int, currency: str | None) -> Decimal:
+    """Minor units as an exact decimal in major units (1234 USD → 12.34, 1234 JPY → 1234)."""
+    exponent = MINOR_UNITS.get((currency or "").upper(), 2)
+    return Decimal(int(cents)).scaleb(-exponent)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _currency_index(columns: list[Column]) -> dict[int, int]:
+    names = [c.name for c in columns]
+    return {i: names.index(c.currency_col) for i, c in enumerate(columns)
+            if c.kind == "money" and c.currency_col in names}
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+def csv_chunks(columns: list[Column], rows: Iterable[tuple]) -> Iterator[bytes]:
+    """The CSV file in chunks of CHUNK_ROWS rows (UTF-8 with a BOM so Excel reads accents)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    money = _currency_index(columns)
+    writer.writerow([c.name for c in columns])
+    yield ("\ufeff" + buf.getvalue()).encode()
+    buf.seek(0)
+    buf.truncate()
+    count = 0
+    for row in rows:
+        writer.writerow([_csv_cell(col, value, row, money.get(i)) for i, (col, value) in
+                         enumerate(zip(columns, row))])
+        count += 1
+        if count % CHUNK_ROWS == 0:
+            yield buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode()
+
+
+def _csv_cell(col: Column, value: Any, row: tuple, currency_at: int | None) -> Any:
+    if value is None:
+        return ""
+    if col.kind == "time":
+        return _iso(value)
+    if col.kind == "money":
+        return str(major_units(value, row[currency_at] if currency_at is not None else None))
+    if col.kind in ("int", "float", "bool"):
+        return value
+    return escape_formula(str(value))
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+def json_chunks(columns: list[Column], rows: Iterable[tuple]) -> Iterator[bytes]:
+    """A JSON array of objects, streamed; money as a decimal string in major units."""
+    money = _currency_index(columns)
+    names = [c.name for c in columns]
+    yield b"["
+    parts: list[str] = []
+    first = True
+    for row in rows:
+        obj = {}
+        for i, (col, value) in enumerate(zip(columns, row)):
+            if value is not None and col.kind == "time":
+                value = _iso(value)
+            elif value is not None and col.kind == "money":
+                # A string keeps it exact; the *_cents column beside it is the integer.
+                value = str(major_units(value, row[money[i]] if i in money else None))
+            obj[names[i]] = value
+        parts.append(("" if first else ",") + "\n" + json.dumps(obj, ensure_ascii=False))
+        first = False
+        if len(parts) >= CHUNK_ROWS:
+            yield "".join(parts).encode()
+            parts.clear()
+    parts.append("\n]\n")
+    yield "".join(parts).encode()
+
+
+# -- Excel --------------------------------------------------------------------------------
+
+def xlsx_file(columns: list[Column], rows: Iterable[tuple], sheet: str = "export") -> str:
+    """Write an .xlsx in constant memory to a temporary file and return its path (caller deletes)."""
+    fd, path = tempfile.mkstemp(prefix="export-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        _write_xlsx(path, columns, rows, sheet)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def _write_xlsx(path: str, columns: list[Column], rows: Iterable[tuple], sheet: str) -> None:
+    # constant_memory flushes each row to disk as soon as the next one starts.
+    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False, "remove_timezone": True})
+    ws = book.add_worksheet(sheet[:31])
+    bold = book.add_format({"bold": True})
+    time_fmt = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    money_fmts: dict[str, Any] = {}
+    money = _currency_index(columns)
+    for c, col in enumerate(columns):
+        ws.write_string(0, c, col.name, bold)
+        ws.set_column(c, c, 20 if col.kind == "time" else 14)
+    r = 0
+    for row in rows:
+        r += 1
+        if r >= EXCEL_MAX_ROWS:
+            ws.write_string(r - 1, 0, "truncated: Excel holds at most 1,048,576 rows; use CSV or JSON")
+            break
+        for c, (col, value) in enumerate(zip(columns, row)):
+            if value is None:
+                continue
+            if col.kind == "time":
+                ws.write_datetime(r, c, value.astimezone(timezone.utc).replace(tzinfo=None), time_fmt)
+            elif col.kind == "money":
+                code = row[money[c]] if c in money else ""
+                fmt = money_fmts.get(code)
+                if fmt is None:
+                    decimals = MINOR_UNITS.get((code or "").upper(), 2)
+                    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+                    fmt = money_fmts[code] = book.add_format(
+                        {"num_format": f'{pattern} "{code}"' if code else pattern})
+                ws.write_number(r, c, float(major_units(value, code)), fmt)
+            elif col.kind in ("int", "float"):
+                ws.write_number(r, c, value)
+            elif col.kind == "bool":
+                ws.write_boolean(r, c, bool(value))
+            else:
+                ws.write_string(r, c, escape_formula(str(value)))
+    book.close()
+
+
+def file_chunks(path: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    """Stream a file and delete it afterwards (also when the client goes away)."""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(chunk_size):
+                yield chunk
+    finally:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
