@@ -1,0 +1,89 @@
+"""Bulk inserts and updates that stay fast on both databases.
+
+SQLite: ``executemany`` of one prepared statement (cheap in-process calls).
+PostgreSQL: one statement per batch whose parameters are arrays, unpacked
+server-side with ``unnest``. A 1000-row multi-VALUES statement has 10,000
+parameters that the driver must rewrite and send one by one; ten arrays cost
+next to nothing, which is what makes ingest several times faster there.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sqlalchemy import Table, text
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _arrays(session: Session, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]):
+    """Per column: its SQL array type and the column's values, bound as the column would bind them."""
+    dialect = session.get_bind().dialect
+    types, params = [], {}
+    for i, name in enumerate(columns):
+        col_type = table.c[name].type
+        types.append(col_type.compile(dialect=dialect) + "[]")
+        values = [row[name] for row in rows]
+        if isinstance(col_type, TypeDecorator):
+            values = [col_type.process_bind_param(v, dialect) for v in values]
+        params[f"a{i}"] = values
+    unnest = ", ".join(f"CAST(:a{i} AS {t})" for i, t in enumerate(types))
+    return unnest, params
+
+
+def insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+           skip_conflicts_on: str | None = None, returning: str | None = None) -> list[Any]:
+    """Insert ``rows`` (dicts with the same keys); returns the ``returning`` column in row order.
+
+    With ``skip_conflicts_on`` (a unique column), rows that already exist are left
+    alone and are missing from the returned values.
+    """
+    if not rows:
+        return []
+    columns = list(rows[0])
+    if _is_postgres(session):
+        unnest, params = _arrays(session, table, columns, rows)
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = (f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM unnest({unnest}) '
+               f"WITH ORDINALITY AS v({names}, ord) ORDER BY ord")
+        if skip_conflicts_on:
+            sql += f' ON CONFLICT ("{skip_conflicts_on}") DO NOTHING'
+        if returning:
+            # PostgreSQL returns rows in the order the SELECT fed them (ORDER BY ord).
+            sql += f' RETURNING "{returning}"'
+            return list(session.scalars(text(sql), params))
+        session.execute(text(sql), params)
+        return []
+    if skip_conflicts_on:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=[table.c[skip_conflicts_on]])
+    else:
+        stmt = table.insert()
+    if returning:
+        stmt = stmt.returning(table.c[returning], sort_by_parameter_order=True)
+        return list(session.scalars(stmt, rows))
+    session.execute(stmt, rows)
+    return []
+
+
+def update_by_key(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Set every other key of each row on the table row whose ``key`` column matches."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != key]
+    if _is_postgres(session):
+        unnest, params = _arrays(session, table, [key] + columns, rows)
+        names = ", ".join(f'"{c}"' for c in [key] + columns)
+        sets = ", ".join(f'"{c}" = v."{c}"' for c in columns)
+        session.execute(text(f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({unnest}) AS v({names}) '
+                             f'WHERE t."{key}" = v."{key}"'), params)
+        return
+    from sqlalchemy import bindparam
+
+    stmt = table.update().where(table.c[key] == bindparam("_key")).values(
+        {c: bindparam(c) for c in columns})
+    session.execute(stmt, [{"_key": r[key], **{c: r[c] for c in columns}} for r in rows])
