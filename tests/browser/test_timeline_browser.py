@@ -1,0 +1,82 @@
+"""The Overview's shared timeline in a real Chromium: drawn with data and an alert window shaded."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+import database
+from database import Alert
+from services import ingest
+from tests.browser.conftest import shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+TITLE = "Checkout failures (browser test)"
+# Alpha of a pixel at the vertical top of the plot area: inside a shaded band vs just outside it.
+PROBE = """id => {
+  const chart = window.panel.charts.chartFor(id);
+  const band = chart.$shaded.find(b => b.title === %r);
+  if (!band) return null;
+  const ratio = chart.canvas.width / chart.canvas.clientWidth;
+  const ctx = chart.canvas.getContext("2d");
+  const y = Math.round((chart.chartArea.top + 3) * ratio);
+  const at = (x) => ctx.getImageData(Math.round(x * ratio), y, 1, 1).data[3];
+  const mid = (band.left + band.right) / 2;
+  const outside = band.left - 20 > chart.chartArea.left ? band.left - 20 : band.right + 20;
+  return {width: band.right - band.left, inside: at(mid), outside: at(outside)};
+}""" % TITLE
+
+
+def craft_alert(panel):
+    """A resolved critical alert three to two hours ago, and sales around it, in the server's database."""
+    engine = database.make_engine(panel.server.env["DATABASE_URL"])
+    now = database.utcnow()
+    sales = [{"id": f"browser-{i}", "amount_cents": 1000 + i, "currency": "USD", "status": "completed",
+              "customer_id": f"browser-c{i}", "channel": "web",
+              "created_at": (now - timedelta(minutes=20 * i + 5)).isoformat()} for i in range(1, 12)]
+    try:
+        with Session(engine) as session:
+            ingest.ingest_batch(session, {"transactions": sales})
+            session.add(Alert(rule_name="Checkout failures", metric="failed_payment_rate",
+                              severity="critical", status="resolved", title=TITLE, threshold=20.0,
+                              value=35.0, started_at=now - timedelta(hours=3),
+                              fired_at=now - timedelta(hours=3), last_seen_at=now - timedelta(hours=2),
+                              resolved_at=now - timedelta(hours=2)))
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_timeline_renders_with_a_shaded_alert_window(watched, panel):
+    craft_alert(panel)
+    page = watched.page
+    watched.goto("/admin/dashboard")
+    page.wait_for_function("() => document.querySelector('[data-chart=timeline]').dataset.state === 'ready'")
+    labels = page.evaluate("() => window.panel.charts.chartFor('timeline').data.labels.length")
+    assert labels == 96  # 24 hours of 15-minute buckets
+    series = page.evaluate("""() => window.panel.charts.chartFor('timeline').data.datasets
+        .map(ds => ds.data.filter(v => v !== null && v !== undefined).length)""")
+    assert len(series) == 4 and all(n == 96 for n in series[:1]), series
+    assert series[3] > 0, "no p95 point on the timeline"  # the demo's requests were timed
+    # The API's revenue is what the chart draws (cents → currency units).
+    api = page.evaluate("""async () => (await fetch('/admin/api/timeline?hours=24&tz=' +
+        encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone))).json()""")
+    drawn = page.evaluate("() => window.panel.charts.chartFor('timeline').data.datasets[0].data")
+    assert [round(v * 100) for v in drawn] == [b["revenue_cents"] for b in api["buckets"]]
+    assert sum(b["revenue_cents"] for b in api["buckets"]) >= sum(1000 + i for i in range(1, 12))
+
+    probe = page.evaluate(PROBE, "timeline")
+    assert probe is not None, "the crafted alert window was not drawn"
+    # One hour of a 24-hour axis: about a 24th of the plot's width.
+    plot = page.evaluate("() => { const a = window.panel.charts.chartFor('timeline').chartArea; return a.right - a.left; }")
+    assert 0.03 * plot < probe["width"] < 0.055 * plot
+    assert probe["inside"] > probe["outside"], probe
+
+    row = page.locator("#timeline-alerts tbody tr", has_text=TITLE)
+    assert row.count() == 1
+    assert "still open" not in row.inner_text()
+    page.locator('[data-chart="timeline"]').scroll_into_view_if_needed()
+    shot(page, "overview-timeline")
+    watched.assert_clean()
