@@ -46,7 +46,7 @@ async function load(feed) {
     setData(actions, pairs.map(([name]) => name), [pairs.map(([, n]) => n)]);
     // One colour per action: the number of slices changed, so colour them again.
     actions.$recolor(actions, themeColors());
-    actions.update("none");
+    actions.update();
     drawHeatmap("heatmap", body.heatmap);
     if (feed) {
       feed.add(body.recent || [], false);

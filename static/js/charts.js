@@ -62,7 +62,8 @@ export function makeChart(id, config, recolor) {
   charts.add(chart);
   if (recolor) {
     recolor(chart, themeColors());
-    chart.update("none");
+    // A full update: mode "none" keeps the element options Chart.js already resolved.
+    chart.update();
   }
   canvas.chart = chart;
   return chart;
@@ -81,7 +82,7 @@ function recolorAll() {
       chart.options.plugins.legend.labels.color = colors.muted;
     }
     if (chart.$recolor) chart.$recolor(chart, colors);
-    chart.update("none");
+    chart.update();
   }
 }
 
@@ -97,9 +98,12 @@ export function setPanelState(id, state, message) {
   if (note) note.textContent = message || "";
 }
 
-/** Redraw a chart without animation and keep its table (if shown) in step. */
-export function refreshChart(chart) {
-  chart.update("none");
+/**
+ * Redraw a chart in place and keep its table (if shown) in step. `mode` "none" is for live
+ * points (cheapest: reuses resolved styles); the default re-resolves colours (new slices, theme).
+ */
+export function refreshChart(chart, mode) {
+  chart.update(mode);
   const hasData = chart.data.datasets.some((ds) => ds.data.some((v) => v !== null && v !== undefined));
   setPanelState(chart.$panelId, hasData ? "ready" : "empty");
   renderTable(chart);
@@ -132,7 +136,7 @@ export function pushPoint(chart, stamp, label, values, windowMs) {
     chart.data.labels.shift();
     chart.data.datasets.forEach((ds) => ds.data.shift());
   }
-  refreshChart(chart);
+  refreshChart(chart, "none");
   return true;
 }
 

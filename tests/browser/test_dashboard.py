@@ -175,10 +175,13 @@ def test_every_page_draws_with_data_tables_and_dark_mode(watched):
     assert page.locator("#table-system").is_hidden()
 
     # Dark mode recolours the charts in place.
-    before = page.evaluate("() => window.panel.charts.chartFor('system').options.scales.x.ticks.color")
+    colours = """() => { const c = window.panel.charts.chartFor('system');
+      return [c.options.scales.x.ticks.color, c.getDatasetMeta(0).dataset.options.borderColor]; }"""
+    before = page.evaluate(colours)
     page.click("#theme-toggle")
-    after = page.evaluate("() => window.panel.charts.chartFor('system').options.scales.x.ticks.color")
-    assert before and after and before != after
+    after = page.evaluate(colours)
+    assert all(before) and all(after)
+    assert before[0] != after[0] and before[1] != after[1], f"charts kept their colours: {before} {after}"
 
     watched.goto("/admin/performance")
     page.wait_for_function("() => document.querySelectorAll('#endpoints tbody tr td.num').length > 0")
