@@ -94,13 +94,18 @@ def auto_vacuum_mode(engine: Engine) -> int | None:
 
 def vacuum_incremental(engine: Engine) -> int:
     """Give free pages back to the file system (incremental mode only); returns pages freed."""
-    with engine.connect() as conn:
-        free = int(conn.execute(text("PRAGMA freelist_count")).scalar())
-        if int(conn.execute(text("PRAGMA auto_vacuum")).scalar()) != 2:
+    raw = engine.raw_connection()
+    try:
+        db = raw.driver_connection
+        if db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
             return 0
-        conn.exec_driver_sql("PRAGMA incremental_vacuum").fetchall()
-        conn.commit()
-        return free - int(conn.execute(text("PRAGMA freelist_count")).scalar())
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        db.commit()
+        # execute() steps this pragma once (one page); executescript runs it to the end.
+        db.executescript("PRAGMA incremental_vacuum;")
+        return free - db.execute("PRAGMA freelist_count").fetchone()[0]
+    finally:
+        raw.close()
 
 
 def convert_to_incremental(engine: Engine) -> None:
