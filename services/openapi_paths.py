@@ -30,12 +30,17 @@ def _live() -> dict:
         "/admin/api/metrics/live": {"get": op(
             "The snapshot live_update carries", json_ok(LIVE), tags=["live"])},
         "/admin/api/metrics/system": {"get": op(
-            "Time series of the system samples", json_ok(obj(optional=STALE)),
-            params=[minutes(60, 10080)], tags=["system"])},
+            "System samples of the last minutes, oldest first",
+            json_ok(obj({"points": arr(obj()), "minutes": INT, "since": TIME, "until": TIME})),
+            params=[minutes(60, 1440)], tags=["system"])},
         "/admin/api/performance": {"get": op(
-            "Per-endpoint request figures and a per-minute timeline",
-            json_ok(obj({"endpoints": arr(ENDPOINT), "timeline": arr(obj())}, STALE)),
-            params=[minutes(60, 10080)], tags=["performance"])},
+            "Per-endpoint request figures, a summary and a per-minute timeline",
+            json_ok(obj({"endpoints": arr(ENDPOINT), "summary": obj({"count": INT, "rpm": NUM}),
+                         "timeline": arr(obj({"minute": TIME, "count": INT}))}, STALE)),
+            params=[minutes(60, 1440),
+                    query("label", {"enum": ["panel-api", "page", "ingest", "app"]},
+                          "Only one kind of traffic.")],
+            tags=["performance"])},
         "/admin/api/self-cost": {"get": op(
             "What the monitoring costs this process (timer, tick, sampler, memory)",
             json_ok(obj({"rss_bytes": nullable(INT), "threads": INT})), tags=["performance"])},

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.openapi_spec import (
-    BOOL, INT, NUM, STR, TIME, arr, errors, json_ok, nullable, obj, op, path_id, query,
+    BOOL, INT, NUM, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, path_id, query,
 )
 
 SEVERITY = {"enum": ["critical", "warning", "info"]}
@@ -61,7 +61,8 @@ def _downloads() -> dict:
             tags=["meta"])},
         "/admin/api/alerts/prometheus-rules": {"get": op(
             "The alert rules that map onto /metrics, as a Prometheus rule file",
-            {"200": {"description": "YAML rule file", "content": {"application/yaml": {"schema": STR}}}},
+            {"200": {"description": "YAML rule file", "content": {"application/yaml": {"schema": obj(
+                {"groups": arr(obj({"name": STR, "rules": arr(obj({"alert": STR, "expr": STR}))}))})}}}},
             tags=["alerts"])},
     }
 
@@ -81,7 +82,7 @@ def _alerts() -> dict:
             params=[query("status", {"enum": ["active", "pending", "firing", "acknowledged", "resolved",
                                               "all"]}),
                     query("severity", STR, "Comma-separated severities."),
-                    query("rule", STR, "A rule id or name."), query("since", TIME), query("until", TIME),
+                    query("rule", STR, "A rule id or name."), query("since", TIME_Q), query("until", TIME_Q),
                     query("cursor", {"type": "integer", "minimum": 1}),
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
             tags=["alerts"])},
@@ -127,7 +128,7 @@ def _data() -> dict:
     export_in = obj({"data_type": {"enum": ["transactions", "revenue", "activity", "metrics", "logs",
                                             "alerts"]},
                      "format": {"enum": ["csv", "xlsx", "json"]}},
-                    {"start": TIME, "end": TIME})
+                    {"start": nullable(TIME), "end": nullable(TIME)})
     return {
         "/admin/api/logs": {"get": op(
             "Log entries, newest first, paged by cursor",
@@ -135,13 +136,29 @@ def _data() -> dict:
             params=[query("level", {"enum": ["debug", "info", "warning", "error", "critical"]},
                           "Minimum level."),
                     query("service", STR), query("q", STR, "Text the message contains."),
-                    query("since", TIME), query("until", TIME), query("cursor", STR),
+                    query("since", TIME_Q), query("until", TIME_Q), query("cursor", STR),
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
             tags=["logs"])},
         "/admin/api/export": {"post": op(
             "Start an export; returns a signed download link for this user",
-            json_ok(obj({"url": STR, "expires_at": TIME})), body=export_in, write=True,
-            tags=["export"])},
+            json_ok(obj({"url": STR, "expires_at": TIME, "filename": STR}), 201), body=export_in,
+            write=True, tags=["export"])},
+        "/admin/api/export/{token}": {"get": op(
+            "Download an export through its signed link (same user, before it expires)",
+            {"200": {"description": "The file (CSV, XLSX or JSON)", "content": {
+                "text/csv": {"schema": STR}, "application/json": {"schema": {}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": STR}}},
+             **errors(403, 410)},
+            params=[{"name": "token", "in": "path", "required": True, "schema": STR}], tags=["export"])},
+        "/admin/api/audit": {"get": op(
+            "The audit trail, newest first (admins only)",
+            json_ok(obj({"entries": arr(obj({"id": INT, "created_at": TIME, "action": STR,
+                                             "actor": nullable(STR), "outcome": STR})),
+                         "next_cursor": nullable(STR)})),
+            params=[query("actor", STR), query("action", STR), query("outcome", STR),
+                    query("since", TIME_Q), query("until", TIME_Q), query("cursor", STR),
+                    query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
+            admin=True, tags=["audit"])},
     }
 
 

@@ -20,6 +20,8 @@ NUM = {"type": "number"}
 INT = {"type": "integer"}
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
+# Times in a query: ISO 8601 (a date alone, or no offset, means UTC); empty means "not given".
+TIME_Q = {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}]}
 CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$"}
 STALE = {"stale": BOOL, "as_of": {"anyOf": [TIME, {"type": "null"}]}}
 CSRF = [{"session": [], "csrf": []}]
@@ -50,7 +52,9 @@ def nullable(schema: dict) -> dict:
 
 
 def query(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
-    """A query parameter."""
+    """A query parameter; an optional one may also be sent empty, which means "not given"."""
+    if not required:
+        schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
     return {"name": name, "in": "query", "required": required, "schema": schema,
             "description": description}
 
@@ -73,7 +77,7 @@ def tz() -> dict:
 
 def range_params() -> list[dict]:
     """``start``, ``end`` (ISO 8601) and ``tz``."""
-    return [query("start", TIME), query("end", TIME), tz()]
+    return [query("start", TIME_Q), query("end", TIME_Q), tz()]
 
 
 def errors(*codes: int) -> dict:
