@@ -42,7 +42,9 @@ export function systemChart(id = "system") {
       interaction: { mode: "index", intersect: false },
       scales: {
         y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } },
-        x: { ticks: { maxTicksLimit: 8, maxRotation: 0, autoSkip: true } },
+        // Axis ticks say hours and minutes; tooltips and the table keep the seconds.
+        x: { ticks: { maxTicksLimit: 6, maxRotation: 0, autoSkip: true,
+          callback(value) { return fmt.time(this.chart.$stamps ? this.chart.$stamps[value] : null) || this.getLabelForValue(value); } } },
       },
       plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}` } } },
     },
