@@ -29,6 +29,12 @@ PROBE = """id => {
 }""" % TITLE
 
 
+@pytest.fixture(scope="module")
+def crafted(panel):
+    """Crafted once per server: see ``craft_alert``."""
+    craft_alert(panel)
+
+
 def craft_alert(panel):
     """A resolved critical alert three to two hours ago, and sales around it, in the server's database."""
     engine = database.make_engine(panel.server.env["DATABASE_URL"])
@@ -49,8 +55,7 @@ def craft_alert(panel):
         engine.dispose()
 
 
-def test_timeline_renders_with_a_shaded_alert_window(watched, panel):
-    craft_alert(panel)
+def test_timeline_renders_with_a_shaded_alert_window(watched, crafted):
     page = watched.page
     watched.goto("/admin/dashboard")
     page.wait_for_function("() => document.querySelector('[data-chart=timeline]').dataset.state === 'ready'")
@@ -79,4 +84,25 @@ def test_timeline_renders_with_a_shaded_alert_window(watched, panel):
     assert "still open" not in row.inner_text()
     page.locator('[data-chart="timeline"]').scroll_into_view_if_needed()
     shot(page, "overview-timeline")
+    watched.assert_clean()
+
+
+def test_revenue_page_shows_customers_and_channels(watched, crafted):
+    page = watched.page
+    watched.goto("/admin/revenue")
+    page.wait_for_function("() => document.querySelector('[data-chart=customers]').dataset.state === 'ready'")
+    page.wait_for_function("() => document.querySelector('[data-chart=channels]').dataset.state === 'ready'")
+    channels = page.locator("#channel-table tbody tr")
+    assert channels.count() >= 1
+    assert "web" in page.locator("#channel-table tbody").inner_text()
+    assert page.locator('[data-card="customers"]').get_attribute("data-state") == "ready"
+    page.click(".definitions summary")
+    assert "first transaction ever" in page.locator(".definitions").inner_text()
+    daily = page.evaluate("() => window.panel.charts.chartFor('customers').data.labels.length")
+    page.click('.period[data-period="hourly"]')
+    page.wait_for_function("n => window.panel.charts.chartFor('customers').data.labels.length !== n", arg=daily)
+    hourly = page.evaluate("() => window.panel.charts.chartFor('customers').data.labels.length")
+    assert hourly == page.evaluate("() => window.panel.charts.chartFor('revenue').data.labels.length")
+    page.locator("#customers-section").scroll_into_view_if_needed()
+    shot(page, "revenue-customers-channels")
     watched.assert_clean()

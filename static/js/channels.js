@@ -1,0 +1,80 @@
+// Revenue page, Channels section: revenue per sales channel per bucket (stacked bars) and the
+// channels side by side: revenue, orders, success rate, average order and share of revenue.
+import { api, withQuery } from "./api.js";
+import { alpha, makeChart, setData, setPanelState, themeColors } from "./charts.js";
+import { TZ, count, isNum, money, ratio } from "./format.js";
+import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange } from "./insights-range.js";
+
+const ID = "channels";
+const state = { request: 0, currency: null };
+const picker = document.getElementById("channel-currency");
+
+function paint(c, colors) {
+  c.data.datasets.forEach((ds, i) => {
+    ds.backgroundColor = alpha(colors.palette[i % colors.palette.length], 0.8);
+  });
+}
+
+const chart = makeChart(ID, {
+  type: "bar",
+  data: { labels: [], datasets: [] },
+  options: {
+    scales: {
+      x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 12 } },
+      y: { stacked: true, beginAtZero: true,
+           ticks: { callback: (v) => money(v * 100, state.currency || "USD").replace(/\.00$/, "") } },
+    },
+    plugins: {
+      tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${money(Math.round(ctx.parsed.y * 100), state.currency || "USD")}` } },
+    },
+  },
+}, paint);
+chart.$labelHeader = "Period";
+chart.$formatValue = (v) => (isNum(v) ? money(Math.round(v * 100), state.currency || "USD") : "—");
+
+function fillPicker(currencies, chosen) {
+  if (!picker) return;
+  const codes = currencies.map((c) => c.currency);
+  if (chosen && !codes.includes(chosen)) codes.unshift(chosen);
+  picker.replaceChildren(...codes.map((code) => new Option(code, code, false, code === chosen)));
+  picker.disabled = codes.length < 2;
+}
+
+function show(body, period) {
+  state.currency = body.currency;
+  fillPicker(body.currencies || [], body.currency);
+  const channels = body.channels || [];
+  const buckets = body.buckets || [];
+  chart.data.datasets = channels.map((c) => ({ label: c.label, data: [], stack: "ch", borderWidth: 0 }));
+  paint(chart, themeColors());
+  const any = channels.some((c) => c.transactions > 0);
+  setData(chart, buckets.map((b) => LABEL[period](b.start)),
+    any ? channels.map((c) => buckets.map((b) => (b.revenue_cents[c.channel] || 0) / 100)) : channels.map(() => []),
+    buckets.map((b) => new Date(b.start).getTime()));
+  const cur = body.currency || "USD";
+  fillTable("channel-table", channels.map((c) => [
+    c.label, num(money(c.revenue_cents, cur)), num(count(c.orders)), num(count(c.transactions)),
+    num(ratio(c.success_rate)), num(isNum(c.average_order_cents) ? money(c.average_order_cents, cur) : "—"),
+    num(ratio(c.revenue_share)),
+  ]), "No transaction in this range");
+}
+
+async function load(background) {
+  const range = currentRange();
+  if (!range) return;
+  const ticket = ++state.request;
+  const period = currentPeriod();
+  if (!background) setPanelState(ID, "loading");
+  try {
+    const body = await api.get(withQuery("/admin/api/analytics/channels", {
+      period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ,
+      currency: picker && picker.value ? picker.value : null,
+    }), { quiet: background });
+    if (ticket === state.request) show(body, period);
+  } catch (err) {
+    if (ticket === state.request) setPanelState(ID, "error", err.message);
+  }
+}
+
+if (picker) picker.addEventListener("change", () => load(false));
+onRangeChange(load);
