@@ -110,6 +110,12 @@ class RevenueRollup(Base):
     failed: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (
+        # Covering index of the revenue charts: one currency's range is read from the
+        # index alone, without a table lookup per 15-minute row.
+        Index("ix_revenue_rollups_currency_bucket", "currency", "bucket_start", "revenue_cents",
+              "completed", "pending", "failed", "refunded"),
+    )
 
 
 class UserActivity(Base):

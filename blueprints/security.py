@@ -6,11 +6,12 @@ import time
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 import database
 from app_factory import login_manager
 from blueprints.errors import json_error
-from services import users
+from services import degraded_auth, users
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -31,8 +32,18 @@ class SessionInterface(SecureCookieSessionInterface):
 
 @login_manager.user_loader
 def load_user(token: str):
-    """Flask-Login stores the rotating session token, not the user id."""
-    return users.get_by_token(database.get_session(), token)
+    """Flask-Login stores the rotating session token, not the user id.
+
+    While the database is down, a session this process verified recently stays
+    signed in (``services.degraded_auth``) so cached answers can still be served.
+    """
+    try:
+        user = users.get_by_token(database.get_session(), token)
+    except SQLAlchemyError:
+        database.get_session().rollback()
+        return degraded_auth.recall(token)
+    degraded_auth.remember(token, user)
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -84,6 +95,7 @@ def set_security_headers(response):
 def init_app(app: Flask) -> None:
     """Install the session interface and the request hooks on ``app``."""
     app.session_interface = SessionInterface()
+    degraded_auth.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     app.before_request(enforce_session_age)

@@ -10,11 +10,11 @@ asked for, else the one with the most revenue) and the others are listed.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from database import RevenueRollup
@@ -56,34 +56,31 @@ def revenue(session: Session, buckets: Buckets, currency: str | None = None) -> 
     Growth compares with the range of the same length just before.
     """
     start, end = buckets.start, buckets.end
-    prev_start = start - (end - start)
-    per_currency = _currency_totals(session, prev_start, start, end)
-    ranked = sorted(per_currency.items(), key=lambda kv: (-kv[1]["revenue_cents"],
-                                                          -kv[1]["transactions"], kv[0]))
-    in_range = [(code, t) for code, t in ranked if t["transactions"] or t["revenue_cents"]]
-    chosen = currency or (in_range[0][0] if in_range else None)
+    totals = _currency_totals(session, start, end)
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    chosen = currency or (ranked[0][0] if ranked else None)
 
-    rows = _rollup_rows(session, chosen, start, end) if chosen else []
     out = [_empty_bucket(buckets.label(i)) for i in range(len(buckets))]
-    edges = buckets.edges
-    i = 0
-    # Rollups come sorted by time, so one forward walk over the edges places them all.
-    for moment, revenue_cents, *counts in rows:
-        while moment >= edges[i + 1]:
-            i += 1
-        b = out[i]
-        b["revenue_cents"] += int(revenue_cents)
-        for name, value in zip(_STATUS, counts):
-            b[name] += int(value)
+    previous = 0
+    if chosen:
+        edges = buckets.edges
+        i = 0
+        # Rows come sorted by time, so one forward walk over the edges places them all.
+        for moment, revenue_cents, *counts in _rollup_rows(session, chosen, buckets):
+            while moment >= edges[i + 1]:
+                i += 1
+            b = out[i]
+            b["revenue_cents"] += int(revenue_cents)
+            for name, value in zip(_STATUS, counts):
+                b[name] += int(value)
+        previous = _revenue_total(session, chosen, start - (end - start), start)
     for b in out:
         b["transactions"] = b["completed"] + b["pending"] + b["failed"] + b["refunded"]
-
-    previous = per_currency.get(chosen, {}).get("previous_cents", 0) if chosen else 0
     return {
         "currency": chosen,
-        "currencies": [{"currency": code, "revenue_cents": t["revenue_cents"],
-                        "transactions": t["transactions"]} for code, t in in_range],
-        "other_currencies": [code for code, _ in in_range if code != chosen],
+        "currencies": [{"currency": code, "revenue_cents": rev, "transactions": n}
+                       for code, (rev, n) in ranked],
+        "other_currencies": [code for code, _ in ranked if code != chosen],
         "buckets": out,
         "summary": summarise(out, previous),
     }
@@ -128,32 +125,68 @@ def _empty_bucket(start: str) -> dict[str, Any]:
             "completed": 0, "pending": 0, "failed": 0, "refunded": 0}
 
 
-def _currency_totals(session: Session, prev_start: datetime, start: datetime,
-                     end: datetime) -> dict[str, dict[str, int]]:
-    r = RevenueRollup
-    current = r.bucket_start >= start
-    count = r.completed + r.pending + r.failed + r.refunded
-    stmt = (
-        select(r.currency,
-               func.sum(case((current, r.revenue_cents), else_=0)),
-               func.sum(case((current, count), else_=0)),
-               func.sum(case((current, 0), else_=r.revenue_cents)))
-        .where(and_(r.bucket_start >= prev_start, r.bucket_start < end))
-        .group_by(r.currency)
-    )
-    return {code: {"revenue_cents": int(rev or 0), "transactions": int(n or 0),
-                   "previous_cents": int(prev or 0)}
-            for code, rev, n, prev in session.execute(stmt)}
+def _currency_codes(session: Session) -> list[str]:
+    """Every currency in the rollups, by a loose index scan (one index probe per currency)."""
+    sql = text(
+        "WITH RECURSIVE c(code) AS ("
+        " SELECT MIN(currency) FROM revenue_rollups"
+        " UNION ALL"
+        " SELECT (SELECT MIN(currency) FROM revenue_rollups WHERE currency > c.code)"
+        " FROM c WHERE c.code IS NOT NULL)"
+        " SELECT code FROM c WHERE code IS NOT NULL")
+    return [code for (code,) in session.execute(sql)]
 
 
-def _rollup_rows(session: Session, currency: str, start: datetime, end: datetime):
-    """One row per 15-minute bucket (channels summed), in time order."""
+def _currency_totals(session: Session, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+    """(revenue, transactions) per currency with any transaction in [start, end)."""
+    codes = _currency_codes(session)
+    if not codes:
+        return {}
     r = RevenueRollup
-    stmt = (
-        select(r.bucket_start, func.sum(r.revenue_cents), func.sum(r.completed),
-               func.sum(r.pending), func.sum(r.failed), func.sum(r.refunded))
-        .where(r.currency == currency, r.bucket_start >= start, r.bucket_start < end)
-        .group_by(r.bucket_start)
-        .order_by(r.bucket_start)
-    )
-    return session.execute(stmt).all()
+    stmt = (select(r.currency, func.sum(r.revenue_cents),
+                   func.sum(r.completed + r.pending + r.failed + r.refunded))
+            .where(r.currency.in_(codes), r.bucket_start >= start, r.bucket_start < end)
+            .group_by(r.currency))
+    return {code: (int(rev or 0), int(n or 0)) for code, rev, n in session.execute(stmt)
+            if rev or n}
+
+
+def _revenue_total(session: Session, currency: str, start: datetime, end: datetime) -> int:
+    r = RevenueRollup
+    total = session.scalar(select(func.sum(r.revenue_cents)).where(
+        r.currency == currency, r.bucket_start >= start, r.bucket_start < end))
+    return int(total or 0)
+
+
+def _rollup_rows(session: Session, currency: str, buckets: Buckets) -> list[tuple]:
+    """(UTC start, revenue, completed, pending, failed, refunded) in time order, channels summed.
+
+    When every bucket edge is a whole UTC hour (any zone with whole-hour offsets)
+    the database sums the four quarters of each hour first, so a quarter as many
+    rows come back; otherwise (e.g. Asia/Kolkata) rows stay at 15 minutes.
+    """
+    r = RevenueRollup
+    sums = (func.sum(r.revenue_cents), func.sum(r.completed), func.sum(r.pending),
+            func.sum(r.failed), func.sum(r.refunded))
+    where = (r.currency == currency, r.bucket_start >= buckets.start, r.bucket_start < buckets.end)
+    dialect = session.get_bind().dialect.name
+    if not all(e.minute == 0 and e.second == 0 for e in buckets.edges):
+        stmt = select(r.bucket_start, *sums).where(*where).group_by(r.bucket_start)
+        return sorted(session.execute(stmt).all())
+    if dialect == "postgresql":
+        hour = func.date_trunc("hour", r.bucket_start)
+        parse = _aware
+    else:
+        # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff': the first 13 characters name the hour.
+        hour = func.substr(r.bucket_start, 1, 13)
+        parse = _sqlite_hour
+    stmt = select(hour, *sums).where(*where).group_by(hour)
+    return sorted((parse(key), *rest) for key, *rest in session.execute(stmt))
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _sqlite_hour(key: str) -> datetime:
+    return datetime.fromisoformat(f"{key}:00+00:00")

@@ -163,3 +163,16 @@ def test_bad_parameters_answer_400_json(app, admin_client, query, fragment):
 
 def test_revenue_needs_a_login(client):
     assert client.get(REVENUE).status_code == 401
+
+
+def test_half_hour_zone_splits_utc_hours(app, admin_client):
+    # Asia/Kolkata is UTC+05:30: local hours start at half past the UTC hour.
+    ingest_all(app, [tx("k1", "2026-04-01T10:20:00Z", 100),   # 15:50 IST
+                     tx("k2", "2026-04-01T10:40:00Z", 200),   # 16:10 IST
+                     tx("k3", "2026-04-01T11:29:00Z", 400)])  # 16:59 IST
+    body = admin_client.get(REVENUE, query_string={
+        "period": "hourly", "tz": "Asia/Kolkata",
+        "start": "2026-04-01T15:00:00+05:30", "end": "2026-04-01T18:00:00+05:30"}).get_json()
+    assert [(b["start"], b["revenue_cents"]) for b in body["buckets"]] == [
+        ("2026-04-01T15:00:00+05:30", 100), ("2026-04-01T16:00:00+05:30", 600),
+        ("2026-04-01T17:00:00+05:30", 0)]
