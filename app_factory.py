@@ -131,6 +131,8 @@ def load_config() -> dict[str, Any]:
         "HEALTH_MEMORY_CRIT_PERCENT": _env("HEALTH_MEMORY_CRIT_PERCENT", 97.0, float),
         "HEALTH_DB_SLOW_MS": _env("HEALTH_DB_SLOW_MS", 500.0, float),
         "HEALTH_SCHEDULER_STALE_SECONDS": _env("HEALTH_SCHEDULER_STALE_SECONDS", 60.0, float),
+        # While the database is down, sessions verified this recently stay signed in (0: off).
+        "DEGRADED_LOGIN_SECONDS": _env("DEGRADED_LOGIN_SECONDS", 900.0, float),
     }
 
 
@@ -185,7 +187,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import database
     from blueprints import register_blueprints
     from blueprints import security
-    from services import cache_manager
+    from services import cache_manager, circuit_breaker
 
     database.init_app(app)
     login_manager.init_app(app)
@@ -203,6 +205,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     security.init_app(app)
     cache_manager.init_app(app)
+    circuit_breaker.init_app(app)
     register_blueprints(app)
     from services import logs, retention
 
