@@ -158,6 +158,10 @@ def _finalise(app: Flask) -> None:
     cfg["RATELIMIT_STORAGE_URI"] = cfg.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     cfg["RATELIMIT_KEY_PREFIX"] = cfg["REDIS_NAMESPACE"]
+    # Redis down must not turn rate-limited routes (login, ingest) into 500s: limits fall back to
+    # this process's memory until the shared storage answers again.
+    cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    cfg.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     cfg["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
 
 

@@ -52,6 +52,31 @@ def alerts():
     return render_template("alerts.html", page="alerts", can_edit=current_user.is_admin)
 
 
+@bp.route("/logs")
+def logs():
+    """Log entries of every service: filters, older pages by cursor, and a live tail."""
+    return render_template("logs.html", page="logs")
+
+
+@bp.route("/exports")
+def exports():
+    """Download data as CSV, Excel or JSON through an expiring link."""
+    from services.export_sources import SOURCES
+
+    return render_template("exports.html", page="exports", data_types=list(SOURCES))
+
+
+@bp.route("/audit")
+def audit():
+    """The audit trail (admins only): who did what, from where, with what outcome."""
+    from flask import abort
+    from flask_login import current_user
+
+    if not current_user.is_admin:
+        abort(403, description="The audit trail is for admins.")
+    return render_template("audit.html", page="audit")
+
+
 # The nav lists a page only once its route exists, so no link ever leads to a 404.
 NAV = [
     ("overview", "pages.dashboard", "Overview"),
