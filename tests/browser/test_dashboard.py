@@ -32,13 +32,32 @@ INKED = """id => {
 CARDS_READY = """keys => keys.every(k => document.querySelector(`[data-card="${k}"]`).dataset.state === "ready")"""
 
 
+STATE = """() => ({
+  cards: Object.fromEntries([...document.querySelectorAll("[data-card]")].map(c =>
+    [c.dataset.card, `${c.dataset.state}: ${c.querySelector(".metric-value").textContent}`])),
+  panels: Object.fromEntries([...document.querySelectorAll("[data-chart]")].map(p => [p.dataset.chart, p.dataset.state])),
+  badge: (document.getElementById("conn-badge") || {}).textContent,
+  toasts: [...document.querySelectorAll(".toast")].map(t => t.textContent),
+})"""
+
+
+def wait_for(page, js: str, arg=None, timeout: float = 10_000) -> None:
+    """``page.wait_for_function`` that says what the page showed when it times out."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(js, arg=arg, timeout=timeout)
+    except PlaywrightTimeout:
+        pytest.fail(f"timed out waiting for {js!r} ({arg!r}); the page showed {page.evaluate(STATE)}")
+
+
 def card_value(page, key: str) -> float | None:
     raw = page.get_attribute(f'[data-card="{key}"] .metric-value', "data-value")
     return None if raw is None else float(raw)
 
 
 def wait_chart_data(page, chart_id: str, timeout: float = 10_000) -> int:
-    page.wait_for_function(f"id => ({POINTS})(id) > 0", arg=chart_id, timeout=timeout)
+    wait_for(page, f"id => ({POINTS})(id) > 0", chart_id, timeout)
     return page.evaluate(POINTS, chart_id)
 
 
@@ -46,11 +65,11 @@ def test_overview_shows_live_data_matching_the_api(watched, panel, capsys):
     page = watched.page
     watched.goto("/admin/dashboard")
     keys = ["revenue", "orders", "active_users", "p95", "error_rate"]
-    page.wait_for_function(CARDS_READY, arg=keys)
+    wait_for(page, CARDS_READY, keys)
     FIGURES["overview cards ready after load (ms)"] = page.evaluate("performance.now()")
     assert wait_chart_data(page, "system") > 0
     assert page.evaluate(INKED, "system") > 500, "the system chart canvas is blank"
-    page.wait_for_function("() => document.querySelector('[data-chart=status]').dataset.state === 'ready'")
+    wait_for(page, "() => document.querySelector('[data-chart=status]').dataset.state === 'ready'")
     assert page.evaluate(POINTS, "status") > 0
     assert page.evaluate(INKED, "status") > 500, "the status doughnut is blank"
     FIGURES["overview charts drawn after load (ms)"] = page.evaluate("performance.now()")
@@ -137,7 +156,7 @@ def test_revenue_toggle_redraws_the_chart(watched, panel):
     page = watched.page
     watched.goto("/admin/revenue")
     ready = "p => { const el = document.querySelector('[data-chart=revenue]'); return el.dataset.period === p && el.dataset.state === 'ready'; }"
-    page.wait_for_function(ready, arg="daily")
+    wait_for(page, ready, "daily")
     daily = page.evaluate(LABELS, "revenue")
     assert page.evaluate(POINTS, "revenue") > 0
     assert page.evaluate(INKED, "revenue") > 200
@@ -149,14 +168,14 @@ def test_revenue_toggle_redraws_the_chart(watched, panel):
     assert abs(drawn - total) <= max(1, total // 100)  # demo sales may land in between
 
     page.click("button[data-period=hourly]")
-    page.wait_for_function(ready, arg="hourly")
+    wait_for(page, ready, "hourly")
     hourly = page.evaluate(LABELS, "revenue")
     assert hourly != daily and len(hourly) != len(daily)
     assert page.get_attribute("button[data-period=hourly]", "aria-pressed") == "true"
     assert page.evaluate(POINTS, "revenue") > 0
 
     page.click("button[data-period=weekly]")
-    page.wait_for_function(ready, arg="weekly")
+    wait_for(page, ready, "weekly")
     assert page.evaluate(LABELS, "revenue") not in (daily, hourly)
     assert page.get_attribute("[data-chart=revenue]", "data-source").count("tz=Europe%2FBerlin") == 1
     watched.assert_clean()
