@@ -76,9 +76,10 @@ function trend(key, current, higherIsBetter, format) {
 let shownSeq = -1;
 
 function showSnapshot(snap) {
-  // A REST answer may arrive after a newer push: never step back in time.
+  // A REST answer may arrive after a newer push: never step back in time. (Pushes arrive in
+  // order; a restarted server starts again from seq 1, which "live:refresh" accounts for.)
   if (typeof snap.seq === "number") {
-    if (snap.seq < shownSeq) return;
+    if (snap.source === "rest" && snap.seq < shownSeq) return;
     shownSeq = snap.seq;
   }
   const req = snap.requests || {};
@@ -116,7 +117,8 @@ function init() {
   document.addEventListener("live:feed", (event) => {
     if (event.detail && (event.detail.transactions || []).length) scheduleRevenue();
   });
-  document.addEventListener("live:refresh", () => {
+  document.addEventListener("live:refresh", (event) => {
+    if (event.detail && event.detail.reason === "reconnect") shownSeq = -1;
     loadRevenue();
     feed.reload();
   });

@@ -237,6 +237,8 @@ def test_badge_shows_reconnecting_then_live_after_a_restart(watched, panel):
     page = watched.page
     watched.goto("/admin/dashboard")
     page.wait_for_function("() => document.getElementById('conn-badge').textContent === 'live'")
+    wait_for(page, "() => document.getElementById('snapshot-time').dataset.seq")
+    seq_before = page.get_attribute("#snapshot-time", "data-seq")
     panel.stop()
     page.wait_for_function("() => document.getElementById('conn-badge').classList.contains('conn-reconnecting')",
                            timeout=15_000)
@@ -249,5 +251,7 @@ def test_badge_shows_reconnecting_then_live_after_a_restart(watched, panel):
     while sum("/admin/api/metrics/live" in u for u in watched.requests) <= snapshots_before:
         assert time.monotonic() < deadline, "no fresh snapshot fetched after reconnecting"
         page.wait_for_timeout(200)
+    # And the restarted server's pushes (its seq starts again) are shown, not ignored as old.
+    wait_for(page, "s => document.getElementById('snapshot-time').dataset.seq !== s", seq_before, 15_000)
     assert not watched.csp_violations()
 
