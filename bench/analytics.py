@@ -105,14 +105,15 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 
 
 def measure(engine, days: int, repeat: int, raw_repeat: int) -> dict[str, object]:
-    buckets = analytics.plan("hourly", END - timedelta(days=days), END, "Europe/Berlin", END)
+    plan = analytics.plan("hourly", END - timedelta(days=days), END, "Europe/Berlin", END)
+    buckets = plan.buckets
     with Session(engine) as session:
         rollup_rows = session.execute(text("SELECT COUNT(*) FROM revenue_rollups")).scalar_one()
         tx_rows = session.execute(text("SELECT COUNT(*) FROM transactions")).scalar_one()
 
         def query():
             session.rollback()  # a new read transaction each time, as a request would have
-            return analytics.revenue(session, buckets)
+            return analytics.revenue(session, plan)
 
         med, cpu, body = timed(query, repeat)
         currency = body["currency"]

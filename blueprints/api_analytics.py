@@ -30,17 +30,18 @@ def analytics_revenue():
     period = request.args.get("period") or "daily"
     tz_name = request.args.get("tz") or "UTC"
     try:
-        buckets = analytics.plan(period, time_arg("start"), time_arg("end"), tz_name,
-                                 database.utcnow())
+        query = analytics.plan(period, time_arg("start"), time_arg("end"), tz_name,
+                               database.utcnow())
         currency = analytics.normalise_currency(request.args.get("currency"))
     except InsightParamError as exc:
         raise BadParam(str(exc)) from None
-    key = ("revenue", period, tz_name, buckets.start, buckets.end, currency)
+    key = ("revenue", period, tz_name, query.start, query.end, currency)
+    tz = query.buckets.tz
 
     def compute():
-        body = analytics.revenue(database.get_session(), buckets, currency)
-        return {"period": period, "tz": tz_name, "start": buckets.label(0),
-                "end": buckets.end.astimezone(buckets.tz).isoformat(), **body}
+        body = analytics.revenue(database.get_session(), query, currency)
+        return {"period": period, "tz": tz_name, "start": query.start.astimezone(tz).isoformat(),
+                "end": query.end.astimezone(tz).isoformat(), **body}
 
     return jsonify(circuit_breaker.cached_read("analytics", key, compute))
 

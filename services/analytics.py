@@ -10,7 +10,8 @@ asked for, else the one with the most revenue) and the others are listed.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from database import RevenueRollup
 from services.insights_buckets import (
-    Buckets, InsightParamError, period_buckets, ratio, resolve_range, zone,
+    ROLLUP_STEP, Buckets, InsightParamError, period_buckets, ratio, resolve_range, zone,
 )
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -30,13 +31,38 @@ class AnalyticsParamError(InsightParamError):
     """A parameter of an analytics query cannot be used (answered 400)."""
 
 
+@dataclass(frozen=True)
+class RevenueQuery:
+    """What a revenue answer covers: whole ``buckets`` for the chart, and the data range
+    [start, end): the asked range on 15-minute rollup edges, inside those buckets."""
+
+    buckets: Buckets
+    start: datetime
+    end: datetime
+
+
 def plan(period: str, start: datetime | None, end: datetime | None, tz_name: str | None,
-         now: datetime) -> Buckets:
-    """The buckets a revenue query covers: the asked range (or a default span ending now),
-    widened to whole buckets of ``period`` in the time zone ``tz_name``."""
+         now: datetime) -> RevenueQuery:
+    """The buckets and data range of a revenue query: the asked range (or a default span
+    ending now) in whole buckets of ``period`` in the time zone ``tz_name``.
+
+    Data is counted from ``start`` rounded down to a 15-minute rollup edge up to ``end``
+    rounded up to one, so "today until now" compared with "yesterday until this
+    time" compares like with like to within one rollup, not one bucket.
+    """
     tz = zone(tz_name)
     start, end = resolve_range(start, end, period, now)
-    return period_buckets(start, end, period, tz)
+    buckets = period_buckets(start, end, period, tz)
+    data_start = _floor_to(start, ROLLUP_STEP)
+    data_end = _floor_to(end, ROLLUP_STEP)
+    if data_end < end:
+        data_end += ROLLUP_STEP
+    return RevenueQuery(buckets, max(data_start, buckets.start), min(data_end, buckets.end))
+
+
+def _floor_to(moment: datetime, step: timedelta) -> datetime:
+    seconds = int(step.total_seconds())
+    return datetime.fromtimestamp(int(moment.timestamp()) // seconds * seconds, timezone.utc)
 
 
 def normalise_currency(raw: str | None) -> str | None:
@@ -49,13 +75,13 @@ def normalise_currency(raw: str | None) -> str | None:
     return code
 
 
-def revenue(session: Session, buckets: Buckets, currency: str | None = None) -> dict[str, Any]:
-    """Revenue per bucket and its summary for one currency over ``buckets``.
+def revenue(session: Session, query: RevenueQuery, currency: str | None = None) -> dict[str, Any]:
+    """Revenue per bucket and its summary for one currency over ``query``.
 
     ``currency`` None picks the currency with the most revenue in the range.
     Growth compares with the range of the same length just before.
     """
-    start, end = buckets.start, buckets.end
+    buckets, start, end = query.buckets, query.start, query.end
     totals = _currency_totals(session, start, end)
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     chosen = currency or (ranked[0][0] if ranked else None)
@@ -66,7 +92,7 @@ def revenue(session: Session, buckets: Buckets, currency: str | None = None) -> 
         edges = buckets.edges
         i = 0
         # Rows come sorted by time, so one forward walk over the edges places them all.
-        for moment, revenue_cents, *counts in _rollup_rows(session, chosen, buckets):
+        for moment, revenue_cents, *counts in _rollup_rows(session, chosen, query):
             while moment >= edges[i + 1]:
                 i += 1
             b = out[i]
@@ -158,7 +184,7 @@ def _revenue_total(session: Session, currency: str, start: datetime, end: dateti
     return int(total or 0)
 
 
-def _rollup_rows(session: Session, currency: str, buckets: Buckets) -> list[tuple]:
+def _rollup_rows(session: Session, currency: str, query: RevenueQuery) -> list[tuple]:
     """(UTC start, revenue, completed, pending, failed, refunded) in time order, channels summed.
 
     When every bucket edge is a whole UTC hour (any zone with whole-hour offsets)
@@ -168,9 +194,9 @@ def _rollup_rows(session: Session, currency: str, buckets: Buckets) -> list[tupl
     r = RevenueRollup
     sums = (func.sum(r.revenue_cents), func.sum(r.completed), func.sum(r.pending),
             func.sum(r.failed), func.sum(r.refunded))
-    where = (r.currency == currency, r.bucket_start >= buckets.start, r.bucket_start < buckets.end)
+    where = (r.currency == currency, r.bucket_start >= query.start, r.bucket_start < query.end)
     dialect = session.get_bind().dialect.name
-    if not all(e.minute == 0 and e.second == 0 for e in buckets.edges):
+    if not all(e.minute == 0 and e.second == 0 for e in query.buckets.edges):
         stmt = select(r.bucket_start, *sums).where(*where).group_by(r.bucket_start)
         return sorted(session.execute(stmt).all())
     if dialect == "postgresql":

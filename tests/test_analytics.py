@@ -103,8 +103,10 @@ def test_weekly_buckets_start_on_monday(march, admin_client):
         "start": "2026-03-25T12:00:00+01:00", "end": "2026-04-06T00:00:00+02:00"}).get_json()
     assert [b["start"] for b in body["buckets"]] == [
         "2026-03-23T00:00:00+01:00", "2026-03-30T00:00:00+02:00"]
-    # The start widens to Monday 23rd, so "old" (Wed 25th 00:00 CET) is in the first week.
-    assert [b["revenue_cents"] for b in body["buckets"]] == [100000 + 3000 + 1000 + 2000 + 3000, 0]
+    # The first bucket is labelled Monday 23rd, but data counts from the asked start
+    # (Wed 25th 12:00), so "old" (Wed 25th 00:00 CET) is left out.
+    assert [b["revenue_cents"] for b in body["buckets"]] == [3000 + 1000 + 2000 + 3000, 0]
+    assert body["start"] == "2026-03-25T12:00:00+01:00"
     assert [b["failed"] for b in body["buckets"]] == [0, 1]
 
 
@@ -176,3 +178,18 @@ def test_half_hour_zone_splits_utc_hours(app, admin_client):
     assert [(b["start"], b["revenue_cents"]) for b in body["buckets"]] == [
         ("2026-04-01T15:00:00+05:30", 100), ("2026-04-01T16:00:00+05:30", 600),
         ("2026-04-01T17:00:00+05:30", 0)]
+
+
+def test_data_stops_at_the_asked_end_to_the_quarter_hour(app, admin_client):
+    # "Yesterday until this time": the chart keeps whole hours, the figures stop at the end.
+    ingest_all(app, [tx("q1", "2026-06-01T10:05:00Z", 100),
+                     tx("q2", "2026-06-01T10:14:00Z", 200),
+                     tx("q3", "2026-06-01T10:20:00Z", 400),   # after the end's quarter hour
+                     tx("q4", "2026-06-01T09:59:00Z", 800)])  # before the start
+    body = admin_client.get(REVENUE, query_string={
+        "period": "hourly", "start": "2026-06-01T10:00:00Z", "end": "2026-06-01T10:12:00Z"}).get_json()
+    assert [(b["start"], b["revenue_cents"]) for b in body["buckets"]] == [
+        ("2026-06-01T10:00:00+00:00", 300)]
+    assert (body["start"], body["end"]) == ("2026-06-01T10:00:00+00:00", "2026-06-01T10:15:00+00:00")
+    # The previous range has the same 15 minutes: 09:45 .. 10:00 holds q4.
+    assert body["summary"]["previous_total_cents"] == 800
