@@ -15,7 +15,8 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_login import current_user
-from flask_socketio import join_room, leave_room
+# Flask-SocketIO passes only its own ConnectionRefusedError through to refuse the handshake.
+from flask_socketio import ConnectionRefusedError, join_room, leave_room  # noqa: A004
 
 from app_factory import socketio
 from services import events, live
@@ -34,7 +35,6 @@ def _registry():
     return current_app.extensions["live"].leader
 
 
-@socketio.on("connect")
 def on_connect(auth: Any = None):
     """Accept only a logged-in session (its cookie came with the handshake)."""
     if not current_user.is_authenticated:
@@ -50,7 +50,6 @@ def on_connect(auth: Any = None):
     return True
 
 
-@socketio.on("disconnect")
 def on_disconnect(*_reason: Any) -> None:
     """Forget the socket."""
     with _lock:
@@ -72,7 +71,6 @@ def _still_logged_in() -> bool:
     return False
 
 
-@socketio.on("join_admin_room")
 def join_admin_room(data: Any = None) -> None:
     """Put this socket in room ``admin``; answer ``status`` and the current snapshot at once."""
     if not _still_logged_in():
@@ -86,14 +84,12 @@ def join_admin_room(data: Any = None) -> None:
     socketio.emit("live_update", live.current_snapshot(), to=request.sid)
 
 
-@socketio.on("leave_admin_room")
 def leave_admin_room(_data: Any = None) -> None:
     """Take this socket out of room ``admin``: no more pushes."""
     leave_room(live.ROOM)
     socketio.emit("status", {"room": live.ROOM, "joined": False}, to=request.sid)
 
 
-@socketio.on("request_live_update")
 def request_live_update(_data: Any = None) -> None:
     """Answer this socket at once with the cached snapshot."""
     if not _still_logged_in():
@@ -101,13 +97,11 @@ def request_live_update(_data: Any = None) -> None:
     socketio.emit("live_update", live.current_snapshot(), to=request.sid)
 
 
-@socketio.on("*")
 def unknown_event(event: str, *_args: Any) -> None:
     """Any event nobody handles gets an ``error`` instead of silence."""
     _error("unknown_event", f"unknown event {event!r}")
 
 
-@socketio.on_error_default
 def on_handler_error(exc: Exception) -> None:
     """A handler failed: log it, tell that client without details."""
     log.exception("Socket.IO handler failed", exc_info=exc)
@@ -132,6 +126,18 @@ def _on_logged_out(payload: dict) -> None:
             log.warning("could not disconnect socket %s", sid, exc_info=True)
 
 
+HANDLERS = (("connect", on_connect), ("disconnect", on_disconnect),
+            ("join_admin_room", join_admin_room), ("leave_admin_room", leave_admin_room),
+            ("request_live_update", request_live_update), ("*", unknown_event))
+
+
 def init_app(app: Flask) -> None:
-    """Subscribe to logouts (the handlers above are registered on import)."""
+    """Register the handlers on this app's Socket.IO server and subscribe to logouts.
+
+    Registered here rather than by decorators at import: ``socketio.on`` only binds to the
+    server that exists at that moment, and every ``create_app`` makes a new one.
+    """
+    for event, handler in HANDLERS:
+        socketio.on_event(event, handler)
+    socketio.on_error_default(on_handler_error)
     events.subscribe("user.logged_out", _on_logged_out)
