@@ -49,11 +49,11 @@ class RequestTotals:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.totals: dict[tuple[str, str], dict] = {}
+        self.totals: dict[tuple[str, str, str], dict] = {}
         self.recent_ids: dict[int, object] = {}  # id -> minute, for rows inside LATE_ROWS
         self.loaded = False
 
-    def refresh(self, session) -> dict[tuple[str, str], dict]:
+    def refresh(self, session) -> dict[tuple[str, str, str], dict]:
         """Add rows not seen yet; returns a snapshot of the totals."""
         with self.lock:
             cutoff = database.utcnow() - LATE_ROWS
@@ -72,7 +72,7 @@ class RequestTotals:
             return {key: {**value, "le": list(value["le"])} for key, value in self.totals.items()}
 
     def _add(self, row: RequestStat, bounds: list[float]) -> None:
-        key = (row.endpoint, row.method)
+        key = (row.endpoint, row.method, row.label or "app")
         entry = self.totals.setdefault(key, {"count": 0, "errors": 0, "sum_ms": 0.0,
                                              "le": [0] * len(LE_SECONDS)})
         entry["count"] += row.count or 0
@@ -116,16 +116,18 @@ class PanelCollector:
 
     def _requests(self, session):
         totals = self.requests.refresh(session)
+        # label: panel-api, page, ingest or app (the kind of traffic, from the path).
+        names = ["endpoint", "method", "label"]
         requests = CounterMetricFamily(f"{PREFIX}_http_requests", "Requests served, per endpoint.",
-                                       labels=["endpoint", "method"])
+                                       labels=names)
         errors = CounterMetricFamily(f"{PREFIX}_http_request_errors",
                                      "Requests answered with a 5xx status, per endpoint.",
-                                     labels=["endpoint", "method"])
+                                     labels=names)
         latency = HistogramMetricFamily(f"{PREFIX}_http_request_duration_seconds",
                                         "Time to answer a request, per endpoint.",
-                                        labels=["endpoint", "method"])
-        for (endpoint, method), entry in sorted(totals.items()):
-            labels = [endpoint, method]
+                                        labels=names)
+        for (endpoint, method, label), entry in sorted(totals.items()):
+            labels = [endpoint, method, label]
             requests.add_metric(labels, entry["count"])
             errors.add_metric(labels, entry["errors"])
             buckets = [(str(le), float(n)) for le, n in zip(LE_SECONDS, entry["le"])]

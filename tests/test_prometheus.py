@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import yaml
+from sqlalchemy import delete
 from prometheus_client.parser import text_string_to_metric_families
 
 import database
@@ -33,11 +34,11 @@ def value(samples, name, **labels):
     return samples[name][frozenset(labels.items())]
 
 
-def stat_row(minute, endpoint, latencies_ms, errors=0, method="GET"):
+def stat_row(minute, endpoint, latencies_ms, errors=0, method="GET", label="page"):
     hist: dict[int, int] = {}
     for ms in latencies_ms:
         histogram.merge(hist, {histogram.bucket_index(ms): 1})
-    return RequestStat(minute=minute, endpoint=endpoint, method=method, count=len(latencies_ms),
+    return RequestStat(minute=minute, endpoint=endpoint, method=method, label=label, count=len(latencies_ms),
                        errors=errors, total_ms=sum(latencies_ms), max_ms=max(latencies_ms),
                        buckets=histogram.to_json(hist))
 
@@ -65,8 +66,8 @@ def test_families_equal_recorded_rows(make_app):
     now = database.utcnow().replace(second=0, microsecond=0)
     with database.session_scope(app) as s:
         # Two processes flushed the same minute; a third row is an older minute.
-        s.add(stat_row(now, "api.events", [3.0, 40.0, 700.0], errors=1, method="POST"))
-        s.add(stat_row(now, "api.events", [4.0, 2000.0], method="POST"))
+        s.add(stat_row(now, "api.events", [3.0, 40.0, 700.0], errors=1, method="POST", label="ingest"))
+        s.add(stat_row(now, "api.events", [4.0, 2000.0], method="POST", label="ingest"))
         s.add(stat_row(now - timedelta(days=3), "pages.dashboard", [20.0]))
         s.add(SystemMetric(recorded_at=now - timedelta(minutes=5), host="h1", cpu_percent=99.0,
                            memory_percent=99.0, disk_percent=99.0))
@@ -80,10 +81,10 @@ def test_families_equal_recorded_rows(make_app):
     client = app.test_client()
     samples = scrape(client)
 
-    assert value(samples, "adminpanel_http_requests_total", endpoint="api.events", method="POST") == 5
-    assert value(samples, "adminpanel_http_request_errors_total", endpoint="api.events", method="POST") == 1
-    assert value(samples, "adminpanel_http_requests_total", endpoint="pages.dashboard", method="GET") == 1
-    labels = {"endpoint": "api.events", "method": "POST"}
+    assert value(samples, "adminpanel_http_requests_total", endpoint="api.events", method="POST", label="ingest") == 5
+    assert value(samples, "adminpanel_http_request_errors_total", endpoint="api.events", method="POST", label="ingest") == 1
+    assert value(samples, "adminpanel_http_requests_total", endpoint="pages.dashboard", method="GET", label="page") == 1
+    labels = {"endpoint": "api.events", "method": "POST", "label": "ingest"}
     assert value(samples, "adminpanel_http_request_duration_seconds_count", **labels) == 5
     assert value(samples, "adminpanel_http_request_duration_seconds_sum", **labels) == pytest.approx(2.747)
     bucket = "adminpanel_http_request_duration_seconds_bucket"
@@ -105,9 +106,9 @@ def test_families_equal_recorded_rows(make_app):
 
     # A later flush adds to the counters; nothing seen before is counted twice.
     with database.session_scope(app) as s:
-        s.add(stat_row(now, "api.events", [8.0], method="POST"))
+        s.add(stat_row(now, "api.events", [8.0], method="POST", label="ingest"))
     again = scrape(client)
-    assert value(again, "adminpanel_http_requests_total", endpoint="api.events", method="POST") == 6
+    assert value(again, "adminpanel_http_requests_total", endpoint="api.events", method="POST", label="ingest") == 6
     assert value(again, bucket, le="0.01", **labels) == 3
 
 
@@ -155,6 +156,7 @@ def test_dashboard_and_rules_use_real_metric_names(make_app):
                            load_1=0.1, process_rss_bytes=1))
         s.add(RevenueRollup(bucket_start=now.replace(minute=0, second=0, microsecond=0), currency="EUR",
                             channel="", completed=1, pending=0, failed=0, refunded=0, revenue_cents=5))
+        s.execute(delete(AlertRule))  # only this test's rules, not the shipped defaults
         s.add(AlertRule(name="High CPU use!", metric="cpu_percent", operator=">", threshold=80.0,
                         for_seconds=300, severity="warning", enabled=True, channels=[], params={}))
         s.add(AlertRule(name="Slow p95", metric="p95_response_ms", operator=">=", threshold=750.5,
@@ -187,3 +189,25 @@ def test_dashboard_and_rules_use_real_metric_names(make_app):
     for rule in rules.values():
         assert set(re.findall(r"adminpanel_[a-z0-9_]+", rule["expr"])) <= exposed
     assert "Slow database" in resp.get_data(as_text=True).splitlines()[1]
+
+
+def test_real_requests_reach_the_counters_after_a_flush(make_app):
+    from services import performance_monitor
+
+    app = make_app(METRICS_TOKEN=TOKEN)
+    client = app.test_client()
+    performance_monitor.flush(app)  # start from an empty timer
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+    assert client.get("/admin/api/alerts").status_code == 401
+    performance_monitor.flush(app)
+    samples = scrape(client)
+    # The /metrics scrape itself was timed too, but is only flushed later: exact counts here.
+    assert value(samples, "adminpanel_http_requests_total", endpoint="health.healthz", method="GET",
+                 label="app") == 3
+    assert value(samples, "adminpanel_http_request_duration_seconds_count", endpoint="health.healthz",
+                 method="GET", label="app") == 3
+    assert value(samples, "adminpanel_http_requests_total", endpoint="api.alerts_list", method="GET",
+                 label="panel-api") == 1
+    assert value(samples, "adminpanel_http_request_errors_total", endpoint="api.alerts_list", method="GET",
+                 label="panel-api") == 0
