@@ -55,7 +55,13 @@ class Panel:
         return self.server.url
 
     def stop(self) -> None:
-        self.server.stop()
+        # A graceful stop is not what these tests check; do not wait long for one.
+        self.server.stop(timeout=3)
+
+    def kill(self) -> None:
+        """End the server abruptly, as a crash or a lost machine would."""
+        self.server.proc.kill()
+        self.server.proc.wait(10)
 
     def start_again(self) -> None:
         """Start ``python app.py`` again on the same port with the same database (no re-seeding)."""

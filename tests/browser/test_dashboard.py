@@ -239,7 +239,7 @@ def test_badge_shows_reconnecting_then_live_after_a_restart(watched, panel):
     page.wait_for_function("() => document.getElementById('conn-badge').textContent === 'live'")
     wait_for(page, "() => document.getElementById('snapshot-time').dataset.seq")
     seq_before = page.get_attribute("#snapshot-time", "data-seq")
-    panel.stop()
+    panel.kill()
     page.wait_for_function("() => document.getElementById('conn-badge').classList.contains('conn-reconnecting')",
                            timeout=15_000)
     assert "reconnecting" in page.inner_text("#conn-badge")
