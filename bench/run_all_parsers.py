@@ -1,0 +1,123 @@
+"""Readers of each benchmark script's printed table, for ``bench/run_all.py``.
+
+Each reader takes the script's stdout and returns the headline figures with their targets (from
+the requirements the benchmark was written for). A line it does not find gives no row, so the
+runner reports "output not recognised" instead of a made-up number.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass
+class Result:
+    """One figure: ``ok`` is None when the figure has no target (shown for information)."""
+
+    bench: str
+    name: str
+    figure: float | None
+    unit: str
+    target: str
+    ok: bool | None
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", "").rstrip("x%"))
+
+
+def ingest(out: str) -> list[Result]:
+    """Items per second per backend and phase; the target is 5,000 new transactions/s on SQLite."""
+    rows = []
+    for m in re.finditer(r"^(sqlite|postgresql)\s+(new transactions|status changes|identical re-sends|"
+                         r"mixed \S+)\s+\d+\s+\d+\s+[\d.]+\s+([\d,]+)", out, re.M):
+        backend, phase, rate = m.group(1), m.group(2), _num(m.group(3))
+        if backend == "sqlite" and phase == "new transactions":
+            rows.append(Result("ingest", "SQLite, new transactions, batches of 1000 over HTTP", rate,
+                               "items/s", ">= 5,000", rate >= 5000))
+        else:
+            rows.append(Result("ingest", f"{'SQLite' if backend == 'sqlite' else 'PostgreSQL'}, {phase}",
+                               rate, "items/s", "", None))
+    return rows
+
+
+def request_overhead(out: str) -> list[Result]:
+    """The panel timer's cost against no timer, per mode; target at most +5%."""
+    rows = []
+    for block in re.split(r"^mode=", out, flags=re.M)[1:]:
+        mode = block.split()[0]
+        panel = re.search(r"^panel\s+([\d.]+)\s+\S+\s+([+-][\d.]+)%", block, re.M)
+        prom = re.search(r"^prometheus\s+([\d.]+)\s+\S+\s+([+-][\d.]+)%", block, re.M)
+        if panel:
+            value = float(panel.group(2))
+            rows.append(Result("request overhead", f"panel timer vs none ({mode}, CPU per request)", value,
+                               "%", "<= +5%", value <= 5.0))
+        if prom:
+            rows.append(Result("request overhead", f"prometheus_client histogram vs none ({mode})",
+                               float(prom.group(2)), "%", "", None))
+    return rows
+
+
+def analytics(out: str) -> list[Result]:
+    """Rollup query: largest/smallest ratio (< 2) and time at the largest size (< 50 ms)."""
+    rows = []
+    for m in re.finditer(r"^(wall|CPU): rollups ([\d,]+) vs ([\d,]+) transactions = ([\d.]+)x "
+                         r"\(target < 2\), largest ([\d.]+) ms", out, re.M):
+        kind, large, small, ratio, ms = m.group(1), m.group(2), m.group(3), float(m.group(4)), float(m.group(5))
+        rows.append(Result("analytics", f"revenue 90 d hourly, {large} vs {small} transactions ({kind})",
+                           ratio, "x", "< 2", ratio < 2))
+        rows.append(Result("analytics", f"revenue 90 d hourly at {large} transactions, uncached ({kind})",
+                           ms, "ms", "< 50", ms < 50))
+    return rows
+
+
+def fanout(out: str) -> list[Result]:
+    """Emit-to-receipt p95 per client count; the target is p95 under 100 ms at 500 clients."""
+    rows = []
+    for m in re.finditer(r"^\|?\s*(\d+)\s*(?:clients)?\s*\|?\s+([\d.]+)\s*\|?\s+([\d.]+)", out, re.M):
+        clients, p50, p95 = int(m.group(1)), float(m.group(2)), float(m.group(3))
+        target = "< 100" if clients == 500 else ""
+        rows.append(Result("fan-out", f"p95 emit to receipt, {clients} clients (p50 {p50:g} ms)", p95, "ms",
+                           target, p95 < 100 if clients == 500 else None))
+    return rows
+
+
+def export_memory(out: str) -> list[Result]:
+    """Peak server RSS above idle while a download streams; target under 100 MB (200,000 rows)."""
+    rows = []
+    size = re.search(r"export of ([\d,]+) transactions", out)
+    count = size.group(1) if size else "?"
+    for m in re.finditer(r"^(csv|json|xlsx)\s+[\d.]+\s+[\d.]+\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+([\d.-]+)\s*$",
+                         out, re.M):
+        delta = float(m.group(2))
+        rows.append(Result("export memory", f"{m.group(1)} export of {count} rows, peak RSS over idle",
+                           delta, "MB", "< 100", delta < 100))
+    return rows
+
+
+def alerts(out: str) -> list[Result]:
+    """Rule evaluation cost, largest vs smallest data size (should stay near 1)."""
+    m = re.search(r"^([\d,]+) vs ([\d,]+) transactions: ([\d.]+)x \(shipped rules\), ([\d.]+)x \((\d+) rules\)",
+                  out, re.M)
+    if not m:
+        return []
+    return [Result("alerts", f"evaluate shipped rules, {m.group(1)} vs {m.group(2)} transactions",
+                   float(m.group(3)), "x", "", None),
+            Result("alerts", f"evaluate {m.group(5)} rules, {m.group(1)} vs {m.group(2)} transactions",
+                   float(m.group(4)), "x", "", None)]
+
+
+def insights(out: str) -> list[Result]:
+    """Insight query cost ratios, largest vs smallest data size."""
+    m = re.search(r"^ratio largest / smallest: (.+)$", out, re.M)
+    if not m:
+        return []
+    rows = []
+    for part in m.group(1).split(", "):
+        name, _, ratio = part.rpartition(" ")
+        rows.append(Result("insights", f"{name}, largest vs smallest size", _num(ratio), "x", "", None))
+    return rows
+
+
+PARSERS = {"ingest": ingest, "request_overhead": request_overhead, "analytics": analytics, "fanout": fanout,
+           "export_memory": export_memory, "alerts": alerts, "insights": insights}
