@@ -50,7 +50,8 @@ def major_units(cents: int, currency: str | None) -> Decimal:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    # Columns already hold aware UTC; convert only what is not.
+    return (value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)).isoformat()
 
 
 def _currency_index(columns: list[Column]) -> dict[int, int]:
@@ -59,21 +60,41 @@ def _currency_index(columns: list[Column]) -> dict[int, int]:
             if c.kind == "money" and c.currency_col in names}
 
 
+def _text_converters(columns: list[Column], *, escape: bool, empty: Any) -> list:
+    """One ``f(value, row)`` per column, chosen once, so the row loop does no dispatch."""
+    money = _currency_index(columns)
+    out = []
+    for i, col in enumerate(columns):
+        if col.kind == "time":
+            out.append(lambda v, _r: empty if v is None else _iso(v))
+        elif col.kind == "money":
+            at = money.get(i)
+            # A string keeps money exact; the *_cents column beside it is the integer.
+            out.append(lambda v, r, at=at: empty if v is None else
+                       str(major_units(v, r[at] if at is not None else None)))
+        elif col.kind in ("int", "float", "bool"):
+            out.append(lambda v, _r: empty if v is None else v)
+        elif escape:
+            out.append(lambda v, _r: empty if v is None else escape_formula(str(v)))
+        else:
+            out.append(lambda v, _r: v)
+    return out
+
+
 # -- CSV ----------------------------------------------------------------------------------
 
 def csv_chunks(columns: list[Column], rows: Iterable[tuple]) -> Iterator[bytes]:
     """The CSV file in chunks of CHUNK_ROWS rows (UTF-8 with a BOM so Excel reads accents)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    money = _currency_index(columns)
+    convert = _text_converters(columns, escape=True, empty="")
     writer.writerow([c.name for c in columns])
     yield ("\ufeff" + buf.getvalue()).encode()
     buf.seek(0)
     buf.truncate()
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(col, value, row, money.get(i)) for i, (col, value) in
-                         enumerate(zip(columns, row))])
+        writer.writerow([f(v, row) for f, v in zip(convert, row)])
         count += 1
         if count % CHUNK_ROWS == 0:
             yield buf.getvalue().encode()
@@ -83,38 +104,19 @@ def csv_chunks(columns: list[Column], rows: Iterable[tuple]) -> Iterator[bytes]:
         yield buf.getvalue().encode()
 
 
-def _csv_cell(col: Column, value: Any, row: tuple, currency_at: int | None) -> Any:
-    if value is None:
-        return ""
-    if col.kind == "time":
-        return _iso(value)
-    if col.kind == "money":
-        return str(major_units(value, row[currency_at] if currency_at is not None else None))
-    if col.kind in ("int", "float", "bool"):
-        return value
-    return escape_formula(str(value))
-
-
 # -- JSON ---------------------------------------------------------------------------------
 
 def json_chunks(columns: list[Column], rows: Iterable[tuple]) -> Iterator[bytes]:
     """A JSON array of objects, streamed; money as a decimal string in major units."""
-    money = _currency_index(columns)
+    convert = _text_converters(columns, escape=False, empty=None)
     names = [c.name for c in columns]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     yield b"["
     parts: list[str] = []
-    first = True
+    sep = "\n"
     for row in rows:
-        obj = {}
-        for i, (col, value) in enumerate(zip(columns, row)):
-            if value is not None and col.kind == "time":
-                value = _iso(value)
-            elif value is not None and col.kind == "money":
-                # A string keeps it exact; the *_cents column beside it is the integer.
-                value = str(major_units(value, row[money[i]] if i in money else None))
-            obj[names[i]] = value
-        parts.append(("" if first else ",") + "\n" + json.dumps(obj, ensure_ascii=False))
-        first = False
+        parts.append(sep + encode({n: f(v, row) for n, f, v in zip(names, convert, row)}))
+        sep = ",\n"
         if len(parts) >= CHUNK_ROWS:
             yield "".join(parts).encode()
             parts.clear()
@@ -148,33 +150,48 @@ def _write_xlsx(path: str, columns: list[Column], rows: Iterable[tuple], sheet: 
     for c, col in enumerate(columns):
         ws.write_string(0, c, col.name, bold)
         ws.set_column(c, c, 20 if col.kind == "time" else 14)
+    money_fmt = _money_formats(book, money_fmts)
+    writers = []
+    for c, col in enumerate(columns):
+        if col.kind == "time":
+            writers.append(lambda r, c, v, _row: ws.write_datetime(
+                r, c, v.astimezone(timezone.utc).replace(tzinfo=None), time_fmt))
+        elif col.kind == "money":
+            at = money.get(c)
+
+            def write_money(r, c, v, row, at=at):
+                code = row[at] if at is not None else ""
+                ws.write_number(r, c, float(major_units(v, code)), money_fmt(code))
+            writers.append(write_money)
+        elif col.kind in ("int", "float"):
+            writers.append(lambda r, c, v, _row: ws.write_number(r, c, v))
+        elif col.kind == "bool":
+            writers.append(lambda r, c, v, _row: ws.write_boolean(r, c, bool(v)))
+        else:
+            writers.append(lambda r, c, v, _row: ws.write_string(r, c, escape_formula(str(v))))
     r = 0
     for row in rows:
         r += 1
         if r >= EXCEL_MAX_ROWS:
             ws.write_string(r - 1, 0, "truncated: Excel holds at most 1,048,576 rows; use CSV or JSON")
             break
-        for c, (col, value) in enumerate(zip(columns, row)):
-            if value is None:
-                continue
-            if col.kind == "time":
-                ws.write_datetime(r, c, value.astimezone(timezone.utc).replace(tzinfo=None), time_fmt)
-            elif col.kind == "money":
-                code = row[money[c]] if c in money else ""
-                fmt = money_fmts.get(code)
-                if fmt is None:
-                    decimals = MINOR_UNITS.get((code or "").upper(), 2)
-                    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-                    fmt = money_fmts[code] = book.add_format(
-                        {"num_format": f'{pattern} "{code}"' if code else pattern})
-                ws.write_number(r, c, float(major_units(value, code)), fmt)
-            elif col.kind in ("int", "float"):
-                ws.write_number(r, c, value)
-            elif col.kind == "bool":
-                ws.write_boolean(r, c, bool(value))
-            else:
-                ws.write_string(r, c, escape_formula(str(value)))
+        for c, (write, value) in enumerate(zip(writers, row)):
+            if value is not None:
+                write(r, c, value, row)
     book.close()
+
+
+def _money_formats(book, cache: dict[str, Any]):
+    """A currency number format per currency code, e.g. ``#,##0.00 "USD"``, made once each."""
+    def get(code: str | None):
+        code = code or ""
+        fmt = cache.get(code)
+        if fmt is None:
+            decimals = MINOR_UNITS.get(code.upper(), 2)
+            pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+            fmt = cache[code] = book.add_format({"num_format": f'{pattern} "{code}"' if code else pattern})
+        return fmt
+    return get
 
 
 def file_chunks(path: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
