@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import database
@@ -65,18 +65,29 @@ def notifications_for(session: Session, alert_id: int) -> list[AlertNotification
                                 .order_by(AlertNotification.id)))
 
 
-def summary(session: Session, since_minutes: int = 60) -> dict[str, Any]:
-    """Counts by status over the last ``since_minutes`` and the newest error (for health views)."""
+def health_check(app: Flask, since_minutes: int = 60) -> dict[str, Any]:
+    """A health check entry: degraded while a channel's latest finished notification failed.
+
+    Shaped like the other checks of ``services.health`` (``status``, ``message``, details).
+    """
     since = utcnow() - timedelta(minutes=since_minutes)
-    by_status = dict(session.execute(select(AlertNotification.status, func.count())
-                                     .where(AlertNotification.created_at >= since)
-                                     .group_by(AlertNotification.status)).all())
-    last = session.scalar(select(AlertNotification).where(AlertNotification.status == "failed")
-                          .order_by(AlertNotification.id.desc()).limit(1))
-    return {"by_status": by_status,
-            "last_failure": None if last is None else {"channel": last.channel,
-                                                       "error": last.last_error,
-                                                       "at": last.created_at.isoformat()}}
+    channels: dict[str, dict[str, Any]] = {}
+    with database.session_scope(app) as session:
+        rows = session.execute(select(AlertNotification.channel, AlertNotification.status,
+                                      AlertNotification.last_error, AlertNotification.created_at)
+                               .where(AlertNotification.created_at >= since,
+                                      AlertNotification.status.in_(("sent", "failed")))
+                               .order_by(AlertNotification.id)).all()
+    for channel, status, error, created in rows:
+        channels[channel] = {"status": status, "error": error, "at": created.isoformat()}
+    failing = {c: v for c, v in channels.items() if v["status"] == "failed"}
+    configured = [c for c in ("webhook", "email") if channel_problem(app, c) is None]
+    if failing:
+        names = ", ".join(sorted(failing))
+        return {"status": "degraded", "message": f"alert notifications failing: {names}",
+                "configured": configured, "channels": channels}
+    return {"status": "healthy", "message": "ok" if configured else "no notification channel configured",
+            "configured": configured, "channels": channels}
 
 
 def _text(event: str, alert: dict[str, Any]) -> str:

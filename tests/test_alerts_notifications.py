@@ -230,3 +230,14 @@ def test_unsent_rows_are_resumed_after_a_restart(make_app, webhook):
     assert notifications.resume(app) == 1
     assert notifications.notifier(app).drain(10)
     assert rows(app)[0][2] == "sent" and len(webhook.bodies) == 1
+
+
+def test_health_check_degrades_while_a_channel_fails(make_app):
+    dead = f"http://127.0.0.1:{free_port()}/nobody-listens"
+    app = notify_app(make_app, ALERT_WEBHOOK_URL=dead, ALERT_NOTIFY_MAX_ATTEMPTS=1)
+    assert notifications.health_check(app)["status"] == "healthy"
+    only_memory(app, ["webhook"])
+    tick(app, MEMORY_HIGH)
+    check = notifications.health_check(app)
+    assert check["status"] == "degraded" and "webhook" in check["message"]
+    assert check["configured"] == ["webhook"]
