@@ -14,7 +14,10 @@ const state = { loadedAt: 0, timer: null };
 const actions = makeChart("actions", {
   type: "polarArea",
   data: { labels: [], datasets: [{ label: "Actions", data: [], borderWidth: 1 }] },
-  options: { plugins: { legend: { position: "right" } }, scales: { r: { beginAtZero: true, ticks: { backdropColor: "transparent" } } } },
+  options: {
+    plugins: { legend: { position: window.matchMedia("(max-width: 600px)").matches ? "bottom" : "right" } },
+    scales: { r: { beginAtZero: true, ticks: { backdropColor: "transparent" } } },
+  },
 }, (c, colors) => {
   const ds = c.data.datasets[0];
   ds.backgroundColor = c.data.labels.map((_, i) => alpha(colors.palette[i % colors.palette.length], 0.7));
