@@ -52,38 +52,50 @@ class RequestTotals:
         self.totals: dict[tuple[str, str, str], dict] = {}
         self.recent_ids: dict[int, object] = {}  # id -> minute, for rows inside LATE_ROWS
         self.loaded = False
+        # Position of the first exposed bucket each fine bucket falls within (len(LE) = only +Inf).
+        bounds = fine_bucket_bounds_ms()
+        self.first_le = [next((pos for pos, le in enumerate(LE_SECONDS) if upper <= le * 1000),
+                              len(LE_SECONDS)) for upper in bounds]
 
     def refresh(self, session) -> dict[tuple[str, str, str], dict]:
         """Add rows not seen yet; returns a snapshot of the totals."""
         with self.lock:
             cutoff = database.utcnow() - LATE_ROWS
-            query = select(RequestStat)
+            # Plain tuples, streamed: the first scrape may read a month of rows.
+            query = select(RequestStat.id, RequestStat.minute, RequestStat.endpoint, RequestStat.method,
+                           RequestStat.label, RequestStat.count, RequestStat.errors, RequestStat.total_ms,
+                           RequestStat.buckets).execution_options(yield_per=5000)
             if self.loaded:
                 query = query.where(RequestStat.minute >= cutoff)
-            bounds = fine_bucket_bounds_ms()
-            for row in session.scalars(query):
+            for row in session.execute(query):
                 if row.id in self.recent_ids:
                     continue
                 if row.minute >= cutoff:
                     self.recent_ids[row.id] = row.minute
-                self._add(row, bounds)
+                self._add(row)
             self.recent_ids = {i: m for i, m in self.recent_ids.items() if m >= cutoff}
             self.loaded = True
-            return {key: {**value, "le": list(value["le"])} for key, value in self.totals.items()}
+            return {key: {**value, "le": self._cumulative(value["fine"])} for key, value in self.totals.items()}
 
-    def _add(self, row: RequestStat, bounds: list[float]) -> None:
+    def _add(self, row) -> None:
         key = (row.endpoint, row.method, row.label or "app")
         entry = self.totals.setdefault(key, {"count": 0, "errors": 0, "sum_ms": 0.0,
-                                             "le": [0] * len(LE_SECONDS)})
+                                             "fine": [0] * (len(LE_SECONDS) + 1)})
         entry["count"] += row.count or 0
         entry["errors"] += row.errors or 0
         entry["sum_ms"] += row.total_ms or 0.0
+        last = len(self.first_le) - 1
         for index, count in (row.buckets or {}).items():
-            upper_ms = bounds[int(index)] if int(index) < len(bounds) else float("inf")
-            # A fine bucket counts toward every exposed bucket whose bound it lies within.
-            for pos, le in enumerate(LE_SECONDS):
-                if upper_ms <= le * 1000:
-                    entry["le"][pos] += count
+            entry["fine"][self.first_le[min(int(index), last)]] += int(count)
+
+    @staticmethod
+    def _cumulative(per_le: list[int]) -> list[int]:
+        """Counts at or under each exposed bound (Prometheus buckets are cumulative)."""
+        out, running = [], 0
+        for count in per_le[:len(LE_SECONDS)]:
+            running += count
+            out.append(running)
+        return out
 
 
 class PanelCollector:
