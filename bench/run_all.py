@@ -45,10 +45,12 @@ BENCHES = [
           ["--rounds", "3", "--requests", "500"], PARSERS["request_overhead"]),
     Bench("analytics", "analytics.py", [],
           ["--sizes", "10000,100000", "--repeat", "3", "--raw-repeat", "1"], PARSERS["analytics"]),
-    Bench("fan-out", "fanout.py", [], ["--quick"], PARSERS["fanout"]),
+    Bench("fan-out", "fanout.py", [], ["--clients", "50,200", "--pushes", "3"], PARSERS["fanout"]),
     Bench("export memory", "export_memory.py", [], ["--rows", "20000"], PARSERS["export_memory"]),
     Bench("alerts", "alerts.py", [], ["--sizes", "10000,100000", "--repeat", "5"], PARSERS["alerts"]),
     Bench("insights", "insights.py", [], ["--sizes", "10000,100000", "--repeat", "2"], PARSERS["insights"]),
+    Bench("logs query", "logs_query.py", [], ["--sizes", "10000,100000"], PARSERS["logs_query"]),
+    Bench("page weight", "dashboard_assets.py", [], [], PARSERS["dashboard_assets"]),
 ]
 
 
