@@ -1,6 +1,6 @@
 """Revenue query cost against the number of transactions (SQLite).
 
-    python bench/analytics.py [--sizes 10000,10000000] [--days 90] [--repeat 15]
+    python bench/analytics.py [--sizes 10000,10000000] [--days 90] [--repeat 15] [--keep DIR]
 
 For each size it builds a fresh SQLite database holding that many transactions
 spread evenly over ``--days`` days (three currencies, three channels, a realistic
@@ -66,8 +66,11 @@ GROUP BY hour ORDER BY hour
 def build(path: Path, count: int, days: int) -> tuple[database.DatabaseState, dict[str, float]]:
     """A database file with ``count`` transactions and their rollups; returns phase timings."""
     engine = database.make_engine(f"sqlite:///{path}")
+    timings = {"generate_s": 0.0, "index_s": 0.0, "rollups_s": 0.0}
+    if path.exists() and path.with_suffix(".done").exists():
+        return engine, {**timings, "reused": True}  # built by an earlier run with --keep
+    database.Base.metadata.drop_all(engine)
     database.Base.metadata.create_all(engine)
-    timings = {}
     secondary = [ix for ix in database.Transaction.__table__.indexes]
     with engine.begin() as conn:
         # Loading first and indexing afterwards is several times faster than keeping
@@ -87,6 +90,7 @@ def build(path: Path, count: int, days: int) -> tuple[database.DatabaseState, di
         rollups.rebuild(session)
         session.commit()
     timings["rollups_s"] = time.perf_counter() - t
+    path.with_suffix(".done").touch()
     return engine, timings
 
 
@@ -139,22 +143,30 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeat", type=int, default=15, help="timed runs of the rollup query")
     parser.add_argument("--raw-repeat", type=int, default=3, help="timed runs of the raw GROUP BY")
-    parser.add_argument("--dir", default=None, help="where to put the database files (default: a temp dir)")
+    parser.add_argument("--keep", default=None, metavar="DIR",
+                        help="keep the database files in DIR and reuse them on the next run "
+                             "(default: a temporary directory, removed afterwards)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
     results = []
-    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep) if args.keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for count in sizes:
             t = time.perf_counter()
-            engine, timings = build(Path(tmp) / f"bench-{count}.db", count, args.days)
+            engine, timings = build(folder / f"bench-{count}-{args.days}d.db", count, args.days)
             row = measure(engine, args.days, args.repeat, args.raw_repeat)
             row.update(timings, build_s=time.perf_counter() - t)
             engine.dispose()
             results.append(row)
-            print(f"built and measured {count:,} transactions in {row['build_s']:.1f} s "
-                  f"(generate {timings['generate_s']:.1f} s, indexes {timings['index_s']:.1f} s, "
-                  f"rollups {timings['rollups_s']:.1f} s)", flush=True)
+            if timings.get("reused"):
+                print(f"reused the {count:,}-transaction database in {folder}; measured in "
+                      f"{row['build_s']:.1f} s", flush=True)
+            else:
+                print(f"built and measured {count:,} transactions in {row['build_s']:.1f} s "
+                      f"(generate {timings['generate_s']:.1f} s, indexes {timings['index_s']:.1f} s, "
+                      f"rollups {timings['rollups_s']:.1f} s)", flush=True)
 
     print()
     print(f"Hourly revenue over {args.days} days ({results[0]['buckets']} buckets, Europe/Berlin), "
