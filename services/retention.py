@@ -139,21 +139,30 @@ def _maybe_convert(engine: Engine) -> None:
 
 
 class DailyPruner:
-    """Runs ``prune`` at most once a day, in its own thread so no tick waits for it."""
+    """Runs ``prune`` at most once a day, in its own thread so no tick waits for it.
 
-    def __init__(self, app, interval: float = DAY):
+    The first run waits ``first_delay`` seconds after start (a restart loop must not prune
+    over and over), and the last ``retention.prune`` in the audit trail counts, so several
+    processes and restarts still prune once a day.
+    """
+
+    def __init__(self, app, interval: float = DAY, first_delay: float = 300.0):
         self.app = app
         self.interval = interval
+        self.started = time.monotonic()
+        self.first_delay = first_delay
         self.last_run: float | None = None
         self._running = threading.Lock()
 
     def due(self, now: float | None = None) -> bool:
-        """Whether a day has passed since the last run (or none ran yet)."""
+        """Whether the first delay and a day since the last run (in this process) have passed."""
         now = time.monotonic() if now is None else now
+        if now - self.started < self.first_delay:
+            return False
         return self.last_run is None or now - self.last_run >= self.interval
 
     def maybe_run(self, *_args) -> bool:
-        """Start a prune in the background when due; a tick hook (app, session, snapshot)."""
+        """Start a prune in the background when due; False when not due or one is running."""
         if not self.due() or not self._running.acquire(blocking=False):
             return False
         self.last_run = time.monotonic()
@@ -161,12 +170,29 @@ class DailyPruner:
         return True
 
     def _run(self) -> None:
+        from services import audit
+
         try:
-            prune(database.get_engine(self.app), self.app.config, pause=0.05)
+            with database.session_scope(self.app) as session:
+                last = session.scalar(select(AuditLog.created_at).where(AuditLog.action == "retention.prune")
+                                      .order_by(AuditLog.created_at.desc()).limit(1))
+            if last is not None and (utcnow() - last).total_seconds() < self.interval:
+                return  # another process (or the CLI) pruned within the day
+            result = prune(database.get_engine(self.app), self.app.config, pause=0.05)
+            with database.session_scope(self.app) as session:
+                audit.record(session, "retention.prune", actor="scheduler", ip=None,
+                             detail={"deleted": result.deleted})
         except Exception:
             log.exception("daily prune failed; it will be tried again tomorrow")
         finally:
             self._running.release()
+
+
+def _tick_hook(app, _session, _snapshot) -> None:
+    """The scheduler's per-tick hook: one module-level function, so each app registers it once."""
+    pruner = app.extensions.get("retention")
+    if pruner is not None and app.config.get("SCHEDULER_ENABLED"):
+        pruner.maybe_run()
 
 
 def _timer_loop(pruner: DailyPruner, stop: threading.Event) -> None:
@@ -187,7 +213,7 @@ def init_app(app) -> None:
     except ImportError:
         register = None
     if register is not None:
-        register(pruner.maybe_run)
+        register(_tick_hook)
         return
     stop = threading.Event()
     app.extensions["retention_stop"] = stop

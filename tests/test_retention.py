@@ -80,11 +80,47 @@ def test_sqlite_space_is_given_back(app):
     assert pages() < before - 100
 
 
-def test_daily_pruner_runs_at_most_once_a_day(app):
-    pruner = retention.DailyPruner(app, interval=86_400)
-    assert pruner.maybe_run(app, None, {}) is True
+def _wait_idle(pruner):
     deadline = time.monotonic() + 10
     while pruner._running.locked() and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert pruner.maybe_run(app, None, {}) is False
+
+
+def test_daily_pruner_runs_once_a_day_and_after_the_first_delay(make_app):
+    app = make_app(RETENTION_DAYS_LOGS=1)
+    old = database.utcnow() - timedelta(days=3)
+    with database.session_scope(app) as s:
+        s.add(LogEntry(created_at=old, level="INFO", level_no=20, service="s", message="old"))
+    waiting = retention.DailyPruner(app, first_delay=300)
+    assert waiting.maybe_run() is False  # just started: not yet
+    pruner = retention.DailyPruner(app, first_delay=0)
+    assert pruner.maybe_run() is True
+    _wait_idle(pruner)
+    with database.session_scope(app) as s:
+        assert s.scalar(select(func.count()).select_from(LogEntry)) == 0
+        s.add(LogEntry(created_at=old, level="INFO", level_no=20, service="s", message="old again"))
+    assert pruner.maybe_run() is False  # a day has not passed in this process
     assert pruner.due(time.monotonic() + 86_401)
+    # Another process (a fresh pruner) sees today's prune in the audit trail and leaves it.
+    other = retention.DailyPruner(app, first_delay=0)
+    assert other.maybe_run() is True
+    _wait_idle(other)
+    with database.session_scope(app) as s:
+        assert s.scalar(select(func.count()).select_from(LogEntry)) == 1
+        actors = s.scalars(select(AuditLog.actor).where(AuditLog.action == "retention.prune")).all()
+    assert actors == ["scheduler"]
+
+
+def test_scheduler_tick_hook_is_registered_and_only_acts_with_the_scheduler(make_app):
+    from services import live
+
+    app = make_app(SCHEDULER_ENABLED=True)
+    assert retention._tick_hook in live._hooks
+    off = make_app()
+    off.extensions["retention"].first_delay = 0
+    retention._tick_hook(off, None, {})  # scheduler off in this app: nothing starts
+    assert off.extensions["retention"].last_run is None
+    app.extensions["retention"].first_delay = 0
+    retention._tick_hook(app, None, {})
+    assert app.extensions["retention"].last_run is not None
+    _wait_idle(app.extensions["retention"])
