@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from services.cache_manager import CacheManager
 
 log = logging.getLogger(__name__)
+PUBLISH_BACKOFF = 5.0  # seconds without publishing after a failed publish
 
 
 class RedisSync:
@@ -38,6 +40,7 @@ class RedisSync:
         self.last_error: str | None = None
         self.last_error_at = None
         self.subscribed = threading.Event()
+        self._skip_until = 0.0
 
     def start(self) -> None:
         """Start the listener thread (once)."""
@@ -52,12 +55,20 @@ class RedisSync:
             self._thread.join(timeout=3)
 
     def publish(self, op: str, namespaces: list[str]) -> bool:
-        """Broadcast one operation; False (logged, visible in health) when Redis is down."""
+        """Broadcast one operation; False (logged, visible in health) when Redis is down.
+
+        After a failure, publishing is skipped for ``PUBLISH_BACKOFF`` seconds so an
+        unreachable Redis costs an ingest at most one timeout, not one per batch;
+        other processes clear their caches when their listener reconnects anyway.
+        """
+        if time.monotonic() < self._skip_until:
+            return False
         message = json.dumps({"origin": self.origin, "op": op, "namespaces": namespaces})
         try:
             self.client.publish(self.channel, message)
             return True
         except redis.RedisError as exc:
+            self._skip_until = time.monotonic() + PUBLISH_BACKOFF
             self._failed("publish", exc)
             return False
 

@@ -98,6 +98,10 @@ def test_clear_in_one_process_clears_the_other_through_redis(make_app, redis_url
         assert managers[1].get("activity", "k") == "v"  # only the namespace asked for
         managers[1].invalidate("activity")
         _wait(lambda: managers[0].get("activity", "k") is None)
+        # An ingest in one process makes the other's revenue cache fresh too.
+        managers[1].set("analytics", "k", "v")
+        ingest_all(first, [tx("x1", "2026-05-01T09:00:00Z", 100)])
+        _wait(lambda: managers[1].get("analytics", "k") is None)
     finally:
         for m in managers:
             m.close()
