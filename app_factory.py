@@ -56,6 +56,9 @@ def load_config() -> dict[str, Any]:
         "INGEST_RATE_LIMIT": _env("INGEST_RATE_LIMIT", "600 per minute"),
         "LIVE_UPDATE_INTERVAL": _env("LIVE_UPDATE_INTERVAL", 5.0, float),
         "SAMPLE_INTERVAL": _env("SAMPLE_INTERVAL", 5.0, float),
+        # live_update: request figures over this many recent minutes; users active this recently.
+        "LIVE_REQUEST_WINDOW_MINUTES": _env("LIVE_REQUEST_WINDOW_MINUTES", 5, int),
+        "ACTIVE_USER_MINUTES": _env("ACTIVE_USER_MINUTES", 5, int),
         "EXPORT_LINK_TTL": _env("EXPORT_LINK_TTL", 3600, int),
         "METRICS_TOKEN": _env("METRICS_TOKEN"),
         "SESSION_IDLE_MINUTES": _env("SESSION_IDLE_MINUTES", 120, int),

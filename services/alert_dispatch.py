@@ -90,23 +90,30 @@ def probe(app: Flask) -> DbProbe:
 
 def on_tick(app: Flask, session: Session, snapshot: dict[str, Any]) -> list[Change]:
     """The scheduler hook: evaluate every rule on this tick's snapshot, commit, announce."""
+    if not app.extensions.get("alert_notifications_resumed"):
+        # Only the process that runs the scheduler picks up what a stopped one left unsent
+        # (not every CLI command or idle worker).
+        app.extensions["alert_notifications_resumed"] = True
+        _resume(app)
     changes = evaluate(session, snapshot, utcnow(), probe(app))
     commit_and_announce(app, session, changes)
     return changes
 
 
-def init_app(app: Flask) -> None:
-    """Register the tick hook and queue again what a previous run left unsent."""
+def _resume(app: Flask) -> None:
     from services import notifications
 
+    try:
+        notifications.resume(app)
+    except Exception:  # a database hiccup must not stop the tick; the rows wait for a restart
+        log.exception("could not resume pending alert notifications")
+
+
+def init_app(app: Flask) -> None:
+    """Register the tick hook (unsent notifications are resumed on the first tick)."""
     try:
         from services import live
     except ImportError:
         log.warning("services.live is not available: alert rules are not evaluated on ticks")
     else:
         live.register_tick_hook(on_tick)
-    if app.config.get("SCHEDULER_ENABLED"):
-        try:
-            notifications.resume(app)
-        except Exception:  # a database hiccup at start must not stop the server
-            log.exception("could not resume pending alert notifications")

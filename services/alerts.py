@@ -288,7 +288,7 @@ def counts(session: Session, now: datetime | None = None) -> dict[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    """Seed the shipped rules, evaluate them on every scheduler tick, resume unsent notifications."""
+    """Seed the shipped rules and evaluate them on every scheduler tick."""
     import database
     from services import alert_dispatch, alert_rules
 

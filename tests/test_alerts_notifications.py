@@ -241,3 +241,14 @@ def test_health_check_degrades_while_a_channel_fails(make_app):
     check = notifications.health_check(app)
     assert check["status"] == "degraded" and "webhook" in check["message"]
     assert check["configured"] == ["webhook"]
+
+
+def test_the_first_tick_resumes_what_a_stopped_process_left(make_app, webhook):
+    app = notify_app(make_app, ALERT_WEBHOOK_URL=webhook.url)
+    only_memory(app, ["webhook"])
+    with database.session_scope(app) as session:
+        changes = alerts.evaluate(session, MEMORY_HIGH, probe=DbProbe())
+        alert_dispatch.prepare_notifications(app, session, changes)
+    restarted = notify_app(make_app, ALERT_WEBHOOK_URL=webhook.url)
+    tick(restarted, MEMORY_HIGH)  # still firing: nothing new, but the old row goes out
+    assert rows(restarted) == [("webhook", "fired", "sent", 1, None)] and len(webhook.bodies) == 1
