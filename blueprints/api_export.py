@@ -28,7 +28,7 @@ def create_export():
                  target=req.filename, detail=req.describe())
     db.commit()
     return jsonify({"url": f"{request.script_root}/admin/api/export/{token}",
-                    "expires_at": expires.isoformat(), "filename": req.filename}), 201
+                    "expires_at": expires.isoformat(), "filename": req.filename})
 
 
 @bp.get("/export/<token>")

@@ -9,7 +9,6 @@ to a temporary file first (Excel), so its size never shows up in the server's me
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -176,7 +175,7 @@ def stream(session_factory: Callable[[], Session], req: ExportRequest) -> tuple[
         with session_factory() as session:
             columns, data = rows(session, req)
             path = fmt.xlsx_file(columns, data, req.data_type)
-        return fmt.file_chunks(path), os.path.getsize(path)
+        return fmt.file_chunks(path)
     return _streamed(session_factory, req), None
 
 

@@ -194,14 +194,18 @@ def _money_formats(book, cache: dict[str, Any]):
     return get
 
 
-def file_chunks(path: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-    """Stream a file and delete it afterwards (also when the client goes away)."""
-    try:
-        with open(path, "rb") as fh:
+def file_chunks(path: str, chunk_size: int = 64 * 1024) -> tuple[Iterator[bytes], int]:
+    """Stream a file that is removed from the disk at once (it lives while open); and its size.
+
+    Unlinking before streaming means no temporary file is left behind, even when the response
+    is never read (a HEAD request) or the client goes away half way.
+    """
+    fh = open(path, "rb")
+    size = os.fstat(fh.fileno()).st_size
+    os.unlink(path)
+
+    def chunks() -> Iterator[bytes]:
+        with fh:
             while chunk := fh.read(chunk_size):
                 yield chunk
-    finally:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    return chunks(), size

@@ -46,6 +46,7 @@ class PanelLogHandler(logging.Handler):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._writer_ident: int | None = None
+        self.previous_root_level: int | None = None
 
     # -- producer side: called on the request's thread, must never block ------------------
     def emit(self, record: logging.LogRecord) -> None:
@@ -150,6 +151,16 @@ _current: PanelLogHandler | None = None
 _current_lock = threading.Lock()
 
 
+def _level(name) -> int:
+    """LOG_CAPTURE_LEVEL as a number; an unknown name falls back to INFO (and says so)."""
+    wanted = str(name or "INFO").strip().upper()
+    level = logging.getLevelNamesMapping().get(wanted)
+    if level is None:
+        log.warning("LOG_CAPTURE_LEVEL=%r is not a logging level; using INFO", name)
+        return logging.INFO
+    return level
+
+
 def install(app, **options) -> PanelLogHandler:
     """Attach a handler for ``app`` to the root logger, replacing one installed before."""
     global _current
@@ -159,15 +170,21 @@ def install(app, **options) -> PanelLogHandler:
         queue_size=options.get("queue_size", cfg.get("LOG_QUEUE_SIZE", 10_000)),
         batch_size=options.get("batch_size", 500),
         flush_interval=options.get("flush_interval", 0.5),
-        level=logging.getLevelName(str(cfg.get("LOG_CAPTURE_LEVEL") or "INFO").upper()),
+        level=_level(cfg.get("LOG_CAPTURE_LEVEL")),
     )
     with _current_lock:
         previous, _current = _current, handler
     root = logging.getLogger()
     if previous is not None:
         root.removeHandler(previous)
+        if previous.previous_root_level is not None:
+            root.setLevel(previous.previous_root_level)
         previous.stop()
     root.addHandler(handler)
+    # Without a logging setup (e.g. under gunicorn) the root stops at WARNING: let our level through.
+    if root.level > handler.level:
+        handler.previous_root_level = root.level
+        root.setLevel(handler.level)
     handler.start()
     app.extensions["log_handler"] = handler
     return handler
@@ -176,7 +193,10 @@ def install(app, **options) -> PanelLogHandler:
 def uninstall(handler: PanelLogHandler) -> None:
     """Detach ``handler`` and let it write what it holds."""
     global _current
-    logging.getLogger().removeHandler(handler)
+    root = logging.getLogger()
+    root.removeHandler(handler)
+    if handler.previous_root_level is not None:
+        root.setLevel(handler.previous_root_level)
     handler.stop()
     with _current_lock:
         if _current is handler:
