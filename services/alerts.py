@@ -250,8 +250,12 @@ def snooze_alert(session: Session, alert_id: int, minutes: Any,
     now = now or utcnow()
     until = _snooze_until(minutes, now)
     alert = _load(session, alert_id)
+    was_snoozed = is_snoozed(alert, now)
     _transition(session, alert, OPEN_STATUSES, {"snoozed_until": until})
-    return Change("snoozed" if until else ("fired" if alert.status == "firing" else "unsnoozed"), alert)
+    if until:
+        return Change("snoozed", alert)
+    # Ending a running snooze on a firing alert brings it back, as when the snooze runs out.
+    return Change("fired" if was_snoozed and alert.status == "firing" else "unsnoozed", alert)
 
 
 def snooze_rule(session: Session, rule: AlertRule, minutes: Any,

@@ -225,3 +225,19 @@ def test_alerts_page_renders_for_both_roles(admin_client, viewer_client):
     assert 'data-can-edit="false"' in viewer_page
     # The bell is on every page, not only on the alerts page.
     assert 'id="alert-bell"' in admin_client.get("/admin/dashboard").get_data(as_text=True)
+
+
+def test_ending_a_snooze_early_brings_the_alert_back_and_a_no_op_end_does_not(app, admin_client):
+    alert_id = fire(app)["Slow responses"]
+    heard = []
+    from services import events
+
+    events.subscribe("alert.changed", heard.append)
+    try:
+        admin_client.api("POST", f"/admin/api/alerts/{alert_id}/snooze", json={"minutes": 0})
+        admin_client.api("POST", f"/admin/api/alerts/{alert_id}/snooze", json={"minutes": 60})
+        admin_client.api("POST", f"/admin/api/alerts/{alert_id}/snooze", json={"minutes": 0})
+    finally:
+        events.unsubscribe("alert.changed", heard.append)
+    assert [h["event"] for h in heard] == ["unsnoozed", "snoozed", "fired"]
+    assert admin_client.get("/admin/api/alerts/count").get_json()["firing"] == 3
