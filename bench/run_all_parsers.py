@@ -81,6 +81,9 @@ def fanout(out: str) -> list[Result]:
         ok = (p95 < 100 and connected == clients) if clients == 500 else None
         rows.append(Result("fan-out", f"p95 push to receipt, {clients} clients ({note})", p95, "ms",
                            target, ok))
+    for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s+0\s+-\s+-\s+-\s*$", out, re.M):
+        rows.append(Result("fan-out", f"{m.group(1)} clients ({m.group(2)} connected): no update received",
+                           None, "ms", "< 100" if m.group(1) == "500" else "", False))
     return rows
 
 
