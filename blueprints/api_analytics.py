@@ -36,6 +36,10 @@ def analytics_revenue():
     except InsightParamError as exc:
         raise BadParam(str(exc)) from None
     key = ("revenue", period, tz_name, query.start, query.end, currency)
+    # Ranges ending "now" move with the clock: during an outage, the latest answer with the
+    # same start stands in (its own start/end in the body say what it covers).
+    latest = ("revenue-latest", period, tz_name, currency,
+              query.start if request.args.get("start") else None)
     tz = query.buckets.tz
 
     def compute():
@@ -43,7 +47,7 @@ def analytics_revenue():
         return {"period": period, "tz": tz_name, "start": query.start.astimezone(tz).isoformat(),
                 "end": query.end.astimezone(tz).isoformat(), **body}
 
-    return jsonify(circuit_breaker.cached_read("analytics", key, compute))
+    return jsonify(circuit_breaker.cached_read("analytics", key, compute, latest))
 
 
 @bp.get("/analytics/transactions")
@@ -51,10 +55,12 @@ def analytics_transactions():
     """Status counts of the last ``minutes`` and the newest transactions."""
     minutes = int_arg("minutes", 60, 1, 7 * 24 * 60)
     limit = int_arg("limit", 20, 1, 200)
-    now = database.utcnow().replace(second=0, microsecond=0)  # one cache entry per minute
-    key = ("transactions", minutes, limit, now)
+    now = database.utcnow()
+    # One cache entry per minute (ingest invalidates it sooner); counted up to the real now.
+    key = ("transactions", minutes, limit, now.replace(second=0, microsecond=0))
     return jsonify(circuit_breaker.cached_read("analytics", key, lambda: (
-        analytics_activity.transactions(database.get_session(), now, minutes, limit))))
+        analytics_activity.transactions(database.get_session(), now, minutes, limit)),
+        key[:-1]))
 
 
 @bp.get("/user-activity")
@@ -64,7 +70,8 @@ def user_activity():
     limit = int_arg("limit", 50, 1, 500)
     days = int_arg("heatmap_days", 28, 1, 90)
     tz = _zone()
-    now = database.utcnow().replace(second=0, microsecond=0)
-    key = ("user-activity", minutes, limit, days, tz.key, now)
+    now = database.utcnow()
+    key = ("user-activity", minutes, limit, days, tz.key, now.replace(second=0, microsecond=0))
     return jsonify(circuit_breaker.cached_read("activity", key, lambda: (
-        analytics_activity.user_activity(database.get_session(), now, minutes, limit, tz, days))))
+        analytics_activity.user_activity(database.get_session(), now, minutes, limit, tz, days)),
+        key[:-1]))

@@ -132,6 +132,12 @@ class CacheManager:
         with ns.lock:
             return ns.stale.get(key)
 
+    def put_stale(self, namespace: str, key: Hashable, value: Any, as_of: datetime) -> None:
+        """Keep ``value`` (computed at ``as_of``) as the stale copy of ``key`` only."""
+        ns = self.ns(namespace)
+        with ns.lock:
+            ns.stale[key] = (value, as_of)
+
     def get_or_compute(self, namespace: str, key: Hashable, fn: Callable[[], Any]) -> Any:
         """The cached value of ``key``, or ``fn()`` computed once and stored.
 

@@ -73,21 +73,31 @@ def state(app: Flask | None = None) -> dict[str, Any]:
             cb.current_state != "closed" else None}
 
 
-def cached_read(namespace: str, key: Hashable, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def cached_read(namespace: str, key: Hashable, fn: Callable[[], dict[str, Any]],
+                stale_key: Hashable | None = None) -> dict[str, Any]:
     """A JSON-ready dict from the cache, else from ``fn`` through the breaker.
 
     When the database fails or the breaker is open, the last value computed for
     ``key`` is answered with ``stale: true`` and ``as_of``; without one,
-    ``Unavailable`` is raised. Fresh answers carry ``stale: false``.
+    ``Unavailable`` is raised. Fresh answers carry ``stale: false``. Routes whose
+    key moves with the clock ("the last 30 minutes") pass a ``stale_key`` without
+    the time, so an outage longer than one key's life still finds the latest answer.
     """
+    manager = cache_manager.manager()
     try:
-        value = cache_manager.get_or_compute(namespace, key, lambda: call(fn))
+        value = manager.get_or_compute(namespace, key, lambda: call(fn))
     except (pybreaker.CircuitBreakerError, SQLAlchemyError) as exc:
         log.warning("serving %s/%r degraded: %s", namespace, key, type(exc).__name__)
-        found = cache_manager.get_stale(namespace, key)
+        found = manager.get_stale(namespace, key)
+        if found is None and stale_key is not None:
+            found = manager.get_stale(namespace, stale_key)
         if found is None:
             raise Unavailable("The database is unavailable and there is no cached answer yet; "
                               "try again shortly.") from exc
         value, as_of = found
         return {**value, "stale": True, "as_of": as_of.isoformat()}
+    if stale_key is not None:
+        found = manager.get_stale(namespace, key)
+        if found is not None:
+            manager.put_stale(namespace, stale_key, *found)
     return {**value, "stale": False}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine
@@ -71,7 +72,7 @@ def test_outage_serves_stale_then_503_then_recovers(outage_app, clock):
         assert [b["revenue_cents"] for b in body["buckets"]] == [1200, 800, 0]
 
         # Nothing cached for another range: a fast, clear 503.
-        other = admin.get(REVENUE, query_string={**RANGE, "end": "2026-03-05T00:00:00Z"})
+        other = admin.get(REVENUE, query_string={**RANGE, "start": "2026-02-01T00:00:00Z"})
         assert other.status_code == 503
         assert other.get_json()["error"]["code"] == "database_unavailable"
         assert other.headers["Retry-After"]
@@ -127,3 +128,21 @@ def test_cache_helpers_are_per_app(outage_app, make_app):
         cache_manager.set("analytics", "k", 1)
     with other.app_context():
         assert cache_manager.get("analytics", "k") is None
+
+
+def test_moving_windows_find_their_latest_answer_in_an_outage(outage_app, clock, monkeypatch):
+    admin = outage_app.test_client()
+    assert admin.login(*ADMIN).status_code == 302
+    ingest_all(outage_app, activities=[{"user_id": "u1", "action": "view"},
+                                       {"user_id": "u2", "action": "view"}])
+    fresh = admin.get("/admin/api/user-activity").get_json()
+    assert fresh["active_users"] == 2 and fresh["stale"] is False
+
+    # Minutes later the window's cache key has moved on, and the database is gone.
+    later = database.utcnow() + timedelta(minutes=3)
+    monkeypatch.setattr(database, "utcnow", lambda: later)
+    clock.now += 10_000
+    with DeadDatabase(outage_app):
+        body = admin.get("/admin/api/user-activity").get_json()
+        assert body["stale"] is True and body["active_users"] == 2
+        assert body["until"] == fresh["until"]  # it says which window it describes
