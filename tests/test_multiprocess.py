@@ -6,6 +6,7 @@ Runs wherever PostgreSQL and ``redis-server`` exist; skipped without them, faile
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -67,7 +68,7 @@ def until(check, timeout: float, message: str, interval: float = 0.2):
 @pytest.fixture(scope="module")
 def cluster(pg_url, tmp_path_factory):
     """Redis, then process A, then process B (in turn, so start-up work never races)."""
-    if not (shutil.which("redis-server") or shutil.os.path.exists("/usr/bin/redis-server")):
+    if not (shutil.which("redis-server") or os.path.exists("/usr/bin/redis-server")):
         unreachable("redis-server", "binary not found")
     url, engine = pg_url
     names = ", ".join(f'"{t.name}"' for t in database.Base.metadata.sorted_tables)
