@@ -79,7 +79,7 @@ def cluster(pg_url, tmp_path_factory):
     rds.start()
     env = {"DATABASE_URL": url, "REDIS_URL": rds.url, "REDIS_NAMESPACE": f"mp-{uuid.uuid4().hex[:8]}",
            "SCHEDULER_ENABLED": "true", "LIVE_UPDATE_INTERVAL": "0.5", "SAMPLE_INTERVAL": "0.5",
-           "INGEST_API_KEY": INGEST_KEY, "INGEST_RATE_LIMIT": f"{RATE} per minute",
+           "INGEST_API_KEY": INGEST_KEY, "INGEST_RATE_LIMIT": f"{RATE} per hour",
            "ADMIN_USERNAME": ADMIN[0], "ADMIN_PASSWORD": ADMIN[1]}
     servers = []
     try:
@@ -125,6 +125,7 @@ def test_ingest_on_a_reaches_a_socket_on_b(cluster):
 
 def test_the_ingest_rate_limit_holds_across_processes(cluster):
     # One request was spent by the previous test; the rest of the budget is shared by A and B.
+    # (An hourly window: a fixed window rolling over during these few seconds is very unlikely.)
     answers = [ingest(cluster[name], [tx(f"mp-rate-{i}")]).status_code
                for i, name in enumerate("baba")]
     assert answers == [202] * (RATE - 1)
