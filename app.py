@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from services import live
 
+    if args.demo:
+        from services import demo
+
+        demo.start(app)  # backfill (first start only), then live traffic in the background
     live.start(app)  # the one scheduler loop of this process (no-op when SCHEDULER_ENABLED is off)
     print(f"Serving the admin panel on http://{args.host}:{args.port}/admin/login", flush=True)
     try:

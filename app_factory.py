@@ -70,6 +70,8 @@ def load_config() -> dict[str, Any]:
         "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
         "PROXY_FIX": _env("PROXY_FIX", 0, int),
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
+        # Days of history --demo fills an empty database with.
+        "DEMO_BACKFILL_DAYS": _env("DEMO_BACKFILL_DAYS", 30.0, float),
         # The panel's own logging into log_entries (unset: on, except under TESTING).
         "LOG_CAPTURE": _env("LOG_CAPTURE", None, bool),
         "LOG_CAPTURE_LEVEL": _env("LOG_CAPTURE_LEVEL", "INFO"),
