@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import CTE, Integer, column, values
+
+from database import UTCDateTime
+
 PERIODS = ("hourly", "daily", "weekly")
 DEFAULT_SPAN = {"hourly": timedelta(hours=24), "daily": timedelta(days=30), "weekly": timedelta(weeks=12)}
 MAX_BUCKETS = 2500
@@ -80,6 +84,14 @@ class Buckets:
     def label(self, i: int) -> str:
         """Bucket ``i``'s start as ISO 8601 in the admin's time zone."""
         return self.edges[i].astimezone(self.tz).isoformat()
+
+
+def edges_cte(buckets: Buckets) -> CTE:
+    """The buckets as a ``WITH edges(i, lo, hi) AS (VALUES ...)`` table, so the database can
+    group rows by bucket itself (a range join) instead of shipping every row to Python."""
+    rows = [(i, buckets.edges[i], buckets.edges[i + 1]) for i in range(len(buckets))]
+    return values(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime),
+                  name="edges").data(rows).cte("edges")
 
 
 def period_buckets(start: datetime, end: datetime, period: str, tz: ZoneInfo) -> Buckets:

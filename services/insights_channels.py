@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from database import RevenueRollup as R
-from services.insights_buckets import Buckets, ratio
+from services.insights_buckets import Buckets, edges_cte, ratio
 
 NO_CHANNEL_LABEL = "(none)"
 COUNTS = ("completed", "pending", "failed", "refunded")
@@ -57,26 +57,30 @@ def channel_insights(session: Session, buckets: Buckets, currency: str | None = 
     if currency is None:
         currency = currencies[0]["currency"] if currencies else None
     rows = []
-    if currency is not None:
+    if currency is not None and len(buckets):
+        edges = edges_cte(buckets)
+        # Summed per bucket and channel by the database: a 90-day range is ~8,600 rollup rows
+        # per channel, but only 90 daily rows per channel come back.
         rows = session.execute(
-            select(R.bucket_start, R.channel, R.revenue_cents, R.completed, R.pending, R.failed, R.refunded)
-            .where(R.bucket_start >= buckets.start, R.bucket_start < buckets.end, R.currency == currency)
+            select(edges.c.i, R.channel, func.sum(R.revenue_cents), func.sum(R.completed),
+                   func.sum(R.pending), func.sum(R.failed), func.sum(R.refunded))
+            .join_from(edges, R, and_(R.bucket_start >= edges.c.lo, R.bucket_start < edges.c.hi))
+            .where(R.currency == currency)
+            .group_by(edges.c.i, R.channel)
         ).all()
     totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("revenue_cents", *COUNTS), 0))
     per_bucket: list[dict[str, dict[str, int]]] = [defaultdict(lambda: {"revenue_cents": 0, "orders": 0})
                                                    for _ in range(len(buckets))]
-    for start, channel, revenue, completed, pending, failed, refunded in rows:
+    for index, channel, revenue, completed, pending, failed, refunded in rows:
         channel = channel or ""
         t = totals[channel]
-        t["revenue_cents"] += revenue
-        t["completed"] += completed
-        t["pending"] += pending
-        t["failed"] += failed
-        t["refunded"] += refunded
-        index = buckets.index(start)
-        if index is not None:
-            per_bucket[index][channel]["revenue_cents"] += revenue
-            per_bucket[index][channel]["orders"] += completed
+        t["revenue_cents"] += int(revenue or 0)
+        t["completed"] += int(completed or 0)
+        t["pending"] += int(pending or 0)
+        t["failed"] += int(failed or 0)
+        t["refunded"] += int(refunded or 0)
+        per_bucket[index][channel]["revenue_cents"] += int(revenue or 0)
+        per_bucket[index][channel]["orders"] += int(completed or 0)
     grand = sum(t["revenue_cents"] for t in totals.values())
     channels = [_summarise(ch, t, grand) for ch, t in totals.items()]
     channels.sort(key=lambda c: (-c["revenue_cents"], -c["transactions"], c["channel"]))

@@ -26,11 +26,11 @@ from collections import defaultdict
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import Integer, and_, case, column, distinct, exists, func, select, values
+from sqlalchemy import and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from database import Transaction, UserActivity, UTCDateTime
-from services.insights_buckets import Buckets, ratio
+from database import Transaction, UserActivity
+from services.insights_buckets import Buckets, edges_cte, ratio
 
 TOP_LIMIT = 10
 
@@ -40,14 +40,19 @@ def _in_range(col, start: datetime, end: datetime):
 
 
 def _per_customer_currency(session: Session, start: datetime, end: datetime) -> list:
-    """(customer, currency, completed orders, completed revenue) for every customer in range."""
+    """One range scan: per (customer, currency) the completed orders and revenue, the first
+    transaction in range, and whether the customer was seen before the range (an index probe)."""
     done = case((Transaction.status == "completed", 1), else_=0)
+    earlier = aliased(Transaction)
+    seen_before = exists().where(earlier.customer_id == Transaction.customer_id, earlier.created_at < start)
     stmt = (
         select(
             Transaction.customer_id,
             Transaction.currency,
             func.sum(done).label("orders"),
             func.coalesce(func.sum(done * Transaction.amount_cents), 0).label("revenue"),
+            func.min(Transaction.created_at).label("first"),
+            seen_before.label("seen_before"),
         )
         .where(_in_range(Transaction.created_at, start, end), Transaction.customer_id.is_not(None))
         .group_by(Transaction.customer_id, Transaction.currency)
@@ -55,24 +60,9 @@ def _per_customer_currency(session: Session, start: datetime, end: datetime) -> 
     return session.execute(stmt).all()
 
 
-def _first_in_range(session: Session, start: datetime, end: datetime) -> list:
-    """(customer, first transaction in range, seen before the range?) for every customer in range."""
-    inner = (
-        select(Transaction.customer_id.label("cid"), func.min(Transaction.created_at).label("first"))
-        .where(_in_range(Transaction.created_at, start, end), Transaction.customer_id.is_not(None))
-        .group_by(Transaction.customer_id)
-        .subquery()
-    )
-    earlier = aliased(Transaction)
-    seen_before = exists().where(earlier.customer_id == inner.c.cid, earlier.created_at < start)
-    return session.execute(select(inner.c.cid, inner.c.first, seen_before)).all()
-
-
 def _active_per_bucket(session: Session, buckets: Buckets) -> dict[int, int]:
     """Distinct active customers per bucket, counted by the database against the bucket edges."""
-    rows = [(i, buckets.edges[i], buckets.edges[i + 1]) for i in range(len(buckets))]
-    edges = values(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime),
-                   name="edges").data(rows).cte("edges")
+    edges = edges_cte(buckets)
     stmt = (
         select(edges.c.i, func.count(distinct(Transaction.customer_id)))
         .join_from(edges, Transaction, and_(Transaction.created_at >= edges.c.lo,
@@ -90,10 +80,12 @@ def _conversion(session: Session, start: datetime, end: datetime, buyers: int) -
         .distinct()
         .subquery()
     )
-    bought = exists().where(Transaction.customer_id == active.c.uid, Transaction.status == "completed",
-                            _in_range(Transaction.created_at, start, end))
+    # An uncorrelated IN: the buyers are read once (a hashed set), not probed per active user.
+    bought = select(Transaction.customer_id).where(Transaction.status == "completed",
+                                                   _in_range(Transaction.created_at, start, end))
     users, converted = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((bought, 1), else_=0)), 0)).select_from(active)
+        select(func.count(), func.coalesce(func.sum(case((active.c.uid.in_(bought), 1), else_=0)), 0))
+        .select_from(active)
     ).one()
     return {
         "active_users": users,
@@ -128,15 +120,19 @@ def customer_insights(session: Session, buckets: Buckets) -> dict:
     start, end = buckets.start, buckets.end
     orders_by_customer: dict[str, int] = defaultdict(int)
     per_currency: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for cid, currency, orders, revenue in _per_customer_currency(session, start, end):
+    first_seen: dict[str, tuple[datetime, bool]] = {}
+    for cid, currency, orders, revenue, first, seen_before in _per_customer_currency(session, start, end):
         orders = int(orders or 0)
         if orders:
             orders_by_customer[cid] += orders
             per_currency[currency][cid] = [int(revenue), orders]
+        known = first_seen.get(cid)
+        if known is None or first < known[0]:
+            first_seen[cid] = (first, bool(seen_before))
 
     new_per_bucket = [0] * len(buckets)
     new_total = returning_total = 0
-    for _cid, first, seen_before in _first_in_range(session, start, end):
+    for first, seen_before in first_seen.values():
         if seen_before:
             returning_total += 1
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -121,6 +122,7 @@ class SelfCost:
                     "mean_ms": round(sum(durations) / len(durations) * 1000, 3),
                     "max_ms": round(max(durations) * 1000, 3), "count": ticks, "over_budget": over}
         return {
+            "pid": os.getpid(),
             "timer": self.timer_cost_ns(),
             "tick": tick,
             "sampler_cpu_share": self.cpu_share(),

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 import database
 from database import Alert
 from services import ingest
-from tests.browser.conftest import shot
+from tests.browser.conftest import SERVER_ENV, Panel, _need_chromium, shot
+from tests.servers import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -27,6 +28,17 @@ PROBE = """id => {
   const outside = band.left - 20 > chart.chartArea.left ? band.left - 20 : band.right + 20;
   return {width: band.right - band.left, inside: at(mid), outside: at(outside)};
 }""" % TITLE
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory):
+    """This module's demo server: every tick counts as over budget, so the interval is widened."""
+    _need_chromium()
+    tmp = tmp_path_factory.mktemp("insights")
+    env = {**SERVER_ENV, "TICK_BUDGET_SHARE": "0.0001", "TIMER_COST_SAMPLE_EVERY": "2"}
+    running = Panel(start_server(tmp, env=env, demo=True, wait=90), tmp)
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -105,4 +117,23 @@ def test_revenue_page_shows_customers_and_channels(watched, crafted):
     assert hourly == page.evaluate("() => window.panel.charts.chartFor('revenue').data.labels.length")
     page.locator("#customers-section").scroll_into_view_if_needed()
     shot(page, "revenue-customers-channels")
+    watched.assert_clean()
+
+
+def test_performance_page_shows_the_monitors_cost_and_the_widened_interval(watched, panel):
+    page = watched.page
+    watched.goto("/admin/performance")
+    page.wait_for_function("() => document.getElementById('self-cost').dataset.state === 'ready'")
+    banner = page.locator("#self-cost-banner")
+    banner.wait_for(state="visible")
+    assert "instead of falling behind" in banner.inner_text()
+    assert page.locator("#self-cost").get_attribute("data-widened") == "true"
+    assert "MB" in page.locator('[data-cost="rss"]').inner_text()
+    assert "ms" in page.locator('[data-cost="tick"]').inner_text()
+    page.reload()  # more requests, so some have their timer cost sampled (1 in 2 here)
+    page.wait_for_function("() => document.querySelector('[data-cost=timer]').textContent.includes('µs')")
+    health = page.evaluate("async () => (await fetch('/admin/api/health')).json()")
+    assert health["checks"]["self_cost"]["status"] == "degraded"
+    page.locator("#self-cost").scroll_into_view_if_needed()
+    shot(page, "performance-self-cost")
     watched.assert_clean()

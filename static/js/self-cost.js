@@ -1,0 +1,54 @@
+// Performance page: what the monitor itself costs (request timer, scheduler tick, sampler CPU,
+// memory), and a banner while a slow tick has widened the update interval.
+import { api } from "./api.js";
+import { count, isNum, ms } from "./format.js";
+
+const REFRESH_MS = 10000;
+const box = document.getElementById("self-cost");
+const banner = document.getElementById("self-cost-banner");
+
+function put(key, text) {
+  for (const el of document.querySelectorAll(`[data-cost="${key}"]`)) el.textContent = text;
+}
+
+function mb(bytes) {
+  return isNum(bytes) ? `${(bytes / 1048576).toFixed(1)} MB` : "—";
+}
+
+function micro(ns) {
+  return isNum(ns) ? `${(ns / 1000).toFixed(1)} µs` : "—";
+}
+
+function show(data) {
+  const timer = data.timer;
+  put("timer", timer ? `${micro(timer.mean_ns)} mean, ${micro(timer.max_ns)} max (${count(timer.samples)} sampled)`
+    : "no request sampled yet");
+  const tick = data.tick;
+  put("tick", tick ? `${ms(tick.last_ms)} / ${ms(tick.mean_ms)} / ${ms(tick.max_ms)}` : "no tick yet in this process");
+  put("cpu", isNum(data.sampler_cpu_share) ? `${(data.sampler_cpu_share * 100).toFixed(2)} %` : "—");
+  put("rss", `${mb(data.rss_bytes)} · ${count(data.threads)} threads`);
+  const b = data.budget || {};
+  put("interval", isNum(b.interval_s)
+    ? (b.widened ? `${b.interval_s} s (widened from ${b.base_interval_s} s)` : `${b.interval_s} s`)
+    : "scheduler not running in this process");
+  put("every", timer ? count(timer.sample_every) : "N");
+  put("share", isNum(b.share) ? `${Math.round(b.share * 100)} %` : "half");
+  box.dataset.state = "ready";
+  box.dataset.widened = String(Boolean(b.widened));
+  banner.hidden = !data.message;
+  banner.textContent = data.message || "";
+}
+
+async function load() {
+  try {
+    show(await api.get("/admin/api/self-cost", { quiet: true }));
+  } catch (err) {
+    box.dataset.state = "error";
+  }
+}
+
+if (box && banner) {
+  load();
+  setInterval(load, REFRESH_MS);
+  document.addEventListener("live:refresh", load);
+}
