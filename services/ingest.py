@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import any_, bindparam, select
+from sqlalchemy import any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -129,6 +129,10 @@ def _insert_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> 
     if not rows:
         return set()
     params = [{**r, "received_at": now} for r in rows]
+    if session.get_bind().dialect.name != "postgresql":
+        # One executemany; RETURNING would make the driver run it row by row.
+        bulk.insert(session, Transaction.__table__, params)
+        return set()
     inserted = bulk.insert(session, Transaction.__table__, params, skip_conflicts_on="id", returning="id")
     return {r["id"] for r in rows} - set(inserted)
 
@@ -182,7 +186,16 @@ def _insert_activities(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _insert_logs(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    return bulk.insert(session, LogEntry.__table__, rows, returning="id")
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return bulk.insert(session, LogEntry.__table__, rows, returning="id")
+    # SQLite: this batch holds the write lock, so the next ids are ours to hand out, and one
+    # executemany replaces a row-by-row INSERT ... RETURNING.
+    first = (session.scalar(select(func.max(LogEntry.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    bulk.insert(session, LogEntry.__table__, [{**row, "id": i} for row, i in zip(rows, ids)])
+    return ids
 
 
 # -- one batch, one transaction -------------------------------------------------------------
