@@ -141,7 +141,7 @@ def _data() -> dict:
             tags=["logs"])},
         "/admin/api/export": {"post": op(
             "Start an export; returns a signed download link for this user",
-            json_ok(obj({"url": STR, "expires_at": TIME, "filename": STR}), 201), body=export_in,
+            json_ok(obj({"url": STR, "expires_at": TIME, "filename": STR})), body=export_in,
             write=True, tags=["export"])},
         "/admin/api/export/{token}": {"get": op(
             "Download an export through its signed link (same user, before it expires)",
