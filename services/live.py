@@ -101,6 +101,9 @@ def start(app: Flask) -> bool:
             return False
         st.running = True
         st.stop_event.clear()
+        from services import performance_monitor
+
+        performance_monitor.prime(app)
         st.task = socketio.start_background_task(_loop, app, st)
     log.info("live scheduler started (push every %ss, sample every %ss)",
              app.config["LIVE_UPDATE_INTERVAL"], app.config["SAMPLE_INTERVAL"])
@@ -233,6 +236,8 @@ def _run_hooks(app: Flask, snap: dict) -> None:
 
 def _loop(app: Flask, st: LiveState) -> None:
     period = _period(app)
+    # A short pause first: the first sample then spans a real interval, not a few microseconds.
+    socketio.sleep(min(period, 1.0))
     while not st.stop_event.is_set():
         began = time.monotonic()
         try:

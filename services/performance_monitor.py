@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, request
 from sqlalchemy import event, insert, select
 
 import database
@@ -24,6 +25,8 @@ from services.sampler import Sampler
 
 log = logging.getLogger(__name__)
 
+# The timing of the request this thread is serving, for the database hooks (None outside one).
+_current: ContextVar[list | None] = ContextVar("request_timing", default=None)
 # Labels let the performance page tell the business's traffic from the panel watching itself.
 LABELS = (("/admin/api/", "panel-api"), ("/api/", "ingest"), ("/admin", "page"))
 UNMATCHED = "(unmatched)"
@@ -76,12 +79,14 @@ def install_timer(app: Flask) -> Monitor:
                 endpoint == "static" or endpoint.endswith(".static")):
             return
         # [start, wall-clock start, db queries, db ms]; the database hooks add to the last two.
-        req._rt = [time.perf_counter(), time.time(), 0, 0.0]
+        req._rt = rt = [time.perf_counter(), time.time(), 0, 0.0]
+        _current.set(rt)
 
     def finish(req, status: int) -> None:
         rt = req.__dict__.pop("_rt", None)
         if rt is None:
             return
+        _current.set(None)  # a pooled worker thread must not charge later queries to this request
         ms = (time.perf_counter() - rt[0]) * 1000.0
         endpoint = req.endpoint
         if endpoint is None:
@@ -110,20 +115,19 @@ def install_timer(app: Flask) -> Monitor:
 
 
 def _before_cursor(conn, cursor, statement, parameters, context, executemany) -> None:
-    if has_request_context():
-        conn.info.setdefault("_rt_query_start", []).append(time.perf_counter())
+    # A ContextVar read: this runs for every query, far cheaper than has_request_context().
+    if _current.get() is not None and context is not None:
+        context._rt_start = time.perf_counter()
 
 
 def _after_cursor(conn, cursor, statement, parameters, context, executemany) -> None:
-    starts = conn.info.get("_rt_query_start")
-    if not starts:
+    rt = _current.get()
+    if rt is None or context is None:
         return
-    elapsed = (time.perf_counter() - starts.pop()) * 1000.0
-    if has_request_context():
-        rt = getattr(request._get_current_object(), "_rt", None)
-        if rt is not None:
-            rt[2] += 1
-            rt[3] += elapsed
+    start = getattr(context, "_rt_start", None)
+    if start is not None:
+        rt[2] += 1
+        rt[3] += (time.perf_counter() - start) * 1000.0
 
 
 def flush(app: Flask) -> int:
@@ -151,11 +155,17 @@ def flush(app: Flask) -> int:
     return len(rows)
 
 
-def sample(app: Flask) -> dict[str, Any]:
-    """Read the machine and store one ``system_metrics`` row; returns the values."""
+def prime(app: Flask) -> None:
+    """Create the sampler now, so the first sample measures CPU and network over a real interval."""
     mon = _monitor(app)
     if mon.sampler is None:
         mon.sampler = Sampler()
+
+
+def sample(app: Flask) -> dict[str, Any]:
+    """Read the machine and store one ``system_metrics`` row; returns the values."""
+    prime(app)
+    mon = _monitor(app)
     values = mon.sampler.sample()
     recorded_at = database.utcnow()
     with database.session_scope(app) as session:

@@ -12,7 +12,7 @@ import database
 from database import RequestStat, SystemMetric
 from services import histogram, performance_monitor, performance_stats
 from services.request_timer import RequestTimer
-from services.sampler import NetCounters, RateMeter, Sampler
+from services.sampler import CpuMeter, NetCounters, RateMeter, Sampler
 
 
 def exact_percentile(values, q):
@@ -71,6 +71,16 @@ def test_rates_come_from_counter_deltas():
     assert meter.update(NetCounters(3000, 5500), 12.0) == (1000.0, 250.0)
     # A counter that went backwards (interface reset) is no negative spike.
     assert meter.update(NetCounters(100, 6500), 14.0) == (0.0, 500.0)
+
+
+def test_cpu_percent_from_cpu_time_deltas():
+    from collections import namedtuple
+
+    Times = namedtuple("Times", "user system idle iowait")
+    readings = iter([Times(100, 50, 850, 0), Times(130, 60, 900, 10), Times(130, 60, 900, 10)])
+    meter = CpuMeter(lambda: next(readings))
+    assert meter.update() == 40.0  # 40 of 100 seconds busy (iowait counts as idle)
+    assert meter.update() == 0.0   # no time passed
 
 
 def test_sampler_values_in_range_with_fake_counters():

@@ -1,0 +1,144 @@
+"""Time from a ``live_update`` push to its receipt, for 50, 200 and 500 connected admins.
+
+Starts the real panel (``python app.py``) with a short ``LIVE_UPDATE_INTERVAL``, logs in once,
+then connects N python-socketio clients (websocket transport) that all join room ``admin``.
+For each of the next pushes every client notes ``receipt time - snapshot timestamp``: the
+snapshot is stamped before it is built, so the figure includes building it once, the emit to
+the room and the delivery to every socket (an upper bound of emit → receipt). Clients live in
+a few worker processes so one client process's GIL does not queue the receipts.
+
+    python bench/fanout.py                        # 50, 200, 500 clients, 5 pushes each
+    python bench/fanout.py --clients 50,200 --pushes 3
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import start_server  # noqa: E402
+
+ADMIN = ("bench", "bench-password-1")
+
+
+def login(url: str) -> str:
+    """The Cookie header of a fresh admin session."""
+    web = requests.Session()
+    token = re.search(r'name="csrf-token" content="([^"]+)"',
+                      web.get(f"{url}/admin/login", timeout=10).text).group(1)
+    resp = web.post(f"{url}/admin/login", data={"username": ADMIN[0], "password": ADMIN[1],
+                                                "csrf_token": token}, allow_redirects=False,
+                    timeout=10)
+    assert resp.status_code == 302, resp.status_code
+    return "; ".join(f"{c.name}={c.value}" for c in web.cookies)
+
+
+def worker(url: str, cookie: str, count: int, pushes: int, timeout: float, out: mp.Queue) -> None:
+    """Connect ``count`` clients, collect latencies (ms) of ``pushes`` pushes, disconnect."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    per_seq: dict[int, int] = {}
+    state = {"baseline": None, "max_seen": 0, "expected": count}
+
+    def make() -> socketio.Client | None:
+        client = socketio.Client(reconnection=False)
+
+        @client.on("live_update")
+        def on_update(snap):
+            now = time.time()
+            sent = datetime.fromisoformat(snap["timestamp"]).timestamp()
+            with lock:
+                state["max_seen"] = max(state["max_seen"], snap["seq"])
+                if state["baseline"] is None or snap["seq"] <= state["baseline"]:
+                    return  # the answer to a join, or a push before every client was in
+                latencies.append((now - sent) * 1000.0)
+                per_seq[snap["seq"]] = per_seq.get(snap["seq"], 0) + 1
+                if sum(1 for n in per_seq.values() if n >= state["expected"]) >= pushes:
+                    done.set()
+
+        try:
+            # websocket-client sends the same-site Origin itself (a second one would be refused).
+            client.connect(url, headers={"Cookie": cookie}, transports=["websocket"],
+                           wait_timeout=20)
+            client.emit("join_admin_room")
+            return client
+        except Exception as exc:  # reported, never hidden
+            print(f"connect failed: {exc!r}", file=sys.stderr)
+            return None
+
+    with ThreadPoolExecutor(32) as pool:
+        clients = [c for c in pool.map(lambda _: make(), range(count)) if c is not None]
+    time.sleep(0.5)  # let the joins' own answers arrive
+    with lock:
+        state["expected"] = len(clients)
+        # Only pushes after the latest one anybody has seen count: every client is in the room.
+        state["baseline"] = state["max_seen"]
+    done.wait(timeout)
+    with ThreadPoolExecutor(64) as pool:  # a disconnect waits for its threads: do them side by side
+        list(pool.map(lambda c: c.disconnect(), clients))
+    with lock:
+        out.put((len(clients), list(latencies)))
+
+
+def measure(url: str, cookie: str, clients: int, pushes: int, procs: int) -> tuple[int, list[float]]:
+    """Run ``clients`` clients split over ``procs`` processes; (connected, latencies in ms)."""
+    out: mp.Queue = mp.Queue()
+    shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
+    workers = [mp.Process(target=worker, args=(url, cookie, n, pushes, 60.0, out))
+               for n in shares if n]
+    for w in workers:
+        w.start()
+    results = [out.get(timeout=180) for _ in workers]
+    for w in workers:
+        w.join(30)
+    return sum(r[0] for r in results), [x for r in results for x in r[1]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="50,200,500")
+    parser.add_argument("--pushes", type=int, default=5)
+    parser.add_argument("--interval", type=float, default=1.0, help="LIVE_UPDATE_INTERVAL")
+    parser.add_argument("--procs", type=int, default=4, help="client processes")
+    args = parser.parse_args()
+    sizes = [min(int(n), 1000) for n in args.clients.split(",")]
+    pushes = max(1, min(args.pushes, 20))
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp), env={
+            "ADMIN_USERNAME": ADMIN[0], "ADMIN_PASSWORD": ADMIN[1], "REDIS_URL": "",
+            "LIVE_UPDATE_INTERVAL": str(args.interval), "SAMPLE_INTERVAL": str(args.interval)})
+        try:
+            cookie = login(server.url)
+            print(f"\nserver {server.url}, push every {args.interval}s, {pushes} pushes per size, "
+                  f"clients in {args.procs} processes, cpus={os.cpu_count()}")
+            print(f"{'clients':>8} {'connected':>10} {'receipts':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+            for n in sizes:
+                connected, lat = measure(server.url, cookie, n, pushes, max(1, min(args.procs, n)))
+                if not lat:
+                    print(f"{n:>8} {connected:>10} {0:>9} {'-':>8} {'-':>8} {'-':>8}")
+                    continue
+                q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+                print(f"{n:>8} {connected:>10} {len(lat):>9} {statistics.median(lat):>8.1f} "
+                      f"{q[94]:>8.1f} {max(lat):>8.1f}")
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
