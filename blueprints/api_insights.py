@@ -53,7 +53,7 @@ def analytics_customers():
 
     def compute():
         data = customer_insights(database.get_session(), buckets)
-        return {"period": period, "tz": tz.key, "start": buckets.label(0) if len(buckets) else None,
+        return {"period": period, "tz": tz.key, "start": buckets.start.astimezone(tz).isoformat(),
                 "end": buckets.end.astimezone(tz).isoformat(), **data}
 
     return _answer("analytics", ("customers", period, tz.key, buckets.start, buckets.end), compute)
@@ -67,7 +67,7 @@ def analytics_channels():
 
     def compute():
         data = channel_insights(database.get_session(), buckets, currency)
-        return {"period": period, "tz": tz.key, "start": buckets.label(0) if len(buckets) else None,
+        return {"period": period, "tz": tz.key, "start": buckets.start.astimezone(tz).isoformat(),
                 "end": buckets.end.astimezone(tz).isoformat(), **data}
 
     return _answer("analytics", ("channels", period, tz.key, buckets.start, buckets.end, currency), compute)

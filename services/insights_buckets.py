@@ -59,18 +59,27 @@ def _step(edge: datetime, period: str, tz: ZoneInfo) -> datetime:
 
 @dataclass(frozen=True)
 class Buckets:
-    """Consecutive buckets: ``edges[i]`` .. ``edges[i+1]`` is bucket ``i`` (aware UTC)."""
+    """Consecutive buckets: ``edges[i]`` .. ``edges[i+1]`` is bucket ``i`` (aware UTC).
+
+    The chart's buckets are whole, but only [``start``, ``end``) is counted: the range asked
+    for, widened to the 15-minute rollup edges (the same rule as the revenue figures), so the
+    first and last buckets may be partial.
+    """
 
     edges: tuple[datetime, ...]
     tz: ZoneInfo
+    lo: datetime | None = None
+    hi: datetime | None = None
 
     @property
     def start(self) -> datetime:
-        return self.edges[0]
+        """First moment counted."""
+        return self.lo or self.edges[0]
 
     @property
     def end(self) -> datetime:
-        return self.edges[-1]
+        """First moment no longer counted."""
+        return self.hi or self.edges[-1]
 
     def __len__(self) -> int:
         return len(self.edges) - 1
@@ -89,7 +98,8 @@ class Buckets:
 def edges_cte(buckets: Buckets) -> CTE:
     """The buckets as a ``WITH edges(i, lo, hi) AS (VALUES ...)`` table, so the database can
     group rows by bucket itself (a range join) instead of shipping every row to Python."""
-    rows = [(i, buckets.edges[i], buckets.edges[i + 1]) for i in range(len(buckets))]
+    rows = [(i, max(buckets.edges[i], buckets.start), min(buckets.edges[i + 1], buckets.end))
+            for i in range(len(buckets))]
     return values(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime),
                   name="edges").data(rows).cte("edges")
 
@@ -106,7 +116,15 @@ def period_buckets(start: datetime, end: datetime, period: str, tz: ZoneInfo) ->
         if len(edges) > MAX_BUCKETS + 1:
             raise InsightParamError(f"the range holds more than {MAX_BUCKETS} {period} buckets; "
                                     "choose a shorter range or a longer period")
-    return Buckets(tuple(edges), tz)
+    return Buckets(tuple(edges), tz, _quarter(start, up=False), _quarter(end, up=True))
+
+
+def _quarter(moment: datetime, up: bool) -> datetime:
+    """``moment`` rounded down (or up) to a 15-minute edge."""
+    step = int(ROLLUP_STEP.total_seconds())
+    seconds = moment.timestamp()
+    edge = (-(-seconds // step) if up else seconds // step) * step
+    return datetime.fromtimestamp(edge, timezone.utc)
 
 
 def fixed_buckets(end: datetime, span: timedelta, step: timedelta, tz: ZoneInfo) -> Buckets:

@@ -84,3 +84,14 @@ def test_bad_currency_is_refused(app, admin_client):
     resp = admin_client.get("/admin/api/analytics/channels?currency=dollars")
     assert resp.status_code == 400
     assert "currency" in resp.get_json()["error"]["message"]
+
+
+def test_whole_week_bucket_counts_only_the_asked_days(app, admin_client):
+    load(app)
+    # 1-3 April 2026 is Wednesday to Friday: one weekly bucket starting Monday 30 March, but the
+    # Sunday 5 April sale of the same week lies outside the asked range and is not counted.
+    data = get(admin_client, RANGE.replace("period=daily", "period=weekly"))
+    assert [b["start"] for b in data["buckets"]] == ["2026-03-30T00:00:00+00:00"]
+    assert data["start"] == "2026-04-01T00:00:00+00:00" and data["end"] == "2026-04-03T00:00:00+00:00"
+    assert data["total_revenue_cents"] == 7100
+    assert data["buckets"][0]["revenue_cents"]["web"] == 4000
