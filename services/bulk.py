@@ -57,6 +57,9 @@ def insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
             return list(session.scalars(text(sql), params))
         session.execute(text(sql), params)
         return []
+    if not skip_conflicts_on and not returning:
+        _sqlite_executemany(session, table, columns, rows)
+        return []
     if skip_conflicts_on:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -68,6 +71,23 @@ def insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
         return list(session.scalars(stmt, rows))
     session.execute(stmt, rows)
     return []
+
+
+def _sqlite_executemany(session: Session, table: Table, columns: Sequence[str],
+                        rows: Sequence[dict[str, Any]]) -> None:
+    """One driver-level executemany of plain tuples, each value bound as its column binds it.
+
+    Skips SQLAlchemy's per-row parameter assembly, which costs more than SQLite's own work.
+    """
+    dialect = session.get_bind().dialect
+    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+    if any(procs):
+        data = [tuple(row[c] if p is None else p(row[c]) for c, p in zip(columns, procs)) for row in rows]
+    else:
+        data = [tuple(row[c] for c in columns) for row in rows]
+    session.connection().exec_driver_sql(sql, data)
 
 
 def update_by_key(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
