@@ -1,7 +1,7 @@
 // Activity page: active users, actions by kind (polar area), weekday-by-hour heatmap,
 // and the live activity feed and transactions.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard } from "./cards.js";
+import { cardsLoading, setCard, setCardError } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, isNum } from "./format.js";
@@ -57,7 +57,7 @@ async function load(feed) {
   } catch (err) {
     setPanelState("actions", "error", err.message);
     setPanelState("heatmap", "error", err.message);
-    for (const key of ["active_users", "actions", "top_action"]) setCard(key, null);
+    for (const key of ["active_users", "actions", "top_action"]) setCardError(key, err.message);
   }
 }
 

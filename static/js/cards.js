@@ -60,6 +60,18 @@ export function setTrend(key, current, reference, { higherIsBetter = true, label
   parts.text.textContent = `${text} ${label}`.trim();
 }
 
+/** The figure could not be loaded: say so (the error toast has the details), show no number. */
+export function setCardError(key, message = "") {
+  const parts = cardParts(key);
+  if (!parts) return;
+  parts.card.dataset.state = "error";
+  parts.value.textContent = "unavailable";
+  parts.value.classList.add("empty");
+  delete parts.value.dataset.value;
+  parts.card.title = message;
+  setTrend(key, null, null);
+}
+
 /** Put every card of the page back into its loading state. */
 export function cardsLoading() {
   for (const card of document.querySelectorAll("[data-card]")) {

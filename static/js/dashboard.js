@@ -1,6 +1,6 @@
 // Overview page: key figures, system load, transaction status, live transactions and activity.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard, setTrend } from "./cards.js";
+import { cardsLoading, setCard, setCardError, setTrend } from "./cards.js";
 import { setPanelState, wireTableToggles } from "./charts.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, fmt, isNum, localMidnight, money, ms, ratio } from "./format.js";
@@ -47,8 +47,8 @@ async function loadRevenue() {
     setCard("orders", s.transactions, count);
     setTrend("orders", s.transactions, p.transactions, { label: "vs same time yesterday" });
   } catch (err) {
-    setCard("revenue", null);
-    setCard("orders", null);
+    setCardError("revenue", err.message);
+    setCardError("orders", err.message);
   }
 }
 
@@ -129,9 +129,10 @@ function init() {
   feed.reload();
   api.get("/admin/api/metrics/live").then((snap) => {
     document.dispatchEvent(new CustomEvent("live:update", { detail: Object.assign({}, snap, { source: "rest" }) }));
-  }).catch(() => {
-    for (const key of ["active_users", "p95", "error_rate"]) setCard(key, null);
-    setPanelState("status", "error", "");
+  }).catch((err) => {
+    // The socket may still bring the figures; until then say they could not be loaded.
+    for (const key of ["active_users", "p95", "error_rate"]) setCardError(key, err.message);
+    setPanelState("status", "error", err.message);
   });
   // Keep the revenue figures current even when no transaction arrives (the day rolls on).
   setInterval(scheduleRevenue, 60000);

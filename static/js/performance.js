@@ -1,7 +1,7 @@
 // Performance page: live request figures, per-minute latency and throughput, machine load,
 // and a sortable per-endpoint table.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard } from "./cards.js";
+import { cardsLoading, setCard, setCardError } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
 import { count, fmt, isNum, ms, ratio, toDate } from "./format.js";
 import { systemChart } from "./system-chart.js";
@@ -104,7 +104,7 @@ function init() {
   system.reload();
   api.get("/admin/api/metrics/live").then((snap) => {
     document.dispatchEvent(new CustomEvent("live:update", { detail: Object.assign({}, snap, { source: "rest" }) }));
-  }).catch(() => ["rpm", "avg", "p95", "error_rate"].forEach((key) => setCard(key, null)));
+  }).catch((err) => ["rpm", "avg", "p95", "error_rate"].forEach((key) => setCardError(key, err.message)));
   setInterval(load, RELOAD_EVERY_MS);
 }
 

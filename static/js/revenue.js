@@ -1,7 +1,7 @@
 // Revenue page: bar chart by hour/day/week over a date range in the browser's time zone,
 // summary cards, and the status split of the same range.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard, setTrend } from "./cards.js";
+import { cardsLoading, setCard, setCardError, setTrend } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
 import { TZ, count, dateInputValue, fmt, isNum, localMidnight, money, ratio } from "./format.js";
 import { statusDoughnut } from "./status-chart.js";
@@ -79,7 +79,7 @@ async function load(background = false) {
     if (ticket !== state.request) return;
     setPanelState("revenue", "error", err.message);
     setPanelState("revenue-status", "error", "");
-    for (const key of ["total", "transactions", "average", "success_rate", "peak"]) setCard(key, null);
+    for (const key of ["total", "transactions", "average", "success_rate", "peak"]) setCardError(key, err.message);
   }
 }
 

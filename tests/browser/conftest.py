@@ -1,4 +1,4 @@
-"""Real-browser fixtures: one demo server and one Chromium per test module.
+"""Real-browser fixtures: one demo server per test module, one Chromium for the whole run.
 
 Chromium is Debian's (``/usr/bin/chromium``, or ``CHROMIUM_PATH``); Playwright never downloads one.
 Without it these tests skip with a reason locally and fail when ``CI=true``.
@@ -64,11 +64,11 @@ class Panel:
         self.server.proc.wait(10)
 
     def start_again(self) -> None:
-        """Start ``python app.py`` again on the same port with the same database (no re-seeding)."""
+        """Start ``python app.py --demo`` again on the same port and database (history is kept)."""
         deadline = time.monotonic() + 15
         while True:
             try:
-                self.server = start_server(self.tmp, env=SERVER_ENV, demo=False, port=self.server.port)
+                self.server = start_server(self.tmp, env=SERVER_ENV, demo=True, port=self.server.port)
                 return
             except RuntimeError:
                 # The port may linger for a moment after the old process exits.
@@ -77,6 +77,7 @@ class Panel:
                 time.sleep(0.5)
 
 
+# Module scope (a module may override it with a server of its own); Chromium is started once.
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
     """A real ``python app.py --demo`` with three days of history and a push every second."""
@@ -88,7 +89,7 @@ def panel(tmp_path_factory):
     running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for the module."""
     _need_chromium()

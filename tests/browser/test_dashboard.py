@@ -219,24 +219,31 @@ def test_every_page_draws_with_data_tables_and_dark_mode(watched):
 
 
 def test_failed_and_empty_answers_show_a_toast_and_no_data_yet(watched):
-    """A failing call shows an error toast and the panel's error; no data shows "no data yet"."""
+    """A failing call shows an error toast and no number; an empty answer shows "no data yet"."""
     page = watched.page
-    page.route("**/admin/api/metrics/system*", lambda route: route.fulfill(
+    page.route("**/admin/api/analytics/revenue*", lambda route: route.fulfill(
         status=503, content_type="application/json",
         body='{"error": {"code": "database_unavailable", "message": "The database is not answering."}}'))
-    page.route("**/admin/api/analytics/revenue*", lambda route: route.fulfill(
-        status=200, content_type="application/json",
-        body='{"currency": null, "buckets": [], "summary": {"total_cents": 0, "transactions": 0}}'))
     watched.goto("/admin/dashboard")
-    wait_for(page, "() => document.querySelector('[data-chart=system]').dataset.state === 'error'")
     toast = page.locator(".toast-error", has_text="The database is not answering.")
     toast.wait_for()
     assert toast.get_attribute("role") == "alert"
-    wait_for(page, "() => document.querySelector('[data-card=revenue]').dataset.state === 'empty'")
-    assert page.inner_text('[data-card="revenue"] .metric-value') == "no data yet"
-    assert page.inner_text('[data-card="orders"] .metric-value') == "no data yet"
+    wait_for(page, "() => document.querySelector('[data-card=revenue]').dataset.state === 'error'")
+    assert page.inner_text('[data-card="revenue"] .metric-value') == "unavailable"
+    assert page.get_attribute('[data-card="revenue"] .metric-value', "data-value") is None
     toast.locator(".toast-close").click()
     assert toast.count() == 0
+
+    empty_week = "[" + ",".join(["[" + ",".join(["0"] * 24) + "]"] * 7) + "]"
+    page.route("**/admin/api/user-activity*", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body='{"active_users": 0, "recent": [], "by_action": {}, "heatmap": %s}' % empty_week))
+    watched.goto("/admin/activity")
+    wait_for(page, "() => document.querySelector('[data-chart=actions]').dataset.state === 'empty'")
+    wait_for(page, "() => document.querySelector('[data-chart=heatmap]').dataset.state === 'empty'")
+    assert page.locator("[data-chart=actions] .state-empty").is_visible()
+    assert page.inner_text('[data-card="actions"] .metric-value') == "no data yet"
+    assert page.inner_text('[data-card="active_users"] .metric-value') == "0"  # a real zero
     # The browser itself logs the 503 it was served; nothing else may appear.
     watched.errors = [e for e in watched.errors if "status of 503" not in e]
     watched.assert_clean()
