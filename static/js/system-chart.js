@@ -33,6 +33,13 @@ function normalise(item) {
   return out;
 }
 
+function tickLabel(value) {
+  const stamps = this.chart.$stamps;
+  if (!stamps || !stamps.length || stamps[value] === undefined) return this.getLabelForValue(value);
+  const short = stamps[stamps.length - 1] - stamps[0] < 10 * 60 * 1000;
+  return short ? fmt.timeSeconds(stamps[value]) : fmt.time(stamps[value]);
+}
+
 /** Build the chart on panel `id` and keep it live; returns {chart, reload}. */
 export function systemChart(id = "system") {
   const chart = makeChart(id, {
@@ -42,9 +49,9 @@ export function systemChart(id = "system") {
       interaction: { mode: "index", intersect: false },
       scales: {
         y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } },
-        // Axis ticks say hours and minutes; tooltips and the table keep the seconds.
-        x: { ticks: { maxTicksLimit: 6, maxRotation: 0, autoSkip: true,
-          callback(value) { return fmt.time(this.chart.$stamps ? this.chart.$stamps[value] : null) || this.getLabelForValue(value); } } },
+        // Axis ticks say hours and minutes (with seconds while the window spans only minutes);
+        // tooltips and the table keep the seconds.
+        x: { ticks: { maxTicksLimit: 6, maxRotation: 0, autoSkip: true, callback: tickLabel } },
       },
       plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}` } } },
     },
