@@ -85,8 +85,10 @@ def test_self_cost_api_reports_the_timer_cost_of_real_requests(make_app):
     data = client.get("/admin/api/self-cost").get_json()
     timer = data["timer"]
     assert timer["samples"] >= 5 and timer["sample_every"] == 1
-    # The hooks only add numbers in memory: well under a millisecond, and more than nothing.
-    assert 0 < timer["mean_ns"] < 1_000_000
+    # The hooks only add numbers in memory: microseconds, and more than nothing. The bound is
+    # loose because a busy machine may preempt the thread between the two clock reads.
+    assert 0 < timer["mean_ns"] < 20_000_000
+    assert timer["max_ns"] >= timer["mean_ns"]
     assert data["rss_bytes"] > 10 * 2**20
     assert data["budget"]["share"] == 0.5
 
