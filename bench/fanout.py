@@ -3,8 +3,8 @@
 Starts the real panel (``python app.py``) with a short ``LIVE_UPDATE_INTERVAL``, logs in once,
 then connects N python-socketio clients (websocket transport) that all join room ``admin``.
 For each of the next pushes every client notes ``receipt time - snapshot timestamp``: the
-snapshot is stamped before it is built, so the figure includes building it once, the emit to
-the room and the delivery to every socket (an upper bound of emit → receipt). Clients live in
+snapshot is stamped when its last figure has been read, just before it is cached and emitted,
+so the figure is the emit to the room plus the delivery to every socket. Clients live in
 a few worker processes so one client process's GIL does not queue the receipts.
 
     python bench/fanout.py                        # 50, 200, 500 clients, 5 pushes each

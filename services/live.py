@@ -147,33 +147,41 @@ def emit_to_admins(event: str, payload: Any) -> bool:
         return False
 
 
+def _follower(st: LiveState) -> bool:
+    """True in a process that shares a deployment with a leader elsewhere (Redis)."""
+    return st.leader is not None and not st.leader.held
+
+
 def last_tick_at(app: Flask | None = None) -> datetime | None:
     """Aware UTC time of the last good scheduler tick of the deployment, or None."""
     if app is None and not has_app_context():
         return None
     st = _state(app)
-    if st.last_tick is None and st.leader is not None:
+    if _follower(st):
         try:
-            return st.leader.last_tick()
+            shared = st.leader.last_tick()
         except Exception:
             log.warning("could not read the last tick time from Redis", exc_info=True)
+        else:
+            return max((t for t in (shared, st.last_tick) if t is not None), default=None)
     return st.last_tick
 
 
 def current_snapshot(app: Flask | None = None) -> dict:
-    """The latest snapshot: cached, else the leader's (Redis), else computed now (once)."""
+    """The latest snapshot: the leader's (Redis) in a follower, else cached, else computed once."""
     app = app or current_app._get_current_object()
     st = _state(app)
+    if _follower(st):
+        # Read each time (one GET): a local copy could lag the leader's pushes by a cache TTL.
+        try:
+            shared = st.leader.snapshot()
+        except Exception:
+            log.warning("could not read the shared snapshot from Redis", exc_info=True)
+            shared = None
+        if shared is not None:
+            return shared
 
     def compute() -> dict:
-        if st.leader is not None and not st.leader.held:
-            try:
-                shared = st.leader.snapshot()
-            except Exception:
-                log.warning("could not read the shared snapshot from Redis", exc_info=True)
-                shared = None
-            if shared is not None:
-                return shared
         from services import snapshot
 
         with database.session_scope(app) as session:
@@ -206,7 +214,10 @@ def tick(app: Flask, now: float | None = None) -> dict | None:
         return None
     if st.last_sample is None or now - st.last_sample >= float(app.config["SAMPLE_INTERVAL"]) * 0.95:
         st.last_sample = now
-        performance_monitor.sample(app)
+        try:
+            performance_monitor.sample(app)
+        except Exception:  # the push goes on with the previous sample
+            log.exception("system sample failed")
     if st.last_push is not None and now - st.last_push < float(app.config["LIVE_UPDATE_INTERVAL"]) * 0.95:
         return None
     st.last_push = now
@@ -215,10 +226,12 @@ def tick(app: Flask, now: float | None = None) -> dict | None:
         snap = snapshot.build(app, session, seq)
     st.seq = seq
     _cache_set(snap)
+    # First the push: sharing the snapshot through Redis must not delay it. A push that could
+    # not be sent (message queue down) is no good tick: health then shows the scheduler stale.
+    if emit_to_admins("live_update", snap):
+        st.last_tick = database.utcnow()
     if st.leader is not None:
-        st.leader.publish_snapshot(snap, database.utcnow())
-    emit_to_admins("live_update", snap)
-    st.last_tick = database.utcnow()
+        st.leader.publish_snapshot(snap, st.last_tick or database.utcnow())
     _run_hooks(app, snap)
     return snap
 

@@ -25,11 +25,12 @@ STATUSES = ("completed", "pending", "failed")
 
 def build(app: Flask, session: Session, seq: int, now: datetime | None = None) -> dict[str, Any]:
     """The contract's ``live_update`` payload (JSON-ready) with sequence number ``seq``."""
+    given = now
     now = now or utcnow()
     cfg = app.config
-    return {
+    snap = {
         "seq": seq,
-        "timestamp": now.isoformat(),
+        "timestamp": None,
         "system": system_part(app, session),
         "requests": performance_stats.request_summary(
             session, int(cfg.get("LIVE_REQUEST_WINDOW_MINUTES", 5)), now),
@@ -38,6 +39,10 @@ def build(app: Flask, session: Session, seq: int, now: datetime | None = None) -
         "active_users": active_users(session, now, int(cfg.get("ACTIVE_USER_MINUTES", 5))),
         "alerts": {"firing": firing_alerts(session)},
     }
+    # Stamped once every figure is read: the data is as of this moment, and a client can tell
+    # how long the push took to reach it.
+    snap["timestamp"] = (given or utcnow()).isoformat()
+    return snap
 
 
 def system_part(app: Flask, session: Session) -> dict[str, Any]:
