@@ -183,3 +183,18 @@ def test_rate_limited_per_key(make_app):
 
 def test_get_is_not_allowed(client):
     assert client.get(URL, headers=KEY).status_code == 405
+
+
+def test_a_failure_mid_batch_stores_nothing_and_answers_503(app, client, monkeypatch):
+    """The rows written before the failure are rolled back with it: one batch, one transaction."""
+    from sqlalchemy.exc import OperationalError
+
+    def refuse(_session, _deltas):
+        raise OperationalError("INSERT INTO revenue_rollups", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(rollups, "apply", refuse)
+    body = {"activities": [{"user_id": "u", "action": "login"}], "transactions": [tx(1), tx(2)]}
+    resp = client.post(URL, json=body, headers=KEY)
+    assert resp.status_code == 503 and resp.json["error"]["code"] == "database_unavailable"
+    assert int(resp.headers["Retry-After"]) >= 5  # the limiter may raise it to its own window
+    assert counts(app) == (0, 0, 0)
