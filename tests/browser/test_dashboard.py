@@ -73,6 +73,10 @@ def test_overview_shows_live_data_matching_the_api(watched, panel, capsys):
     assert page.evaluate(POINTS, "status") > 0
     assert page.evaluate(INKED, "status") > 500, "the status doughnut is blank"
     FIGURES["overview charts drawn after load (ms)"] = page.evaluate("performance.now()")
+    page.reload()
+    wait_for(page, CARDS_READY, keys)
+    FIGURES["overview cards ready, second load (ms)"] = page.evaluate("performance.now()")
+    wait_chart_data(page, "system")
 
     # Live cards: the page's figures are those of the snapshot the API serves (same seq).
     read = """() => {
