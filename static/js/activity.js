@@ -51,6 +51,8 @@ async function load(feed) {
     actions.$recolor(actions, themeColors());
     actions.update();
     drawHeatmap("heatmap", body.heatmap);
+    const range = document.getElementById("heatmap-range");
+    if (range) range.textContent = isNum(body.heatmap_days) ? `last ${body.heatmap_days} days, ${TZ}` : TZ;
     if (feed) {
       feed.add(body.recent || [], false);
     }
