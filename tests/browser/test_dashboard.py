@@ -189,6 +189,12 @@ def test_every_page_draws_with_data_tables_and_dark_mode(watched):
     page = watched.page
     watched.goto("/admin/dashboard")
     wait_chart_data(page, "system")
+    # The refresh button fetches the snapshot and the page's own data again.
+    before = len(watched.requests)
+    page.click("#refresh-btn")
+    wait_for(page, "() => !document.getElementById('refresh-btn').disabled")
+    again = [u for u in watched.requests[before:] if "/admin/api/" in u]
+    assert any("/metrics/live" in u for u in again) and any("/metrics/system" in u for u in again), again
     # "Show as table" renders the same data as a table.
     page.click("button.table-toggle[data-target=system]")
     rows = page.locator("#table-system table tbody tr").count()
