@@ -133,3 +133,22 @@ def test_demo_server_backfills_serves_and_visits_itself(tmp_path, db_url):
             engine.dispose()
     finally:
         server.stop()
+
+
+@pytest.mark.sqlite_only
+def test_a_failing_step_is_logged_and_the_loop_goes_on(app, caplog):
+    calls = []
+
+    def step():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        if len(calls) == 3:
+            demo._stop.set()
+
+    demo._stop.clear()
+    try:
+        demo._loop("test", 0.01, step)
+    finally:
+        demo._stop.clear()
+    assert len(calls) == 3 and "database went away" in caplog.text
