@@ -51,7 +51,8 @@ def _per_customer_currency(session: Session, start: datetime, end: datetime) -> 
             Transaction.currency,
             func.sum(done).label("orders"),
             func.coalesce(func.sum(done * Transaction.amount_cents), 0).label("revenue"),
-            func.min(Transaction.created_at).label("first"),
+            # Only a new customer's first time is needed: returning ones skip the datetime parsing.
+            case((seen_before, None), else_=func.min(Transaction.created_at)).label("first"),
             seen_before.label("seen_before"),
         )
         .where(_in_range(Transaction.created_at, start, end), Transaction.customer_id.is_not(None))
@@ -127,7 +128,7 @@ def customer_insights(session: Session, buckets: Buckets) -> dict:
             orders_by_customer[cid] += orders
             per_currency[currency][cid] = [int(revenue), orders]
         known = first_seen.get(cid)
-        if known is None or first < known[0]:
+        if known is None or (first is not None and first < known[0]):
             first_seen[cid] = (first, bool(seen_before))
 
     new_per_bucket = [0] * len(buckets)
