@@ -122,10 +122,12 @@ def load_config() -> dict[str, Any]:
         "CACHE_TTL_ANALYTICS": _env("CACHE_TTL_ANALYTICS", 300.0, float),
         "CACHE_TTL_ACTIVITY": _env("CACHE_TTL_ACTIVITY", 120.0, float),
         "CACHE_TTL_HEALTH": _env("CACHE_TTL_HEALTH", 30.0, float),
+        "CACHE_TTL_HISTORY": _env("CACHE_TTL_HISTORY", 600.0, float),
         "CACHE_SIZE_LIVE": _env("CACHE_SIZE_LIVE", 64, int),
         "CACHE_SIZE_ANALYTICS": _env("CACHE_SIZE_ANALYTICS", 512, int),
         "CACHE_SIZE_ACTIVITY": _env("CACHE_SIZE_ACTIVITY", 256, int),
         "CACHE_SIZE_HEALTH": _env("CACHE_SIZE_HEALTH", 16, int),
+        "CACHE_SIZE_HISTORY": _env("CACHE_SIZE_HISTORY", 64, int),
         # Database circuit breaker: open after this many failures in a row, retry after N seconds.
         "DB_BREAKER_FAIL_MAX": _env("DB_BREAKER_FAIL_MAX", 3, int),
         "DB_BREAKER_RESET_TIMEOUT": _env("DB_BREAKER_RESET_TIMEOUT", 15.0, float),

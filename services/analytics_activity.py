@@ -70,7 +70,8 @@ def user_activity(session: Session, now: datetime, minutes: int, limit: int, tz:
                "created_at": row.created_at.astimezone(tz).isoformat()}
               for row in session.scalars(select(a).where(*window)
                                          .order_by(desc(a.created_at), desc(a.id)).limit(limit))]
-    heat_since = now - timedelta(days=heatmap_days)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    heat_since = hour - timedelta(days=heatmap_days)
     return {
         "minutes": minutes,
         "since": since.astimezone(tz).isoformat(),
@@ -80,32 +81,73 @@ def user_activity(session: Session, now: datetime, minutes: int, limit: int, tz:
         "actions": sum(item["count"] for item in by_action),
         "by_action": by_action,
         "recent": recent,
-        "heatmap": heatmap(session, heat_since, now, tz),
+        "heatmap": _add(_past_heatmap(session, heat_since, hour, tz),
+                        heatmap(session, hour, now, tz, include_end=True)),
         "heatmap_since": heat_since.astimezone(tz).isoformat(),
         "heatmap_days": heatmap_days,
     }
 
 
-def heatmap(session: Session, since: datetime, until: datetime, tz: ZoneInfo) -> list[list[int]]:
-    """7 x 24 activity counts by local weekday (Monday = 0) and local hour over [since, until]."""
+def _past_heatmap(session: Session, since: datetime, hour: datetime, tz: ZoneInfo) -> list[list[int]]:
+    """The heatmap of the complete hours before ``hour``, cached in the ``history`` namespace.
+
+    Weeks of activity are the expensive part, and new activity lands in the current
+    hour (read live each time), so ingest does not invalidate this; the entry is
+    replaced when the hour turns or its TTL ends (which also bounds how long a
+    late-arriving old row can be missing).
+    """
+    from services import cache_manager
+
+    key = ("heatmap", tz.key, since, hour)
+    return cache_manager.get_or_compute("history", key, lambda: heatmap(session, since, hour, tz))
+
+
+def _add(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+    return [[x + y for x, y in zip(row_a, row_b)] for row_a, row_b in zip(a, b)]
+
+
+def heatmap(session: Session, since: datetime, until: datetime, tz: ZoneInfo,
+            include_end: bool = False) -> list[list[int]]:
+    """7 x 24 activity counts by local weekday (Monday = 0) and local hour over [since, until)
+    (or [since, until] with ``include_end``)."""
     grid = [[0] * 24 for _ in range(7)]
-    for slot, n in _activity_slots(session, since, until):
-        local = datetime.fromtimestamp(int(slot), timezone.utc).astimezone(tz)
+    for slot, n in _activity_slots(session, since, until, include_end, _whole_hours(tz, since, until)):
+        local = slot.astimezone(tz)
         grid[local.weekday()][local.hour] += int(n)
     return grid
 
 
-def _activity_slots(session: Session, since: datetime, until: datetime):
-    """(epoch seconds of the 15-minute slot, count) rows; every zone offset is whole quarters."""
+def _whole_hours(tz: ZoneInfo, since: datetime, until: datetime) -> bool:
+    """Whether local hours start on UTC hours over the range (true of most zones)."""
+    return all((tz.utcoffset(moment) or timedelta(0)) % timedelta(hours=1) == timedelta(0)
+               for moment in (since, until))
+
+
+def _activity_slots(session: Session, since: datetime, until: datetime, include_end: bool,
+                    hourly: bool) -> list[tuple[datetime, int]]:
+    """(UTC slot start, count) rows: per UTC hour when ``hourly`` (a cheap string cut on
+    SQLite), otherwise per 15 minutes, which every zone offset in use is a multiple of."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        slot = (f"(CAST(floor(extract(epoch FROM created_at)) AS BIGINT) / {SLOT_SECONDS})"
-                f" * {SLOT_SECONDS}")
+        slot = ("date_trunc('hour', created_at)" if hourly else
+                f"to_timestamp((CAST(floor(extract(epoch FROM created_at)) AS BIGINT) / {SLOT_SECONDS})"
+                f" * {SLOT_SECONDS}) AT TIME ZONE 'UTC'")
+    elif hourly:
+        slot = "substr(created_at, 1, 13) || ':00:00'"
     else:
-        slot = f"(CAST(strftime('%s', created_at) AS INTEGER) / {SLOT_SECONDS}) * {SLOT_SECONDS}"
+        slot = (f"datetime((CAST(strftime('%s', created_at) AS INTEGER) / {SLOT_SECONDS})"
+                f" * {SLOT_SECONDS}, 'unixepoch')")
     # Bind through the column type so both backends get the naive UTC value they store.
     col = UserActivity.__table__.c.created_at.type
+    end_op = "<=" if include_end else "<"
     stmt = text(f"SELECT {slot} AS slot, COUNT(*) FROM user_activity "
-                "WHERE created_at >= :since AND created_at <= :until GROUP BY 1")
+                f"WHERE created_at >= :since AND created_at {end_op} :until GROUP BY 1")
     stmt = stmt.bindparams(bindparam("since", since, type_=col), bindparam("until", until, type_=col))
-    return session.execute(stmt).all()
+    return [(_utc(value), n) for value, n in session.execute(stmt)]
+
+
+def _utc(value: Any) -> datetime:
+    """A slot start from either backend as aware UTC (SQLite answers text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

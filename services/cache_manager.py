@@ -36,6 +36,9 @@ DEFAULTS: dict[str, tuple[float, int]] = {
     "analytics": (300.0, 512),
     "activity": (120.0, 256),
     "health": (30.0, 16),
+    # Aggregates over complete past hours (the activity heatmap): new rows land in the
+    # current hour, so ingest does not invalidate them; the TTL bounds late arrivals.
+    "history": (600.0, 64),
 }
 _MISSING = object()
 _managers: "weakref.WeakSet[CacheManager]" = weakref.WeakSet()

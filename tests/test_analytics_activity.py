@@ -84,3 +84,22 @@ def test_transactions_route_counts_statuses_and_lists_the_newest(app, admin_clie
     body = admin_client.get("/admin/api/analytics/transactions",
                             query_string={"minutes": 60, "limit": 3}).get_json()
     assert body["counts"]["pending"] == 0 and body["counts"]["completed"] == 3
+
+
+def test_heatmap_history_is_cached_but_the_current_hour_is_live(app):
+    now = datetime(2026, 3, 30, 12, 40, tzinfo=timezone.utc)  # Monday, Berlin 14:40
+    ingest_all(app, activities=[{"user_id": "a", "action": "view", "created_at": "2026-03-30T09:10:00Z"}])
+
+    def grid():
+        with app.app_context():
+            return analytics_activity.user_activity(database.get_session(), now, 30, 5,
+                                                    ZoneInfo("Europe/Berlin"), 7)["heatmap"]
+
+    assert grid()[0][11] == 1
+    # New activity in the current hour shows at once, next to the cached past hours.
+    ingest_all(app, activities=[{"user_id": "b", "action": "view", "created_at": "2026-03-30T12:30:00Z"}])
+    again = grid()
+    assert again[0][11] == 1 and again[0][14] == 1
+    with app.app_context():
+        from services import cache_manager
+        assert cache_manager.stats()["namespaces"]["history"]["hits"] >= 1

@@ -34,7 +34,7 @@ def test_second_read_is_a_hit_and_ingest_makes_it_fresh(app, admin_client):
 
 def test_stats_shape(app, admin_client):
     body = admin_client.get("/admin/api/cache/stats").get_json()
-    assert set(body["namespaces"]) == {"live", "analytics", "activity", "health"}
+    assert set(body["namespaces"]) == {"live", "analytics", "activity", "health", "history"}
     assert body["namespaces"]["analytics"]["ttl"] == 300.0
     for key in ("hits", "misses", "hit_ratio", "size", "maxsize", "ttl", "evictions"):
         assert key in body["namespaces"]["live"]
