@@ -72,18 +72,6 @@ def load_config() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
         # Days of history --demo fills an empty database with.
         "DEMO_BACKFILL_DAYS": _env("DEMO_BACKFILL_DAYS", 30.0, float),
-        # The panel's own logging into log_entries (unset: on, except under TESTING).
-        "LOG_CAPTURE": _env("LOG_CAPTURE", None, bool),
-        "LOG_CAPTURE_LEVEL": _env("LOG_CAPTURE_LEVEL", "INFO"),
-        "LOG_SERVICE_NAME": _env("LOG_SERVICE_NAME", "admin-panel"),
-        "LOG_QUEUE_SIZE": _env("LOG_QUEUE_SIZE", 10000, int),
-        # Days kept per table by `flask --app app prune` and the daily prune; 0 keeps forever.
-        "RETENTION_DAYS_METRICS": _env("RETENTION_DAYS_METRICS", 30, int),
-        "RETENTION_DAYS_REQUEST_STATS": _env("RETENTION_DAYS_REQUEST_STATS", 30, int),
-        "RETENTION_DAYS_LOGS": _env("RETENTION_DAYS_LOGS", 14, int),
-        "RETENTION_DAYS_ACTIVITY": _env("RETENTION_DAYS_ACTIVITY", 90, int),
-        "RETENTION_DAYS_AUDIT": _env("RETENTION_DAYS_AUDIT", 365, int),
-        "RETENTION_BATCH_SIZE": _env("RETENTION_BATCH_SIZE", 5000, int),
         # Alert notifications: a webhook (Slack-compatible JSON) and/or e-mail through SMTP.
         "ALERT_WEBHOOK_URL": _env("ALERT_WEBHOOK_URL"),
         "ALERT_WEBHOOK_TIMEOUT": _env("ALERT_WEBHOOK_TIMEOUT", 5.0, float),
@@ -205,6 +193,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     origins = app.config["ALLOWED_ORIGINS"]
+    # The singleton remembers the last app's Redis queue; each app must get only its own.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",
@@ -218,10 +208,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     cache_manager.init_app(app)
     circuit_breaker.init_app(app)
     register_blueprints(app)
-    from services import logs, retention
-
-    logs.init_app(app)
-    retention.init_app(app)
     from services import logs, retention
 
     logs.init_app(app)
