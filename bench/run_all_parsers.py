@@ -139,13 +139,14 @@ def alerts(out: str) -> list[Result]:
 
 def insights(out: str) -> list[Result]:
     """Insight query cost ratios, largest vs smallest data size."""
-    m = re.search(r"^ratio largest / smallest: (.+)$", out, re.M)
+    m = re.search(r"^(CPU )?ratio largest / smallest: (.+)$", out, re.M)
     if not m:
         return []
+    kind = " (CPU)" if m.group(1) else ""
     rows = []
-    for part in m.group(1).split(", "):
+    for part in m.group(2).split(", "):
         name, _, ratio = part.rpartition(" ")
-        rows.append(Result("insights", f"{name}, largest vs smallest size", _num(ratio), "x", "", None))
+        rows.append(Result("insights", f"{name}, largest vs smallest size{kind}", _num(ratio), "x", "", None))
     return rows
 
 
