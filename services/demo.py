@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 import database
 from database import LogEntry, Transaction, User, UserActivity, utcnow
 from services import bulk, ingest, rollups, users
-from services.demo_traffic import ORDERS_PER_MINUTE, ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, Shop, poisson
+from services.demo_traffic import ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, ORDERS_PER_MINUTE, Shop, poisson
+from services.validation import LEVELS
 
 log = logging.getLogger(__name__)
 MONITOR_USERNAME = "demo-monitor"
@@ -102,15 +103,13 @@ def backfill(app: Flask, days: float, now: datetime | None = None, rng: random.R
 def _flush(session: Session, buffers: dict[str, list], counts: dict[str, int]) -> None:
     orders = [{**o, "received_at": o["updated_at"]} for o in buffers["transactions"]]
     bulk.insert(session, Transaction.__table__, orders)
-    logs = [{**row, "level_no": _LEVELS[row["level"]]} for row in buffers["logs"]]
+    logs = [{**row, "level_no": LEVELS[row["level"]]} for row in buffers["logs"]]
     bulk.insert(session, UserActivity.__table__, buffers["activities"])
     bulk.insert(session, LogEntry.__table__, logs)
     for kind, rows in buffers.items():
         counts[kind] += len(rows)
         rows.clear()
 
-
-_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 
 # -- live traffic -----------------------------------------------------------------------------
