@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gzip
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from urllib.parse import urlparse
 
 import pytest
@@ -182,6 +184,20 @@ def test_revenue_toggle_redraws_the_chart(watched, panel):
     wait_for(page, ready, "weekly")
     assert page.evaluate(LABELS, "revenue") not in (daily, hourly)
     assert page.get_attribute("[data-chart=revenue]", "data-source").count("tz=Europe%2FBerlin") == 1
+
+    # The date range is picked in the browser's zone: three local days give three daily bars.
+    page.click("button[data-period=daily]")
+    wait_for(page, ready, "daily")
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    page.fill("#range-start", (today - timedelta(days=2)).isoformat())
+    page.fill("#range-end", today.isoformat())
+    page.click("#range-form button[type=submit]")
+    wait_for(page, "() => document.querySelector('[data-chart=revenue]').dataset.buckets === '3'")
+    labels = page.evaluate(LABELS, "revenue")
+    assert len(labels) == 3 and page.evaluate(POINTS, "revenue") > 0
+    source = page.get_attribute("[data-chart=revenue]", "data-source")
+    body = page.request.get(f"{panel.url}{source}").json()
+    assert [b["start"][:10] for b in body["buckets"]] == [(today - timedelta(days=d)).isoformat() for d in (2, 1, 0)]
     watched.assert_clean()
 
 
