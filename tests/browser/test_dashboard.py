@@ -154,6 +154,8 @@ def test_a_live_update_changes_the_page_without_a_reload(watched):
     assert page.inner_text("#snapshot-time") != shown
     page.wait_for_function("([id, last]) => window.panel.charts.chartFor(id).data.labels.at(-1) !== last",
                            arg=["system", last_label])
+    # The demo's new activity (a "feed" event) lands on top of the live feed as it arrives.
+    wait_for(page, "() => document.querySelector('#activity-feed li.flash-new')", None, 20_000)
     assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
     watched.assert_clean()
 
