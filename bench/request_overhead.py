@@ -1,6 +1,7 @@
 """What the request timer costs a trivial Flask endpoint, side by side in one run.
 
-Three copies of the same one-line endpoint: no timer (baseline), the panel's request timer
+Copies of the same one-line endpoint: no timer (baseline), three no-op hooks (what Flask charges
+any before/after/teardown timer before it does anything), the panel's request timer
 (``services.performance_monitor.install_timer``: count, errors, sum, max and a log-spaced
 histogram per endpoint, in memory under a lock), and ``prometheus_client``'s ``Histogram``
 plus an error ``Counter`` doing the same job. Rounds are interleaved (A B C, C A B, ...) so
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask, g, request  # noqa: E402
 
-VARIANTS = ("none", "panel", "prometheus")
+VARIANTS = ("none", "empty-hooks", "panel", "prometheus")
 
 
 def build_app(variant: str) -> Flask:
@@ -44,7 +45,12 @@ def build_app(variant: str) -> Flask:
     def ping():
         return "ok"
 
-    if variant == "panel":
+    if variant == "empty-hooks":
+        # The floor of any hook-based timer: Flask calling three hooks that do nothing.
+        app.before_request(lambda: None)
+        app.after_request(lambda response: response)
+        app.teardown_request(lambda exc: None)
+    elif variant == "panel":
         from services.performance_monitor import install_timer
 
         install_timer(app)
