@@ -32,7 +32,7 @@ function show(data) {
     ? (b.widened ? `${b.interval_s} s (widened from ${b.base_interval_s} s)` : `${b.interval_s} s`)
     : "scheduler not running in this process");
   put("every", timer ? count(timer.sample_every) : "N");
-  put("share", isNum(b.share) ? `${Math.round(b.share * 100)} %` : "half");
+  put("share", isNum(b.share) ? `${+(b.share * 100).toPrecision(2)} %` : "half");
   box.dataset.state = "ready";
   box.dataset.widened = String(Boolean(b.widened));
   banner.hidden = !data.message;
