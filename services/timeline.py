@@ -27,8 +27,6 @@ from services.insights_buckets import Buckets, ratio
 
 STEP = timedelta(minutes=15)
 WEEK = timedelta(days=7)
-# An alert that is still pending has not fired yet: it is not an incident on the timeline.
-SHOWN_STATUSES = ("firing", "acknowledged", "resolved")
 
 
 def _revenue_and_payments(session: Session, buckets: Buckets):
@@ -99,7 +97,9 @@ def alert_windows(session: Session, start: datetime, end: datetime, now: datetim
     """Alerts open at any moment of [start, end), oldest first, each with its money at risk."""
     alerts = session.scalars(
         select(Alert)
-        .where(Alert.status.in_(SHOWN_STATUSES), Alert.started_at < end,
+        # Only alerts that fired are incidents: a pending one (or one that cleared before its
+        # for_seconds passed) never reached anyone.
+        .where(Alert.fired_at.is_not(None), Alert.started_at < end,
                or_(Alert.resolved_at.is_(None), Alert.resolved_at >= start))
         .order_by(Alert.started_at, Alert.id)
     ).all()

@@ -124,4 +124,5 @@ def test_the_live_loop_waits_longer_when_its_tick_is_slow(make_app, monkeypatch)
     # 0.25 s ticks need a 0.5 s interval to stay within half of it: the loop widened to that.
     assert min(gaps[1:]) >= 0.45
     snap = self_cost.snapshot()
-    assert snap["budget"]["widened"] and snap["budget"]["interval_s"] == pytest.approx(0.5, abs=0.11)
+    # At least 0.25 / 0.5; more only if the machine made the sleeps overshoot; never past 8 x 0.2.
+    assert snap["budget"]["widened"] and 0.5 <= snap["budget"]["interval_s"] <= 1.6
