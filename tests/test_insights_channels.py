@@ -95,3 +95,26 @@ def test_whole_week_bucket_counts_only_the_asked_days(app, admin_client):
     assert data["start"] == "2026-04-01T00:00:00+00:00" and data["end"] == "2026-04-03T00:00:00+00:00"
     assert data["total_revenue_cents"] == 7100
     assert data["buckets"][0]["revenue_cents"]["web"] == 4000
+
+
+def test_database_outage_serves_the_last_answer_marked_stale(make_app):
+    from tests.conftest import ADMIN
+    from tests.test_cache_manager import FakeClock
+    from tests.test_degradation import DeadDatabase
+
+    clock = FakeClock()
+    app = make_app(CACHE_TIMER=clock, DB_BREAKER_FAIL_MAX=2, DB_BREAKER_RESET_TIMEOUT=30)
+    load(app)
+    admin = app.test_client()
+    assert admin.login(*ADMIN).status_code == 302
+    fresh = get(admin, RANGE)
+    assert fresh["stale"] is False and fresh["total_revenue_cents"] == 7100
+    clock.now += 10_000  # expired: the next read needs the database
+    with DeadDatabase(app):
+        stale = admin.get(f"/admin/api/analytics/channels?{RANGE}")
+        assert stale.status_code == 200
+        body = stale.get_json()
+        assert body["stale"] is True and body["as_of"] and body["total_revenue_cents"] == 7100
+        never_asked = admin.get("/admin/api/analytics/customers?" + RANGE)
+        assert never_asked.status_code == 503
+        assert never_asked.get_json()["error"]["code"] == "database_unavailable"
