@@ -150,8 +150,8 @@ def main() -> None:
     if len(results) > 1:
         small, large = results[0], results[-1]
         print()
-        print("The ratios compare CPU time (the queries' own cost on a possibly shared machine).")
-        print("ratio largest / smallest: "
+        # CPU time: the queries' own cost on a possibly shared machine (bench/run_all.py reads this).
+        print("CPU ratio largest / smallest: "
               + ", ".join(f"{n} {large[n][1] / max(small[n][1], 0.01):.1f}x" for n in names))
 
 
