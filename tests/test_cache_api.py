@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 import database
+from app_factory import socketio
 from database import AuditLog
 from services import cache_manager
 
@@ -82,7 +83,16 @@ def test_clear_refusals_change_nothing(app, admin_client, viewer_client, who, bo
             select(AuditLog).where(AuditLog.action == "cache.clear")) is None
 
 
-def test_clear_in_one_process_clears_the_other_through_redis(make_app, redis_url, redis_namespace):
+@pytest.fixture
+def forget_socketio_queue():
+    """flask-socketio keeps the message queue of the last ``init_app`` that had one in its
+    options, so every later app of this test process (without Redis) would inherit it."""
+    yield
+    socketio.server_options.pop("client_manager", None)
+
+
+def test_clear_in_one_process_clears_the_other_through_redis(make_app, redis_url, redis_namespace,
+                                                             forget_socketio_queue):
     first = make_app(REDIS_URL=redis_url, REDIS_NAMESPACE=redis_namespace)
     second = make_app(REDIS_URL=redis_url, REDIS_NAMESPACE=redis_namespace)
     managers = [cache_manager.manager(a) for a in (first, second)]
@@ -107,7 +117,7 @@ def test_clear_in_one_process_clears_the_other_through_redis(make_app, redis_url
             m.close()
 
 
-def test_redis_down_degrades_without_breaking(make_app, redis_namespace):
+def test_redis_down_degrades_without_breaking(make_app, redis_namespace, forget_socketio_queue):
     # Only the cache sync should meet the dead Redis here; rate limits stay in memory.
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0", REDIS_NAMESPACE=redis_namespace,
                    RATELIMIT_STORAGE_URI="memory://")
