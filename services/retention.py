@@ -114,10 +114,15 @@ def convert_to_incremental(engine: Engine) -> None:
         conn.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
         conn.commit()
     raw = engine.raw_connection()
+    driver = raw.driver_connection
+    previous = driver.isolation_level
     try:
-        raw.driver_connection.isolation_level = None  # VACUUM cannot run inside a transaction
-        raw.driver_connection.execute("VACUUM")
+        driver.isolation_level = None  # VACUUM cannot run inside a transaction
+        driver.execute("VACUUM")
     finally:
+        # The connection goes back to the pool: left in autocommit, later multi-statement
+        # writes on it would no longer be atomic.
+        driver.isolation_level = previous
         raw.close()
 
 
