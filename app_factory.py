@@ -18,6 +18,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 socketio = SocketIO()
 login_manager = LoginManager()
@@ -170,9 +171,18 @@ def _instance_secret(app: Flask) -> str:
     return path.read_text().strip()
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:id>`` stops at the largest id a database can hold: 404, not an overflow error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the panel: config from env, then one ``init_app`` per subsystem."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.update(load_config())
     app.config.update(overrides or {})
     _finalise(app)

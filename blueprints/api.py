@@ -12,6 +12,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from blueprints.errors import json_error
+from services.validation import ValidationError, parse_query_time
 
 bp = Blueprint("api", __name__, url_prefix="/admin/api")
 
@@ -65,10 +66,10 @@ def time_arg(name: str, default: datetime | None = None) -> datetime | None:
     if not raw:
         return default
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise BadParam(f"{name} must be an ISO 8601 time") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        # A "+" in a query string arrives as a space.
+        return parse_query_time(raw.replace(" ", "+"), name)
+    except ValidationError as exc:
+        raise BadParam(str(exc)) from None
 
 
 def json_body() -> dict:

@@ -1,8 +1,8 @@
 """Server-rendered pages under /admin/ (login required for all of them)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
 bp = Blueprint("pages", __name__, url_prefix="/admin")
 
@@ -69,9 +69,6 @@ def exports():
 @bp.route("/audit")
 def audit():
     """The audit trail (admins only): who did what, from where, with what outcome."""
-    from flask import abort
-    from flask_login import current_user
-
     if not current_user.is_admin:
         abort(403, description="The audit trail is for admins.")
     return render_template("audit.html", page="audit")
@@ -88,6 +85,7 @@ NAV = [
     ("exports", "pages.exports", "Exports"),
     ("audit", "pages.audit", "Audit"),
 ]
+ADMIN_ONLY_PAGES = frozenset({"pages.audit"})
 
 
 def init_app(app) -> None:
@@ -96,4 +94,6 @@ def init_app(app) -> None:
 
     @app.context_processor
     def nav_items():
-        return {"nav_items": [item for item in NAV if item[1] in app.view_functions]}
+        is_admin = getattr(current_user, "is_admin", False)
+        return {"nav_items": [item for item in NAV if item[1] in app.view_functions
+                              and (is_admin or item[1] not in ADMIN_ONLY_PAGES)]}

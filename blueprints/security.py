@@ -19,8 +19,9 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# State-changing endpoints a viewer may still call: ending their own session.
-VIEWER_ALLOWED = frozenset({"auth.logout", "auth.login"})
+# State-changing endpoints a viewer may still call: ending their own session, and asking for
+# an export link (reading data for accounting changes nothing but the audit trail).
+VIEWER_ALLOWED = frozenset({"auth.logout", "auth.login", "api.create_export"})
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services import export_formats as fmt
 from services.export_sources import SOURCES
+from services.validation import ValidationError, parse_query_time
 
 log = logging.getLogger(__name__)
 FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "json": ("application/json", "json"),
@@ -87,19 +88,18 @@ def _time(body: dict, key: str, default: datetime) -> datetime:
     if not isinstance(raw, str):
         raise ExportError(f"{key} must be an ISO 8601 time")
     try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ExportError(f"{key} must be an ISO 8601 time") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return parse_query_time(raw, key)
+    except ValidationError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def parse_request(body: dict[str, Any], user_id: int, now: datetime) -> ExportRequest:
     """Check a ``POST /admin/api/export`` body; ExportError names the first bad field."""
     data_type = body.get("data_type")
-    if data_type not in SOURCES:
+    if not isinstance(data_type, str) or data_type not in SOURCES:
         raise ExportError(f"data_type must be one of {', '.join(SOURCES)}")
     form = body.get("format", "csv")
-    if form not in FORMATS:
+    if not isinstance(form, str) or form not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}")
     end = _time(body, "end", now)
     start = _time(body, "start", end - timedelta(days=DEFAULT_DAYS))

@@ -89,6 +89,24 @@ def parse_time(value: Any, field: str, now: datetime) -> datetime:
     return parsed
 
 
+# A range asked of the panel's queries: wide enough for any real question, and far enough
+# from datetime's limits that stepping a period back or forward cannot overflow.
+QUERY_MIN_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
+QUERY_MAX_TIME = datetime(2999, 12, 31, tzinfo=timezone.utc)
+
+
+def parse_query_time(raw: str, field: str) -> datetime:
+    """A query's ISO 8601 time as aware UTC (naive means UTC), between 1970 and 2999."""
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{field} must be an ISO 8601 time", field=field) from None
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not QUERY_MIN_TIME <= value <= QUERY_MAX_TIME:
+        raise ValidationError(f"{field} must be between 1970 and 2999", field=field)
+    return value
+
+
 def _optional_time(item: dict, field: str, now: datetime) -> datetime | None:
     value = item.get(field)
     return None if value is None else parse_time(value, field, now)
