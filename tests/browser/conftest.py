@@ -19,7 +19,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 USER, PASSWORD = "browser-admin", "browser-password-1"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Test runs write here (ignored by git); SCREENSHOT_DIR=docs/screenshots refreshes the README's.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parent / "screenshots")
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}
 SERVER_ENV = {"DEMO_BACKFILL_DAYS": "3", "ADMIN_USERNAME": USER, "ADMIN_PASSWORD": PASSWORD,
@@ -156,7 +157,7 @@ def watched(panel, chromium, login_state):
 
 
 def shot(page, name: str) -> Path:
-    """Save a screenshot under docs/screenshots/."""
+    """Save a screenshot under SCREENSHOTS."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
