@@ -1,11 +1,12 @@
-"""In-memory request timings: per minute, endpoint, method and label, under one lock.
+"""In-memory request timings: per minute, endpoint, method and label.
 
-The request path only adds numbers here (no I/O); the scheduler takes everything with
-``drain()`` and writes it as ``request_stats`` rows.
+The request path only queues numbers here (no I/O, no lock); the scheduler folds them into
+accumulators under a lock and takes everything with ``drain()`` to write ``request_stats`` rows.
 """
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 from services import histogram
@@ -51,24 +52,46 @@ Key = tuple[int, str, str, str]  # (epoch minute, endpoint, method, label)
 
 
 class RequestTimer:
-    """Thread-safe per-key accumulators; cheap enough to call on every request."""
+    """Per-key accumulators, fed without a lock on the request path.
 
-    def __init__(self) -> None:
+    ``record`` only appends a tuple to a deque (atomic in CPython): under concurrent requests a
+    shared lock there made threads queue behind each other and cost several times the work
+    itself. The scheduler folds the queue into the accumulators under the lock at ``drain``; a
+    queue grown past ``fold_at`` (a scheduler that fell behind) is folded by the request that
+    notices, so memory stays bounded.
+    """
+
+    def __init__(self, fold_at: int = 50_000) -> None:
         self._lock = threading.Lock()
         self._data: dict[Key, Accumulator] = {}
+        self._queue: deque[tuple] = deque()
+        self._fold_at = fold_at
 
     def record(self, minute: int, endpoint: str, method: str, label: str, ms: float,
                error: bool, db_queries: int = 0, db_ms: float = 0.0) -> None:
         """Count one request of ``ms`` milliseconds that started in epoch minute ``minute``."""
-        key = (minute, endpoint, method, label)
+        queue = self._queue
+        queue.append((minute, endpoint, method, label, ms, error, db_queries, db_ms))
+        if len(queue) > self._fold_at:
+            self._fold()
+
+    def _fold(self) -> None:
         with self._lock:
-            acc = self._data.get(key)
-            if acc is None:
-                acc = self._data[key] = Accumulator()
-            acc.add(ms, error, db_queries, db_ms)
+            queue, data = self._queue, self._data
+            for _ in range(len(queue)):
+                try:
+                    item = queue.popleft()
+                except IndexError:
+                    break
+                key = item[:4]
+                acc = data.get(key)
+                if acc is None:
+                    acc = data[key] = Accumulator()
+                acc.add(item[4], item[5], item[6], item[7])
 
     def drain(self) -> dict[Key, Accumulator]:
         """Take everything recorded so far, leaving the timer empty."""
+        self._fold()
         with self._lock:
             data, self._data = self._data, {}
         return data
@@ -84,6 +107,6 @@ class RequestTimer:
                     mine.merge(acc)
 
     def pending(self) -> int:
-        """How many keys wait for the next flush."""
+        """How many keys and unfolded requests wait for the next flush."""
         with self._lock:
-            return len(self._data)
+            return len(self._data) + len(self._queue)

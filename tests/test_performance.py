@@ -175,6 +175,30 @@ def test_two_processes_rows_add_up(app):
                         .where(RequestStat.endpoint == "shop.checkout")) == 2
 
 
+def test_concurrent_requests_are_all_counted():
+    import threading
+
+    timer = RequestTimer(fold_at=1000)  # small, so requests also fold while others append
+    drained = []
+
+    def worker(n):
+        for i in range(5000):
+            timer.record(1, "ep", "GET", "app", float(i % 50 + 1), i % 10 == 0)
+            if n == 0 and i % 700 == 0:
+                drained.append(timer.drain())
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    drained.append(timer.drain())
+    total = sum(acc.count for batch in drained for acc in batch.values())
+    errors = sum(acc.errors for batch in drained for acc in batch.values())
+    buckets = sum(sum(acc.buckets.values()) for batch in drained for acc in batch.values())
+    assert (total, errors, buckets) == (30000, 3000, 30000)
+
+
 def test_failed_flush_keeps_the_counts(app, monkeypatch):
     minute = int(database.utcnow().timestamp() // 60)
     timer = app.extensions["performance"].timer
