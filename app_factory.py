@@ -194,14 +194,34 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     import database
-    from blueprints import register_blueprints
-    from blueprints import security
-    from services import cache_manager, circuit_breaker
+    from blueprints import register_blueprints, security
+    from services import (
+        alerts, cache_manager, circuit_breaker, live, logs, performance_monitor, prometheus_metrics,
+        retention, self_cost,
+    )
 
     database.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    _init_socketio(app)
+    security.init_app(app)
+    cache_manager.init_app(app)
+    circuit_breaker.init_app(app)
+    register_blueprints(app)
+    logs.init_app(app)
+    retention.init_app(app)
+    self_cost.init_app(app)
+    performance_monitor.init_app(app)
+    live.init_app(app)
+    alerts.init_app(app)
+    prometheus_metrics.init_app(app)
+    _bootstrap_accounts(app)
+    return app
+
+
+def _init_socketio(app: Flask) -> None:
+    """Bind Socket.IO: threading mode, Redis as message queue when configured, same origin only."""
     origins = app.config["ALLOWED_ORIGINS"]
     # The singleton remembers the last app's Redis queue; each app must get only its own.
     socketio.server_options.pop("client_manager", None)
@@ -214,24 +234,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=[o.strip() for o in origins.split(",")] if origins else None,
         manage_session=False,
     )
-    security.init_app(app)
-    cache_manager.init_app(app)
-    circuit_breaker.init_app(app)
-    register_blueprints(app)
-    from services import logs, retention
-
-    logs.init_app(app)
-    retention.init_app(app)
-    from services import live, performance_monitor
-
-    performance_monitor.init_app(app)
-    live.init_app(app)
-    from services import alerts
-
-    alerts.init_app(app)
-
-    _bootstrap_accounts(app)
-    return app
 
 
 def _bootstrap_accounts(app: Flask) -> None:

@@ -5,30 +5,25 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    """Attach every blueprint, error handler and CLI command to ``app``."""
-    from blueprints import api, auth, cli, errors, health, pages
-    from blueprints import api_ops, metrics  # noqa: F401  (api_ops adds routes to api.bp)
-    from services import prometheus_metrics
+    """Attach every blueprint, socket handler, error handler and CLI command to ``app``."""
+    from app_factory import csrf
+    # The api_* modules add their routes to api.bp when imported, so before it is registered.
+    from blueprints import (  # noqa: F401
+        api, api_alerts, api_analytics, api_audit, api_export, api_health, api_insights, api_logs,
+        api_metrics, api_ops, auth, cli, errors, health, ingest_api, metrics, pages, sockets,
+        sockets_logs,
+    )
 
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     pages.init_app(app)
-    from blueprints import api_audit, api_export, api_logs, sockets_logs  # noqa: F401  (routes on api.bp, socket handlers)
-    sockets_logs.init_app(app)
-    from blueprints import api_insights  # routes on api.bp
-    api_insights.init_app(app)
-    from blueprints import api_metrics, sockets  # noqa: F401  (routes on api.bp, socket handlers)
-    sockets.init_app(app)
-    from blueprints import api_alerts  # noqa: F401  (routes on api.bp)
-    from blueprints import api_analytics, api_health  # noqa: F401  (routes on api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    from app_factory import csrf
-    from blueprints import ingest_api
-
     csrf.exempt(ingest_api.bp)  # bearer-key API: no cookie, so no CSRF to defend against
     app.register_blueprint(ingest_api.bp)
     app.register_blueprint(metrics.bp)
-    prometheus_metrics.init_app(app)
+    # Flask-SocketIO binds decorated handlers only to the server of its first app: register per app.
+    sockets.init_app(app)
+    sockets_logs.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from flask import Flask, jsonify, request
+from flask import jsonify, request
 
 import database
 from blueprints.api import BadParam, bp, int_arg, time_arg
@@ -95,11 +95,3 @@ def timeline():
 def self_cost_view():
     """What the monitor costs this process: timer per request, tick, sampler CPU share, memory."""
     return jsonify(self_cost.snapshot())
-
-
-def init_app(app: Flask) -> None:
-    """Give this process's cost counters the configured budget and sampling rate."""
-    self_cost.configure(float(app.config.get("TICK_BUDGET_SHARE", 0.5)),
-                        int(app.config.get("TIMER_COST_SAMPLE_EVERY", 100)),
-                        float(app.config.get("TICK_MAX_WIDEN", 8.0)))
-

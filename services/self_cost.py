@@ -155,6 +155,13 @@ class SelfCost:
 _current = SelfCost()
 
 
+def init_app(app) -> None:
+    """Give this process's cost counters the configured budget and sampling rate."""
+    configure(float(app.config.get("TICK_BUDGET_SHARE", 0.5)),
+              int(app.config.get("TIMER_COST_SAMPLE_EVERY", 100)),
+              float(app.config.get("TICK_MAX_WIDEN", 8.0)))
+
+
 def configure(budget_share: float, sample_every: int, max_widen: float) -> SelfCost:
     """Replace this process's counters with fresh ones using these settings."""
     global _current
