@@ -2,7 +2,8 @@
 
 The database is what the panel cannot work without: down means unhealthy (503).
 Everything else only degrades it: an open circuit breaker, a stale or missing
-scheduler (when it should run), Redis down (when configured), disk or memory
+scheduler (when it should run), Redis down (when configured), failing alert
+notification channels, disk or memory
 past the warning threshold. Past the critical threshold disk and memory are
 unhealthy, since the process is about to fail.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from services import cache_manager, circuit_breaker, self_cost
+from services import cache_manager, circuit_breaker, notifications, self_cost
 
 log = logging.getLogger(__name__)
 ORDER = {"healthy": 0, "degraded": 1, "unhealthy": 2}
@@ -97,6 +98,17 @@ def check_scheduler(app: Flask, now: datetime) -> dict[str, Any]:
     return _check("healthy", f"last scheduler tick {age:g} s ago", **fields)
 
 
+def check_notifications(app: Flask, database_status: str) -> dict[str, Any]:
+    """Alert notifications: degraded while a webhook or SMTP channel keeps failing."""
+    if database_status == "unhealthy":
+        return _check("degraded", "unknown while the database is unavailable")
+    try:
+        return notifications.health_check(app)
+    except SQLAlchemyError as exc:
+        log.warning("health: reading notification outcomes failed: %s", exc)
+        return _check("degraded", "notification outcomes could not be read")
+
+
 def check_redis(app: Flask) -> dict[str, Any] | None:
     """PING Redis when ``REDIS_URL`` is set (None otherwise); down is degraded."""
     url = app.config.get("REDIS_URL")
@@ -164,6 +176,7 @@ def report(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     }
     # The monitor's own cost: degraded while a slow tick has widened the scheduler's interval.
     checks["self_cost"] = self_cost.health()
+    checks["notifications"] = check_notifications(app, checks["database"]["status"])
     redis_check = check_redis(app)
     if redis_check is not None:
         checks["redis"] = redis_check

@@ -241,6 +241,12 @@ def test_health_check_degrades_while_a_channel_fails(make_app):
     check = notifications.health_check(app)
     assert check["status"] == "degraded" and "webhook" in check["message"]
     assert check["configured"] == ["webhook"]
+    # ...and the panel's health report says so too.
+    from services import health
+
+    report = health.report(app)
+    assert report["checks"]["notifications"]["status"] == "degraded"
+    assert any("webhook" in reason for reason in report["reasons"])
 
 
 def test_the_first_tick_resumes_what_a_stopped_process_left(make_app, webhook):
