@@ -88,6 +88,9 @@ class PanelLogHandler(logging.Handler):
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far is written (tests, shutdown); True when it was."""
+        if self._thread is None or not self._thread.is_alive():
+            # Nobody would take the marker (never started, or already stopped): do not wait for it.
+            return self.queue.empty()
         done = threading.Event()
         try:
             self.queue.put({"_flush": done}, timeout=timeout)
