@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from database import RequestStat, SystemMetric, utcnow
 from services import histogram
+from services.request_timer import Accumulator
 
 SYSTEM_FIELDS = ("cpu_percent", "memory_percent", "disk_percent", "net_sent_bps", "net_recv_bps",
                  "load_1", "load_5", "load_15", "process_rss_bytes")
@@ -32,22 +33,8 @@ def _window(minutes: int, now: datetime | None) -> tuple[datetime, datetime, flo
     return since, now, elapsed
 
 
-class _Totals:
-    __slots__ = ("count", "errors", "total_ms", "max_ms", "db_queries", "db_ms", "buckets")
-
-    def __init__(self) -> None:
-        self.count = self.errors = self.db_queries = 0
-        self.total_ms = self.max_ms = self.db_ms = 0.0
-        self.buckets: dict[int, int] = {}
-
-    def add(self, row: Any) -> None:
-        self.count += row.count
-        self.errors += row.errors
-        self.total_ms += row.total_ms
-        self.max_ms = max(self.max_ms, row.max_ms)
-        self.db_queries += row.db_queries
-        self.db_ms += row.db_ms
-        histogram.merge(self.buckets, row.buckets or {})
+class _Totals(Accumulator):
+    """Stored rows merged with the request timer's own arithmetic, plus their read-out."""
 
     def summary(self, elapsed_minutes: float) -> dict[str, Any]:
         p50, p95, p99 = histogram.percentiles(self.buckets, (0.5, 0.95, 0.99), self.max_ms or None)
@@ -84,7 +71,7 @@ def request_summary(session: Session, minutes: int = 5, now: datetime | None = N
     since, _, elapsed = _window(minutes, now)
     totals = _Totals()
     for row in _rows(session, since):
-        totals.add(row)
+        totals.merge(row)
     full = totals.summary(elapsed)
     return {"rpm": full["rpm"], "avg_ms": full["avg_ms"], "p95_ms": full["p95_ms"],
             "error_rate": full["error_rate"]}
@@ -98,9 +85,9 @@ def endpoint_stats(session: Session, minutes: int = 60, now: datetime | None = N
     per_minute: dict[datetime, _Totals] = defaultdict(_Totals)
     overall = _Totals()
     for row in _rows(session, since, label):
-        per_endpoint[(row.endpoint, row.method, row.label)].add(row)
-        per_minute[row.minute].add(row)
-        overall.add(row)
+        per_endpoint[(row.endpoint, row.method, row.label)].merge(row)
+        per_minute[row.minute].merge(row)
+        overall.merge(row)
     endpoints = [{"endpoint": ep, "method": method, "label": lab, **totals.summary(elapsed)}
                  for (ep, method, lab), totals in per_endpoint.items()]
     endpoints.sort(key=lambda e: (-e["count"], e["endpoint"], e["method"]))

@@ -37,15 +37,15 @@ class Accumulator:
         index = histogram.bucket_index(ms)
         self.buckets[index] = self.buckets.get(index, 0) + 1
 
-    def merge(self, other: "Accumulator") -> None:
-        """Add ``other`` into this one (used to put back what could not be written)."""
+    def merge(self, other: Any) -> None:
+        """Add ``other`` (an Accumulator or a stored request_stats row) into this one."""
         self.count += other.count
         self.errors += other.errors
         self.total_ms += other.total_ms
         self.max_ms = max(self.max_ms, other.max_ms)
         self.db_queries += other.db_queries
         self.db_ms += other.db_ms
-        histogram.merge(self.buckets, other.buckets)
+        histogram.merge(self.buckets, other.buckets or {})
 
 
 Key = tuple[int, str, str, str]  # (epoch minute, endpoint, method, label)
