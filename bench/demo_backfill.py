@@ -14,16 +14,15 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import database  # noqa: E402
 from app_factory import create_app  # noqa: E402
 from services import demo  # noqa: E402
+from bench.pg_schema import private_schema  # noqa: E402
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -49,18 +48,8 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as tmp:
                 rows.append(("sqlite", *run(f"sqlite:///{tmp}/demo.db", args.days)))
             continue
-        base = os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(base)
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            rows.append(("postgresql", *run(f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}",
-                                            args.days)))
-        finally:
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+        with private_schema(os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)) as url:
+            rows.append(("postgresql", *run(url, args.days)))
     print(f"\n{'backend':<11} {'days':>5} {'transactions':>12} {'activities':>10} {'logs':>7} "
           f"{'buckets':>8} {'wall s':>7} {'CPU s':>6}")
     for backend, wall, cpu, r in rows:

@@ -22,18 +22,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psutil
 import requests
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.servers import start_server  # noqa: E402  (needs the repository on sys.path)
+from bench.pg_schema import private_schema  # noqa: E402
 
 KEY = "bench-ingest-key"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -115,19 +114,9 @@ def main() -> int:
                 (tmp / "sqlite").mkdir()
                 results += bench_backend("sqlite", f"sqlite:///{tmp}/sqlite/bench.db", args.batches, tmp / "sqlite")
                 continue
-            base = os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            engine = create_engine(base)
-            with engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                (tmp / "pg").mkdir()
-                url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+            (tmp / "pg").mkdir()
+            with private_schema(os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)) as url:
                 results += bench_backend("postgresql", url, args.batches, tmp / "pg")
-            finally:
-                with engine.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                engine.dispose()
     print(f"\n{'backend':<11} {'phase':<20} {'batches':>7} {'items':>7} {'seconds':>8} "
           f"{'items/s':>9} {'p50 ms':>8} {'max ms':>8} {'srv CPU s':>9} {'items/CPU-s':>11}")
     for backend, label, n, items, seconds, rate, p50, worst, cpu, per_cpu in results:

@@ -9,6 +9,7 @@ size, not the table size, including a page deep in the middle of the table (no O
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -19,11 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 import database  # noqa: E402
 from services import logs  # noqa: E402
+from bench.pg_schema import private_schema  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 LEVELS = [(20, "INFO")] * 80 + [(10, "DEBUG")] * 12 + [(30, "WARNING")] * 6 + [(40, "ERROR")] * 2
@@ -62,15 +64,9 @@ def main() -> int:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database_url:
-            schema = f"bench_logs_{int(time.time())}"
-            admin = create_engine(args.database_url)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{args.database_url}{'&' if '?' in args.database_url else '?'}options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{tmp}/logs.db"
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        url = (stack.enter_context(private_schema(args.database_url, "bench_logs"))
+               if args.database_url else f"sqlite:///{tmp}/logs.db")
         engine = database.make_engine(url)
         database.Base.metadata.create_all(engine)
         factory = sessionmaker(engine)
@@ -95,9 +91,6 @@ def main() -> int:
                 print(f"{size:>10,} " + "".join(f"{c:>17.2f}" for c in cells))
         finally:
             engine.dispose()
-            if args.database_url:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     return 0
 
 
