@@ -118,6 +118,19 @@ class RevenueRollup(Base):
     )
 
 
+class CustomerFirstSeen(Base):
+    """When each customer's first transaction (any status) happened, kept on ingest.
+
+    New-versus-returning needs "first transaction ever" per customer; this table answers it with
+    one indexed range read instead of a probe into the transactions per customer.
+    """
+
+    __tablename__ = "customer_first_seen"
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_customer_first_seen_at", "first_seen_at"),)
+
+
 class UserActivity(Base):
     __tablename__ = "user_activity"
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402  (needs the repository on sys.path)
-from services import analytics, rollups  # noqa: E402
+from services import analytics, first_seen, rollups  # noqa: E402
 
 END = datetime(2026, 1, 1, tzinfo=timezone.utc)
 # Knuth's multiplicative hash of the row number: reproducible "random" columns in SQL.
@@ -88,6 +88,7 @@ def build(path: Path, count: int, days: int) -> tuple[database.DatabaseState, di
     t = time.perf_counter()
     with Session(engine) as session:
         rollups.rebuild(session)
+        first_seen.rebuild(session)
         session.commit()
     timings["rollups_s"] = time.perf_counter() - t
     path.with_suffix(".done").touch()

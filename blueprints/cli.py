@@ -61,12 +61,14 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 @click.command("rebuild-rollups")
 @with_appcontext
 def rebuild_rollups_command() -> None:
-    """Recompute the 15-minute revenue rollups from the raw transactions."""
-    from services import rollups
+    """Recompute the 15-minute revenue rollups and customers' first-seen times from the raw
+    transactions."""
+    from services import first_seen, rollups
 
     with database.session_scope() as session:
         buckets = rollups.rebuild(session)
-    click.echo(f"rebuilt {buckets} revenue rollup buckets")
+        customers = first_seen.rebuild(session)
+    click.echo(f"rebuilt {buckets} revenue rollup buckets and {customers} customers' first-seen times")
 
 
 def _cli_actor() -> str:

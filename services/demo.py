@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import LogEntry, Transaction, User, UserActivity, utcnow
-from services import bulk, ingest, rollups, users
+from services import bulk, first_seen, ingest, rollups, users
 from services.demo_traffic import ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, ORDERS_PER_MINUTE, Shop, poisson
 from services.validation import LEVELS
 
@@ -93,6 +93,7 @@ def backfill(app: Flask, days: float, now: datetime | None = None, rng: random.R
                 progress(f"Demo: backfilling history ... {i * 100 // total_minutes}%", flush=True)
         _flush(session, buffers, counts)
         buckets = rollups.rebuild(session)
+        first_seen.rebuild(session)
     counts.update(seconds=round(time.perf_counter() - began, 2), buckets=buckets, shop=shop)
     progress(f"Demo: {days:g} days of history: {counts['transactions']} transactions, "
              f"{counts['activities']} activities, {counts['logs']} log lines in {counts['seconds']} s",

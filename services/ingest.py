@@ -1,9 +1,9 @@
 """Ingest: the one way business data gets in (HTTP API, in-process hooks, demo).
 
 A batch is validated completely first, then written in ONE database transaction:
-transactions are upserted by id, the 15-minute revenue rollups move by the exact
-difference between each row's old and new state, and activities and log lines
-are appended. After the commit every stored item is announced on
+transactions are upserted by id, the 15-minute revenue rollups (and each customer's
+first-seen time) move by the exact difference between each row's old and new state, and
+activities and log lines are appended. After the commit every stored item is announced on
 ``services.events`` ("transaction.stored", "activity.stored", "log.stored",
 "ingest.committed"), which is how the live layer hears about it; this module
 never talks to Socket.IO itself.
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import LogEntry, Transaction, UserActivity, utcnow
-from services import bulk, events, rollups
+from services import bulk, events, first_seen, rollups
 from services.validation import (
     ValidationError, validate_activity, validate_batch, validate_log, validate_transaction,
 )
@@ -149,6 +149,7 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
     for item in items:
         by_id.setdefault(item["id"], []).append(item)
     deltas = rollups.Deltas()
+    moves: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
     pending = sorted(by_id)
     for _ in range(3):  # a second round only for ids another writer inserted meanwhile
         existing = _lock_existing(session, pending)
@@ -163,19 +164,20 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
                 changed.append((old, new))
         lost = _insert_new(session, fresh, now)
         _update_changed(session, [new for _, new in changed])
-        for old, new in changed:
-            deltas.move(old, new)
-            result.stored_transactions.append(new)
         for new in fresh:
             if new["id"] not in lost:
-                deltas.move(None, new)
-                result.stored_transactions.append(new)
+                changed.append((None, new))
+        for old, new in changed:
+            deltas.move(old, new)
+            moves.append((old, new))
+            result.stored_transactions.append(new)
         pending = sorted(lost)
         if not pending:
             break
     else:  # pragma: no cover - needs rows deleted between our insert and our lookup
         raise RuntimeError("transaction ids kept changing under this batch; retry it")
     rollups.apply(session, deltas)
+    first_seen.record(session, moves)
     result.changed = len(result.stored_transactions)
 
 

@@ -16,20 +16,22 @@ Definitions (the Revenue page shows them too):
   transaction in the range (``transactions.customer_id`` = ``user_activity.user_id``) / distinct
   users with any activity in the range. Buyers without recorded activity are reported apart.
 
-Cost: every query is bounded by the range through the ``created_at`` and ``(customer_id,
-created_at)`` indexes; "seen before the range?" is one index probe per customer, so history older
-than the range is never scanned.
+Cost: the per-customer figures are one grouped read of the range's transactions (through the
+``created_at`` index) and one distinct count per bucket; who is new comes from the
+``customer_first_seen`` table (one indexed range read), so history older than the range is never
+read, and nothing is probed per customer.
 """
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import and_, case, distinct, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.orm import Session
 
-from database import Transaction, UserActivity
+from database import CustomerFirstSeen, Transaction, UserActivity
 from services.insights_buckets import Buckets, edges_cte, ratio
 
 TOP_LIMIT = 10
@@ -40,25 +42,32 @@ def _in_range(col, start: datetime, end: datetime):
 
 
 def _per_customer_currency(session: Session, start: datetime, end: datetime) -> list:
-    """One range scan: per (customer, currency) the completed orders and revenue, the first
-    transaction in range, and whether the customer was seen before the range (an index probe)."""
+    """One range scan: per (customer, currency) with a transaction in range, the completed orders
+    and completed revenue (both 0 for a customer who only has other statuses)."""
     done = case((Transaction.status == "completed", 1), else_=0)
-    earlier = aliased(Transaction)
-    seen_before = exists().where(earlier.customer_id == Transaction.customer_id, earlier.created_at < start)
     stmt = (
         select(
             Transaction.customer_id,
             Transaction.currency,
             func.sum(done).label("orders"),
             func.coalesce(func.sum(done * Transaction.amount_cents), 0).label("revenue"),
-            # Only a new customer's first time is needed: returning ones skip the datetime parsing.
-            case((seen_before, None), else_=func.min(Transaction.created_at)).label("first"),
-            seen_before.label("seen_before"),
         )
         .where(_in_range(Transaction.created_at, start, end), Transaction.customer_id.is_not(None))
         .group_by(Transaction.customer_id, Transaction.currency)
     )
     return session.execute(stmt).all()
+
+
+def _new_per_bucket(session: Session, buckets: Buckets) -> dict[int, int]:
+    """Customers whose first transaction ever lies in each bucket (inside the counted range)."""
+    edges = edges_cte(buckets)
+    seen = CustomerFirstSeen.first_seen_at
+    stmt = (
+        select(edges.c.i, func.count())
+        .join_from(edges, CustomerFirstSeen, and_(seen >= edges.c.lo, seen < edges.c.hi))
+        .group_by(edges.c.i)
+    )
+    return {i: n for i, n in session.execute(stmt).all()}
 
 
 def _active_per_bucket(session: Session, buckets: Buckets) -> dict[int, int]:
@@ -74,25 +83,21 @@ def _active_per_bucket(session: Session, buckets: Buckets) -> dict[int, int]:
     return {i: n for i, n in session.execute(stmt).all()}
 
 
-def _conversion(session: Session, start: datetime, end: datetime, buyers: int) -> dict:
-    active = (
-        select(UserActivity.user_id.label("uid"))
-        .where(_in_range(UserActivity.created_at, start, end))
-        .distinct()
-        .subquery()
-    )
-    # An uncorrelated IN: the buyers are read once (a hashed set), not probed per active user.
-    bought = select(Transaction.customer_id).where(Transaction.status == "completed",
-                                                   _in_range(Transaction.created_at, start, end))
-    users, converted = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((active.c.uid.in_(bought), 1), else_=0)), 0))
-        .select_from(active)
-    ).one()
+def _conversion(session: Session, start: datetime, end: datetime, buyers: set[str]) -> dict:
+    """Conversion against ``buyers`` (customers with a completed transaction in the range, already
+    known from the per-customer read), so the range's transactions are not read a second time."""
+    active = session.scalars(select(UserActivity.user_id)
+                             .where(_in_range(UserActivity.created_at, start, end)).distinct())
+    users = converted = 0
+    for uid in active:
+        users += 1
+        if uid in buyers:
+            converted += 1
     return {
         "active_users": users,
-        "converted_users": int(converted),
-        "rate": ratio(int(converted), users),
-        "buyers_without_activity": buyers - int(converted),
+        "converted_users": converted,
+        "rate": ratio(converted, users),
+        "buyers_without_activity": len(buyers) - converted,
         "definition": "distinct users with any activity in the range who also completed a transaction "
                       "in the range, divided by distinct users with any activity in the range",
     }
@@ -102,7 +107,8 @@ def _value_by_currency(per_currency: dict[str, dict[str, list[int]]]) -> list[di
     out = []
     for currency, customers in per_currency.items():
         revenues = [rev for rev, _ in customers.values()]
-        top = sorted(customers.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_LIMIT]
+        # nsmallest keeps TOP_LIMIT items: no sort of every paying customer for ten of them.
+        top = heapq.nsmallest(TOP_LIMIT, customers.items(), key=lambda kv: (-kv[1][0], kv[0]))
         out.append({
             "currency": currency,
             "paying_customers": len(revenues),
@@ -121,33 +127,24 @@ def customer_insights(session: Session, buckets: Buckets) -> dict:
     start, end = buckets.start, buckets.end
     orders_by_customer: dict[str, int] = defaultdict(int)
     per_currency: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    first_seen: dict[str, tuple[datetime, bool]] = {}
-    for cid, currency, orders, revenue, first, seen_before in _per_customer_currency(session, start, end):
+    customers: set[str] = set()
+    for cid, currency, orders, revenue in _per_customer_currency(session, start, end):
+        customers.add(cid)
         orders = int(orders or 0)
         if orders:
             orders_by_customer[cid] += orders
             per_currency[currency][cid] = [int(revenue), orders]
-        known = first_seen.get(cid)
-        if known is None or (first is not None and first < known[0]):
-            first_seen[cid] = (first, bool(seen_before))
 
-    new_per_bucket = [0] * len(buckets)
-    new_total = returning_total = 0
-    for first, seen_before in first_seen.values():
-        if seen_before:
-            returning_total += 1
-            continue
-        new_total += 1
-        index = buckets.index(first)
-        if index is not None:
-            new_per_bucket[index] += 1
-
-    active = _active_per_bucket(session, buckets) if len(buckets) else {}
+    counted = len(buckets) > 0
+    new = _new_per_bucket(session, buckets) if counted else {}
+    active = _active_per_bucket(session, buckets) if counted else {}
     series = []
     for i in range(len(buckets)):
-        count = active.get(i, 0)
-        series.append({"start": buckets.label(i), "customers": count, "new": new_per_bucket[i],
-                       "returning": count - new_per_bucket[i]})
+        count, fresh = active.get(i, 0), new.get(i, 0)
+        series.append({"start": buckets.label(i), "customers": count, "new": fresh,
+                       "returning": count - fresh})
+    new_total = sum(new.values())
+    returning_total = len(customers) - new_total
 
     paying = len(orders_by_customer)
     total_orders = sum(orders_by_customer.values())
@@ -165,5 +162,5 @@ def customer_insights(session: Session, buckets: Buckets) -> dict:
             "orders_per_customer": round(total_orders / paying, 4) if paying else None,
         },
         "value": _value_by_currency(per_currency),
-        "conversion": _conversion(session, start, end, paying),
+        "conversion": _conversion(session, start, end, set(orders_by_customer)),
     }

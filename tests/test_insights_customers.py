@@ -1,8 +1,11 @@
 """Customer figures against hand-computed expectations on a small ingested set."""
 from __future__ import annotations
 
+from sqlalchemy import delete
+
 import database
-from services import ingest
+from database import CustomerFirstSeen
+from services import first_seen, ingest
 
 # Range under test: 2026-03-10 and 2026-03-11 (UTC), daily buckets.
 RANGE = "start=2026-03-10T00:00:00Z&end=2026-03-12T00:00:00Z&period=daily&tz=UTC"
@@ -118,3 +121,30 @@ def test_empty_range_and_bad_parameters(app, admin_client):
 
 def test_needs_a_login(client):
     assert client.get("/admin/api/analytics/customers").status_code == 401
+
+
+def test_a_first_transaction_moved_later_makes_the_customer_new_later(app, admin_client):
+    load(app)
+    # alice's only transaction before the range is re-sent with a time inside it, and bob's first
+    # goes to another customer: both customers' first-seen times follow the stored transactions.
+    with database.session_scope(app) as session:
+        ingest.ingest_batch(session, {"transactions": [
+            {**TRANSACTIONS[0], "created_at": "2026-03-11T20:00:00Z"},
+            {**TRANSACTIONS[3], "customer_id": "zed"}]})
+    data = get(admin_client, RANGE)
+    # 10th: alice, erin and zed are new (bob is no longer active that day); 11th: alice returns,
+    # carol is new and bob, whose first transaction is now the failed one of the 11th, is new.
+    assert [(b["customers"], b["new"], b["returning"]) for b in data["buckets"]] == [(3, 3, 0), (3, 2, 1)]
+    assert data["summary"]["new_customers"] == 5 and data["summary"]["returning_customers"] == 0
+
+
+def test_first_seen_times_are_filled_at_start_for_older_databases(app, make_app, admin_client):
+    load(app)
+    with database.session_scope(app) as session:
+        session.execute(delete(CustomerFirstSeen))  # as a database from before the table existed
+    restarted = make_app()
+    with database.session_scope(restarted) as session:
+        assert first_seen.current(session) == first_seen.recompute(session)
+        assert len(first_seen.current(session)) == 5  # alice, bob, carol, dave, erin
+    data = get(admin_client, RANGE)
+    assert [(b["customers"], b["new"], b["returning"]) for b in data["buckets"]] == [(3, 2, 1), (3, 1, 2)]

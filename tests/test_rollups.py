@@ -1,4 +1,5 @@
-"""Revenue rollups stay exactly equal to a recomputation from the raw rows."""
+"""Revenue rollups and customers' first-seen times stay exactly equal to a recomputation
+from the raw rows."""
 from __future__ import annotations
 
 import threading
@@ -8,8 +9,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, select, update
 
 import database
-from database import RevenueRollup, Transaction
-from services import ingest, rollups
+from database import CustomerFirstSeen, RevenueRollup, Transaction
+from services import first_seen, ingest, rollups
 
 T0 = datetime(2026, 11, 20, 9, 50, tzinfo=timezone.utc)
 # Times on both sides of 15-minute borders (10:00, 10:15).
@@ -20,6 +21,7 @@ def clear(app):
     with database.session_scope(app) as s:
         s.execute(delete(Transaction))
         s.execute(delete(RevenueRollup))
+        s.execute(delete(CustomerFirstSeen))
 
 
 def raw_rows(session):
@@ -33,6 +35,7 @@ def assert_exact(app):
         stored = rollups.current(s)
         assert stored == rollups.recompute(s)
         assert stored == rollups.expected_from(raw_rows(s))
+        assert first_seen.current(s) == first_seen.recompute(s)
         return stored
 
 
@@ -41,7 +44,8 @@ items = st.fixed_dictionaries(
      "amount_cents": st.integers(0, 10**7),
      "currency": st.sampled_from(["USD", "EUR"]),
      "status": st.sampled_from(["completed", "pending", "failed", "refunded"]),
-     "customer_id": st.just("c1"),
+     # Two customers: a re-send may move a transaction to the other one.
+     "customer_id": st.sampled_from(["c1", "c2"]),
      "created_at": st.sampled_from(TIMES).map(datetime.isoformat)},
     optional={"channel": st.sampled_from([None, "web", "app"]),
               "updated_at": st.sampled_from(TIMES[3:]).map(lambda t: (t + timedelta(hours=1)).isoformat())},
@@ -79,9 +83,13 @@ def test_rebuild_repairs_damaged_rollups(app):
     good = assert_exact(app)
     with database.session_scope(app) as s:
         s.execute(update(RevenueRollup).values(completed=RevenueRollup.completed + 7, revenue_cents=1))
+        s.execute(update(CustomerFirstSeen).values(first_seen_at=T0 - timedelta(days=400)))
     result = app.test_cli_runner().invoke(args=["rebuild-rollups"])
     assert result.exit_code == 0 and f"rebuilt {len(good)} " in result.output
+    assert "1 customers' first-seen times" in result.output
     assert assert_exact(app) == good
+    with database.session_scope(app) as s:
+        assert first_seen.current(s) == {"c": TIMES[0]}
 
 
 def test_concurrent_writers_on_the_same_ids_stay_exact(make_app):
@@ -97,7 +105,8 @@ def test_concurrent_writers_on_the_same_ids_stay_exact(make_app):
             start.wait(10)
             for round_ in range(6):
                 batch = [{"id": tid, "amount_cents": 100 + n * 10 + round_, "currency": "USD",
-                          "status": statuses[(n + round_ + j) % 4], "customer_id": "c",
+                          "status": statuses[(n + round_ + j) % 4],
+                          "customer_id": f"c{(n + round_ + j) % 3}",
                           "created_at": TIMES[(n + j) % len(TIMES)].isoformat(),
                           "channel": ["web", "app"][(n + round_) % 2]}
                          for j, tid in enumerate(ids[::-1] if n % 2 else ids)]
