@@ -205,6 +205,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    self_cost.init_app(app)
+    # The request timer wraps Flask's WSGI app before Socket.IO wraps both: the transport's
+    # long-lived connections are then answered outside the timer and never counted as requests.
+    performance_monitor.init_app(app)
     _init_socketio(app)
     security.init_app(app)
     cache_manager.init_app(app)
@@ -212,8 +216,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     logs.init_app(app)
     retention.init_app(app)
-    self_cost.init_app(app)
-    performance_monitor.init_app(app)
     live.init_app(app)
     alerts.init_app(app)
     prometheus_metrics.init_app(app)

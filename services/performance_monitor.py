@@ -1,4 +1,4 @@
-"""Performance monitor: request timing hooks, database query timing, the system sampler.
+"""Performance monitor: request timing, database query timing, the system sampler.
 
 The request path only adds to in-memory counters (``services.request_timer``); the scheduler
 calls ``flush`` to write them as per-minute ``request_stats`` rows and ``sample`` to write one
@@ -6,27 +6,27 @@ calls ``flush`` to write them as per-minute ``request_stats`` rows and ``sample`
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event, insert, select
 
 import database
 from database import RequestStat, SystemMetric
 from services import histogram, self_cost
 from services.histogram import BUCKET_BOUNDS_MS  # noqa: F401  (exposed for the Prometheus collector)
-from services.request_timer import RequestTimer
+from services.request_timer import Accumulator, RequestTimer
 from services.sampler import Sampler
 
 log = logging.getLogger(__name__)
 
-# The timing of the request this thread is serving, for the database hooks (None outside one).
-_current: ContextVar[list | None] = ContextVar("request_timing", default=None)
+# Where the wrapper leaves the request's [database queries, their ms] for the cursor hooks.
+TIMING_KEY = "panel.request_timing"
 # Labels let the performance page tell the business's traffic from the panel watching itself.
 LABELS = (("/admin/api/", "panel-api"), ("/api/", "ingest"), ("/admin", "page"))
 UNMATCHED = "(unmatched)"
@@ -54,88 +54,132 @@ def _monitor(app: Flask | None = None) -> Monitor:
 
 
 def init_app(app: Flask) -> None:
-    """Install the request hooks and the database timing events for ``app``."""
+    """Install the request timer and the database timing events for ``app``."""
     install_timer(app)
     engine = database.get_engine(app)
     event.listen(engine, "before_cursor_execute", _before_cursor)
     event.listen(engine, "after_cursor_execute", _after_cursor)
 
 
-def install_timer(app: Flask) -> Monitor:
-    """Only the request hooks (no database): what the overhead benchmark measures.
+class _TimingMiddleware:
+    """Times every request Flask serves, wrapped around ``app.wsgi_app``.
 
-    The hooks are closures over this app's timer, and the timing rides on the request object,
-    so the request path never looks anything up through ``current_app`` or ``g``.
+    A WSGI wrapper rather than before/after/teardown hooks: Flask charges three hook calls about
+    as much as the timing itself. The wrapper passes its own ``start_response`` on, which Flask
+    calls while the request is still in context: that is where it takes the status line and the
+    matched endpoint (the request object is in ``environ['werkzeug.request']`` until Flask pops
+    the context). The request path then queues one raw tuple; minute, endpoint, label, error and
+    histogram bucket are worked out a batch at a time when the scheduler folds the queue
+    (``_fold_raw``). A streamed body is timed until the view returned its generator. Requests that
+    raise out of Flask (only with exceptions propagated, as in tests) count as 5xx of "(unmatched)".
     """
-    mon = Monitor(timer=RequestTimer())
-    app.extensions["performance"] = mon
-    record = mon.timer.record
-    sample_cost = self_cost.sample_request
+
+    def __init__(self, wsgi_app, timer: RequestTimer, sample_every: int) -> None:
+        self.wsgi_app = wsgi_app
+        self._append = timer.append
+        self._requests = itertools.count(1)
+        self._every = max(1, int(sample_every))
+
+    def __call__(self, environ, start_response):
+        # One request in TIMER_COST_SAMPLE_EVERY also times this wrapper: the monitor's own cost.
+        cost_from = time.perf_counter_ns() if next(self._requests) % self._every == 0 else 0
+        seen = ["500", None]  # status line, matched endpoint
+
+        def start(line, headers, exc_info=None):
+            seen[0] = line
+            req = environ.get("werkzeug.request")
+            if req is not None and req.url_rule is not None:
+                seen[1] = req.url_rule.endpoint
+            return start_response(line, headers, exc_info)
+
+        # Database queries and their ms, added to by the cursor hooks. It rides on the environ, so
+        # the request path sets no context variable; queries outside a request never see it.
+        environ[TIMING_KEY] = timing = [0, 0.0]
+        cost = time.perf_counter_ns() - cost_from if cost_from else 0
+        began = time.perf_counter()
+        try:
+            return self.wsgi_app(environ, start)
+        finally:
+            ms = (time.perf_counter() - began) * 1000.0
+            if cost_from:
+                cost_from = time.perf_counter_ns()
+            self._append((began, seen[1], environ["REQUEST_METHOD"], seen[0], ms, timing,
+                          environ.get("PATH_INFO", "")))
+            if cost_from:
+                self_cost.record_timer_cost(cost + time.perf_counter_ns() - cost_from)
+
+
+def _fold_raw():
+    """Turns a batch of the wrapper's raw tuples into accumulators per timer key.
+
+    Per request only a grouping step runs in Python; sums, maxima and histogram buckets are
+    computed per group by builtins. Start times are ``perf_counter`` readings (cheaper on the
+    request than the wall clock), mapped to wall-clock minutes with the offset at fold time.
+    """
     labels: dict[str, str] = {}  # endpoint -> label: an endpoint's path prefix never changes
 
-    def before_request() -> None:
-        req = request._get_current_object()
-        endpoint = req.endpoint
-        if endpoint is not None and endpoint.endswith("static") and (
-                endpoint == "static" or endpoint.endswith(".static")):
-            return
-        # One request in TIMER_COST_SAMPLE_EVERY also times these hooks: the monitor's own cost.
-        cost_from = time.perf_counter_ns() if sample_cost() else None
-        # [start, wall-clock start, db queries, db ms, hook ns]; the database hooks add to 2 and 3.
-        req._rt = rt = [time.perf_counter(), time.time(), 0, 0.0, None]
-        _current.set(rt)
-        if cost_from is not None:
-            rt[4] = time.perf_counter_ns() - cost_from
-
-    def finish(req, status: int) -> None:
-        rt = req.__dict__.pop("_rt", None)
-        if rt is None:
-            return
-        cost_from = time.perf_counter_ns() if rt[4] is not None else 0
-        _current.set(None)  # a pooled worker thread must not charge later queries to this request
-        ms = (time.perf_counter() - rt[0]) * 1000.0
-        endpoint = req.endpoint
+    def key_of(minute: int, endpoint: str | None, method: str, path: str) -> tuple | None:
         if endpoint is None:
-            endpoint, label = UNMATCHED, label_for(req.path)
-        else:
-            label = labels.get(endpoint)
-            if label is None:
-                label = labels[endpoint] = label_for(req.path)
-        record(int(rt[1] // 60), endpoint, req.method, label, ms, status >= 500, rt[2], rt[3])
-        if rt[4] is not None:
-            self_cost.record_timer_cost(rt[4] + time.perf_counter_ns() - cost_from)
+            return minute, UNMATCHED, method, label_for(path)
+        if endpoint == "static" or endpoint.endswith(".static"):
+            return None  # the panel's own files are not traffic worth timing
+        label = labels.get(endpoint)
+        if label is None:
+            label = labels[endpoint] = label_for(path)
+        return minute, endpoint, method, label
 
-    def after_request(response):
-        finish(request._get_current_object(), response.status_code)
-        return response
+    def fold(items: list[tuple]):
+        offset = time.time() - time.perf_counter()
+        groups: dict[tuple, list] = {}
+        paths: dict[tuple, str] = {}  # a path of each group: labels come from path prefixes
+        for began, endpoint, method, status, ms, timing, path in items:
+            group = (int((began + offset) // 60), endpoint, method, status, path if endpoint is None else "")
+            found = groups.get(group)
+            if found is None:
+                groups[group] = found = []
+                paths[group] = path
+            found.append((ms, timing))
+        for group, found in groups.items():
+            minute, endpoint, method, status, _ = group
+            key = key_of(minute, endpoint, method, paths[group])
+            if key is None:
+                continue
+            acc = Accumulator()
+            acc.add_many([ms for ms, _ in found], len(found) if int(status[:3]) >= 500 else 0,
+                         sum(t[0] for _, t in found), sum(t[1] for _, t in found))
+            yield key, acc
 
-    def teardown_request(exc: BaseException | None) -> None:
-        # Still pending only when no response was finalised (an after_request hook raised).
-        req = request._get_current_object()
-        if "_rt" in req.__dict__:
-            finish(req, 500)
+    return fold
 
-    # Registered first, so it runs before any other hook and times nearly the whole request.
-    app.before_request_funcs.setdefault(None, []).insert(0, before_request)
-    app.after_request(after_request)
-    app.teardown_request(teardown_request)
+
+def install_timer(app: Flask, fold_at: int = 50_000) -> Monitor:
+    """Only the request timer (no database events): what the overhead benchmark measures.
+
+    ``fold_at``: queued requests that make a request fold the queue itself (the scheduler
+    normally folds it first, every tick).
+    """
+    mon = Monitor(timer=RequestTimer(fold_at=fold_at, fold_raw=_fold_raw()))
+    app.extensions["performance"] = mon
+    app.wsgi_app = _TimingMiddleware(app.wsgi_app, mon.timer,
+                                     app.config.get("TIMER_COST_SAMPLE_EVERY", 100))
     return mon
 
 
 def _before_cursor(conn, cursor, statement, parameters, context, executemany) -> None:
-    # A ContextVar read: this runs for every query, far cheaper than has_request_context().
-    if _current.get() is not None and context is not None:
+    # Per query, not per request: a request that runs no query pays nothing for this.
+    if context is None or not has_request_context():
+        return
+    timing = request.environ.get(TIMING_KEY)
+    if timing is not None:
+        context._rt = timing
         context._rt_start = time.perf_counter()
 
 
 def _after_cursor(conn, cursor, statement, parameters, context, executemany) -> None:
-    rt = _current.get()
-    if rt is None or context is None:
-        return
-    start = getattr(context, "_rt_start", None)
-    if start is not None:
-        rt[2] += 1
-        rt[3] += (time.perf_counter() - start) * 1000.0
+    timing = getattr(context, "_rt", None)
+    if timing is not None:
+        timing[0] += 1
+        timing[1] += (time.perf_counter() - context._rt_start) * 1000.0
 
 
 def flush(app: Flask) -> int:
