@@ -1,7 +1,8 @@
 """What the monitor itself costs: the request timer per request, the scheduler tick, memory.
 
-- Request timer: one request in ``TIMER_COST_SAMPLE_EVERY`` has its timer hooks timed with
-  ``perf_counter_ns``; the rest pay only an integer increment.
+- Request timer: one request in ``TIMER_COST_SAMPLE_EVERY`` has the timer's own work timed with
+  ``perf_counter_ns`` (the sampling lives in the timer's WSGI wrapper); the rest pay only an
+  integer increment.
 - Scheduler tick: wall duration and the CPU time of the ticking thread (``time.thread_time``), so the
   sampler's CPU share is CPU spent in ticks / wall time over the recent window.
 - Budget: a tick may use ``TICK_BUDGET_SHARE`` of its interval. When recent ticks take longer,
@@ -12,7 +13,6 @@ The figures are per process (each process pays its own cost), so one instance li
 """
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import threading
@@ -37,7 +37,6 @@ class SelfCost:
         self.max_widen = max(1.0, max_widen)
         self._clock = clock
         self._lock = threading.Lock()
-        self._requests = itertools.count()
         self._timer_ns: deque[int] = deque(maxlen=WINDOW * 4)
         self._timer_samples = 0
         self._ticks: deque[tuple[float, float, float | None]] = deque(maxlen=WINDOW)
@@ -48,12 +47,8 @@ class SelfCost:
         self._process = psutil.Process()
 
     # -- request timer -------------------------------------------------------------------
-    def sample_request(self) -> bool:
-        """True for one request in ``sample_every``: time this request's timer hooks."""
-        return next(self._requests) % self.sample_every == 0
-
     def record_timer_cost(self, nanoseconds: int) -> None:
-        """Add the measured cost of one request's timer hooks."""
+        """Add the measured cost of the timer's own work on one request."""
         with self._lock:
             self._timer_ns.append(int(nanoseconds))
             self._timer_samples += 1
@@ -174,11 +169,6 @@ def configure(budget_share: float, sample_every: int, max_widen: float) -> SelfC
 def current() -> SelfCost:
     """This process's counters."""
     return _current
-
-
-def sample_request() -> bool:
-    """See ``SelfCost.sample_request``."""
-    return _current.sample_request()
 
 
 def record_timer_cost(nanoseconds: int) -> None:
