@@ -207,7 +207,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     self_cost.init_app(app)
     # The request timer wraps Flask's WSGI app before Socket.IO wraps both: the transport's
-    # long-lived connections are then answered outside the timer and never counted as requests.
+    # long-lived connections are answered outside the timer and never counted as requests, and
+    # the timer sees the environ Flask sees (Socket.IO's layer passes a copy inwards).
     performance_monitor.init_app(app)
     _init_socketio(app)
     security.init_app(app)

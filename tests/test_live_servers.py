@@ -124,3 +124,29 @@ def test_two_processes_share_pushes_through_redis_and_only_one_samples(
         for srv in (second, first):
             if srv is not None:
                 srv.stop()
+
+
+def test_the_socket_transport_is_not_timed_as_requests(server):
+    """Socket.IO traffic (long polls, a WebSocket open for seconds) never shows up as requests."""
+    web = requests.Session()
+    cookie = login(server.url, web)
+    polling = Listener()
+    polling.connect(server.url, Cookie=cookie, Origin=server.url)
+    socket = socketio.Client(reconnection=False)
+    socket.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=5)
+    try:
+        polling.client.emit("join_admin_room")
+        assert wait_for(lambda: len(polling.named("live_update")) >= 2)
+    finally:
+        polling.client.disconnect()
+        socket.disconnect()
+    assert web.get(f"{server.url}/admin/api/health", timeout=5).status_code in (200, 503)
+
+    def endpoints():
+        data = web.get(f"{server.url}/admin/api/performance?minutes=5", timeout=5).json()
+        return {(e["endpoint"], e["method"]): e for e in data["endpoints"]}
+
+    assert wait_for(lambda: ("api.health_report", "GET") in endpoints())  # flushed by the scheduler
+    found = endpoints()
+    assert found[("auth.login", "POST")]["count"] == 1
+    assert not [key for key in found if key[0] == "(unmatched)"], found
