@@ -48,7 +48,8 @@ BENCHES = [
     Bench("fan-out", "fanout.py", [], ["--clients", "50,200", "--pushes", "3"], PARSERS["fanout"]),
     Bench("export memory", "export_memory.py", [], ["--rows", "20000"], PARSERS["export_memory"]),
     Bench("alerts", "alerts.py", [], ["--sizes", "10000,100000", "--repeat", "5"], PARSERS["alerts"]),
-    Bench("insights", "insights.py", [], ["--sizes", "10000,100000", "--repeat", "2"], PARSERS["insights"]),
+    Bench("insights", "insights.py", ["--sizes", "1000000,10000000", "--per-day", "11111", "--repeat", "3"],
+          ["--sizes", "10000,100000", "--per-day", "1111", "--repeat", "2"], PARSERS["insights"]),
     Bench("logs query", "logs_query.py", [], ["--sizes", "10000,100000"], PARSERS["logs_query"]),
     Bench("page weight", "dashboard_assets.py", [], [], PARSERS["dashboard_assets"]),
 ]

@@ -144,15 +144,26 @@ def alerts(out: str) -> list[Result]:
 
 
 def insights(out: str) -> list[Result]:
-    """Insight query cost ratios, largest vs smallest data size."""
+    """Insight query cost, largest vs smallest data size at the same density (target < 2x: the
+    cost must not grow with the table), and the largest size's own CPU ms."""
     m = re.search(r"^(CPU )?ratio largest / smallest: (.+)$", out, re.M)
     if not m:
         return []
     kind = " (CPU)" if m.group(1) else ""
+    same_density = "transactions a day" in out
     rows = []
     for part in m.group(2).split(", "):
         name, _, ratio = part.rpartition(" ")
-        rows.append(Result("insights", f"{name}, largest vs smallest size{kind}", _num(ratio), "x", "", None))
+        value = _num(ratio)
+        rows.append(Result("insights", f"{name}, largest vs smallest size{kind}", value, "x",
+                           "< 2" if same_density else "", value < 2 if same_density else None))
+    header = re.search(r"^\| transactions \| in last 7 d \| (.+) \|$", out, re.M)
+    lines = re.findall(r"^\| ([\d,]+) \| [\d,]+ \| (.+) \|$", out, re.M)
+    if header and lines:
+        size, cells = lines[-1]
+        for name, cell in zip(header.group(1).split(" | "), cells.split(" | ")):
+            cpu = _num(cell.split("/")[-1].strip())
+            rows.append(Result("insights", f"{name} at {size} transactions, uncached (CPU)", cpu, "ms", "", None))
     return rows
 
 
