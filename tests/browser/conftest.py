@@ -23,8 +23,9 @@ USER, PASSWORD = "browser-admin", "browser-password-1"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parent / "screenshots")
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}
+INGEST_KEY = "browser-demo-ingest-key"
 SERVER_ENV = {"DEMO_BACKFILL_DAYS": "3", "ADMIN_USERNAME": USER, "ADMIN_PASSWORD": PASSWORD,
-              "LIVE_UPDATE_INTERVAL": "1", "SAMPLE_INTERVAL": "1"}
+              "LIVE_UPDATE_INTERVAL": "1", "SAMPLE_INTERVAL": "1", "INGEST_API_KEY": INGEST_KEY}
 # Collects CSP violations from the page itself (runs before any page script, whatever the CSP).
 CSP_PROBE = """
 window.__cspViolations = [];

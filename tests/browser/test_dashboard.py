@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from urllib.parse import urlparse
 
 import pytest
+import requests
 
-from tests.browser.conftest import PHONE, shot
+from tests.browser.conftest import INGEST_KEY, PHONE, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -154,8 +155,14 @@ def test_a_live_update_changes_the_page_without_a_reload(watched):
     assert page.inner_text("#snapshot-time") != shown
     page.wait_for_function("([id, last]) => window.panel.charts.chartFor(id).data.labels.at(-1) !== last",
                            arg=["system", last_label])
-    # The demo's new activity (a "feed" event) lands on top of the live feed as it arrives.
-    wait_for(page, "() => document.querySelector('#activity-feed li.flash-new')", None, 20_000)
+    # An activity ingested now (a "feed" event) lands on top of the live feed as it arrives. The
+    # test sends its own: the demo's random traffic may stay quiet for half a minute.
+    resp = requests.post(f"{watched.base_url}/api/v1/events", timeout=10,
+                         headers={"Authorization": f"Bearer {INGEST_KEY}"},
+                         json={"activities": [{"user_id": "browser-test-user", "action": "checkout"}]})
+    assert resp.status_code == 202, resp.text
+    wait_for(page, "() => [...document.querySelectorAll('#activity-feed li.flash-new')]"
+                   ".some(li => li.textContent.includes('browser-test-user'))", None, 20_000)
     assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
     watched.assert_clean()
 
