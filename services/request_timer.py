@@ -135,6 +135,10 @@ class RequestTimer:
             acc = self._data[key] = Accumulator()
         acc.add(item[4], item[5], item[6], item[7])
 
+    def queued(self) -> int:
+        """Requests waiting in the queue to be folded."""
+        return len(self._queue)
+
     def drain(self) -> dict[Key, Accumulator]:
         """Take everything recorded so far, leaving the timer empty."""
         self._fold()

@@ -39,6 +39,7 @@ class SelfCost:
         self._lock = threading.Lock()
         self._timer_ns: deque[int] = deque(maxlen=WINDOW * 4)
         self._timer_samples = 0
+        self._folds: deque[tuple[int, int]] = deque(maxlen=WINDOW)  # (ns, requests) per fold
         self._ticks: deque[tuple[float, float, float | None]] = deque(maxlen=WINDOW)
         self._tick_count = 0
         self._over_budget = 0
@@ -53,15 +54,25 @@ class SelfCost:
             self._timer_ns.append(int(nanoseconds))
             self._timer_samples += 1
 
+    def record_fold(self, nanoseconds: int, requests: int) -> None:
+        """Add one fold of ``requests`` queued requests into the timer's counters (off the request)."""
+        if requests > 0:
+            with self._lock:
+                self._folds.append((int(nanoseconds), int(requests)))
+
     def timer_cost_ns(self) -> dict | None:
-        """Mean and max nanoseconds the timer added to a sampled request (None before a sample)."""
+        """Mean and max nanoseconds the timer added to a sampled request (None before a sample),
+        and what folding them into counters later cost per request (None before a fold)."""
         with self._lock:
             values = list(self._timer_ns)
             samples = self._timer_samples
+            folds = list(self._folds)
         if not values:
             return None
+        folded = sum(n for _, n in folds)
         return {"mean_ns": round(sum(values) / len(values)), "max_ns": max(values),
-                "samples": samples, "sample_every": self.sample_every}
+                "samples": samples, "sample_every": self.sample_every,
+                "fold_ns_per_request": round(sum(ns for ns, _ in folds) / folded) if folded else None}
 
     # -- scheduler tick ------------------------------------------------------------------
     def record_tick(self, duration: float, cpu_seconds: float | None = None,
@@ -174,6 +185,11 @@ def current() -> SelfCost:
 def record_timer_cost(nanoseconds: int) -> None:
     """See ``SelfCost.record_timer_cost``."""
     _current.record_timer_cost(nanoseconds)
+
+
+def record_fold(nanoseconds: int, requests: int) -> None:
+    """See ``SelfCost.record_fold``."""
+    _current.record_fold(nanoseconds, requests)
 
 
 def timer_cost_ns() -> dict | None:

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from services import live, self_cost
+from services import live, performance_monitor, self_cost
 from services.self_cost import SelfCost
 
 
@@ -94,8 +94,13 @@ def test_self_cost_api_reports_the_timer_cost_of_real_requests(make_app):
     # loose because a busy machine may preempt the thread between the two clock reads.
     assert 0 < timer["mean_ns"] < 20_000_000
     assert timer["max_ns"] >= timer["mean_ns"]
+    assert timer["fold_ns_per_request"] is None  # no flush yet: nothing folded
     assert data["rss_bytes"] > 10 * 2**20
     assert data["budget"]["share"] == 0.5
+    # The scheduler's flush folds the queued requests into counters: that share is reported too.
+    performance_monitor.flush(app)
+    timer = client.get("/admin/api/self-cost").get_json()["timer"]
+    assert 0 < timer["fold_ns_per_request"] < 20_000_000
 
 
 def test_health_names_a_widened_interval(admin_client):

@@ -21,7 +21,8 @@ function micro(ns) {
 
 function show(data) {
   const timer = data.timer;
-  put("timer", timer ? `${micro(timer.mean_ns)} mean, ${micro(timer.max_ns)} max (${count(timer.samples)} sampled)`
+  const folded = timer && isNum(timer.fold_ns_per_request) ? ` + ${micro(timer.fold_ns_per_request)} folded later` : "";
+  put("timer", timer ? `${micro(timer.mean_ns)} mean${folded}, ${micro(timer.max_ns)} max (${count(timer.samples)} sampled)`
     : "no request sampled yet");
   const tick = data.tick;
   put("tick", tick ? `${ms(tick.last_ms)} / ${ms(tick.mean_ms)} / ${ms(tick.max_ms)}` : "no tick yet in this process");
