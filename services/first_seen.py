@@ -48,9 +48,14 @@ def _recompute(session: Session, customers: Iterable[str]) -> None:
     """Set each customer's time from their stored transactions (delete when none are left)."""
     for cid in sorted(set(customers)):
         first = session.scalar(select(func.min(Transaction.created_at)).where(Transaction.customer_id == cid))
-        session.execute(delete(CustomerFirstSeen).where(CustomerFirstSeen.customer_id == cid))
-        if first is not None:
-            session.execute(insert(CustomerFirstSeen).values(customer_id=cid, first_seen_at=first))
+        if first is None:
+            session.execute(delete(CustomerFirstSeen).where(CustomerFirstSeen.customer_id == cid))
+            continue
+        # An upsert, not delete + insert: a concurrent writer's upsert of the same customer
+        # then waits for this row instead of colliding with it.
+        stmt = dialect_insert(session)(_TABLE).values(customer_id=cid, first_seen_at=first)
+        session.execute(stmt.on_conflict_do_update(index_elements=[_TABLE.c.customer_id],
+                                                   set_={"first_seen_at": stmt.excluded.first_seen_at}))
 
 
 def record(session: Session, moves: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any]]]) -> None:
