@@ -196,8 +196,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import database
     from blueprints import register_blueprints, security
     from services import (
-        alerts, cache_manager, circuit_breaker, first_seen, live, logs, performance_monitor,
-        prometheus_metrics, retention, self_cost,
+        alerts, cache_manager, circuit_breaker, first_seen, live, log_relay, logs,
+        performance_monitor, prometheus_metrics, retention, self_cost,
     )
 
     database.init_app(app)
@@ -216,6 +216,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     circuit_breaker.init_app(app)
     register_blueprints(app)
     logs.init_app(app)
+    log_relay.init_app(app)
     retention.init_app(app)
     live.init_app(app)
     alerts.init_app(app)

@@ -4,7 +4,8 @@ Client events: ``logs_subscribe`` ``{"level", "service", "q"}`` (replaces earlie
 filters) and ``logs_unsubscribe``. Server events: ``logs_status``
 ``{"subscribed": bool, "filters"}``, ``log_entry`` (one stored entry that matches)
 and ``error`` ``{"code", "message"}``. Entries arrive from the "log.stored" topic,
-published by ingest and by the panel's own log writer in this process.
+published by ingest and by the panel's own log writer in this process, and from "log.remote":
+entries other processes stored, relayed through Redis (``services.log_relay``).
 """
 from __future__ import annotations
 
@@ -81,8 +82,9 @@ def subscriber_count() -> int:
 
 
 def init_app(_app) -> None:
-    """Register the socket handlers on this app's server and listen to "log.stored"."""
+    """Register the socket handlers on this app's server and listen to stored entries."""
     # Registered per app: a decorator at import time binds to whichever server existed then.
     socketio.on_event("logs_subscribe", logs_subscribe)
     socketio.on_event("logs_unsubscribe", logs_unsubscribe)
     events.subscribe("log.stored", on_log_stored)
+    events.subscribe("log.remote", on_log_stored)
