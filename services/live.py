@@ -13,9 +13,11 @@ by tests that leave ``SCHEDULER_ENABLED`` off.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,6 +107,9 @@ def start(app: Flask) -> bool:
 
         performance_monitor.prime(app)
         st.task = socketio.start_background_task(_loop, app, st)
+    # python app.py stops the loop itself; under gunicorn this is what hands the Redis lock
+    # over when the worker exits (SIGTERM), instead of leaving it to expire.
+    atexit.register(_stop_at_exit, weakref.ref(app))
     log.info("live scheduler started (push every %ss, sample every %ss)",
              app.config["LIVE_UPDATE_INTERVAL"], app.config["SAMPLE_INTERVAL"])
     return True
@@ -122,6 +127,12 @@ def stop(app: Flask, timeout: float = 5.0) -> None:
         st.running = False
     if st.leader is not None:
         st.leader.release()
+
+
+def _stop_at_exit(ref: "weakref.ref[Flask]") -> None:
+    app = ref()
+    if app is not None:
+        stop(app, timeout=2.0)
 
 
 def register_tick_hook(fn: TickHook) -> None:

@@ -6,8 +6,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 
 import pytest
+import redis
 import requests
 
 import database
@@ -18,16 +21,16 @@ from tests.servers import ROOT, free_port
 pytestmark = [pytest.mark.timeout(120)]
 
 
-@pytest.fixture
-def gunicorn_server(tmp_path):
+@contextmanager
+def gunicorn(tmp_path, **extra_env):
+    """The command of docs/DEPLOY.md on a free port; yields (url, process); SIGTERM at the end."""
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SECRET_KEY", "DATABASE_URL", "REDIS_", "ADMIN_", "INGEST_"))}
     env.update({"SECRET_KEY": "gunicorn-test-secret", "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
                 "ADMIN_USERNAME": ADMIN[0], "ADMIN_PASSWORD": ADMIN[1], "INGEST_API_KEY": "g-key",
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "LIVE_UPDATE_INTERVAL": "0.5",
-                "SAMPLE_INTERVAL": "0.5"})
-    # The command of docs/DEPLOY.md, on a free port.
+                "SAMPLE_INTERVAL": "0.5", **extra_env})
     args = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "20", "-b", f"127.0.0.1:{port}",
             "--chdir", str(ROOT), "app:create_app()"]
     log = open(tmp_path / "gunicorn.log", "wb")
@@ -43,15 +46,22 @@ def gunicorn_server(tmp_path):
                 time.sleep(0.2)
         else:
             pytest.fail(f"gunicorn did not serve /healthz:\n{(tmp_path / 'gunicorn.log').read_text()}")
-        yield url
+        yield url, proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
         log.close()
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    with gunicorn(tmp_path) as (url, _proc):
+        yield url
 
 
 @pytest.mark.sqlite_only
@@ -72,3 +82,21 @@ def test_gunicorn_threads_serve_pages_and_a_websocket(gunicorn_server):
         client.wait_for(lambda p: any(t.get("id") == "g-1" for t in p["transactions"]["recent"]), 15)
     finally:
         client.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_stopped_gunicorn_worker_hands_the_scheduler_lock_over_at_once(tmp_path, redis_url):
+    namespace = f"gunicorn-{uuid.uuid4().hex[:8]}"
+    key = f"{namespace}:live:leader"
+    client = redis.Redis.from_url(redis_url)
+    with gunicorn(tmp_path, REDIS_URL=redis_url, REDIS_NAMESPACE=namespace) as (url, proc):
+        requests.get(f"{url}/admin/login", timeout=10)  # the loop starts with the first request
+        deadline = time.monotonic() + 15
+        while not client.exists(key) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.exists(key), "the worker never took the scheduler lock"
+        assert client.pttl(key) > 5000  # held with a TTL of several seconds
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    # Released on the way out, not left to expire: another process can lead right away.
+    assert not client.exists(key)
