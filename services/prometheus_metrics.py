@@ -15,11 +15,11 @@ from datetime import timedelta
 from flask import Flask
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from database import Alert, RequestStat, RevenueRollup, SystemMetric
+from database import Alert, RequestStat, RevenueRollup, SystemMetric, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,16 @@ SEVERITIES = ("critical", "warning", "info")
 STATUSES = ("completed", "pending", "failed", "refunded")
 # Rows committed late (a slow flush) are still picked up if their minute is this recent.
 LATE_ROWS = timedelta(minutes=10)
+# Per (endpoint, method, label, histogram bucket) the count of rows older than :cutoff, summed
+# inside the database from each row's JSON histogram.
+_BUCKET_SUMS = {
+    "sqlite": "SELECT r.endpoint, r.method, r.label, j.key, SUM(j.value) "
+              "FROM request_stats AS r, json_each(r.buckets) AS j WHERE r.minute < :cutoff "
+              "GROUP BY r.endpoint, r.method, r.label, j.key",
+    "postgresql": "SELECT r.endpoint, r.method, r.label, j.key, SUM(CAST(j.value AS BIGINT)) "
+                  "FROM request_stats AS r, json_each_text(r.buckets) AS j WHERE r.minute < :cutoff "
+                  "GROUP BY r.endpoint, r.method, r.label, j.key",
+}
 
 
 def fine_bucket_bounds_ms() -> list[float]:
@@ -61,32 +71,50 @@ class RequestTotals:
         """Add rows not seen yet; returns a snapshot of the totals."""
         with self.lock:
             cutoff = database.utcnow() - LATE_ROWS
-            # Plain tuples, streamed: the first scrape may read a month of rows.
+            if not self.loaded:
+                self._load_older(session, cutoff)
+            # Rows of the late window one by one (by id), so a row committed late is counted once.
             query = select(RequestStat.id, RequestStat.minute, RequestStat.endpoint, RequestStat.method,
                            RequestStat.label, RequestStat.count, RequestStat.errors, RequestStat.total_ms,
-                           RequestStat.buckets).execution_options(yield_per=5000)
-            if self.loaded:
-                query = query.where(RequestStat.minute >= cutoff)
+                           RequestStat.buckets).where(RequestStat.minute >= cutoff)
             for row in session.execute(query):
                 if row.id in self.recent_ids:
                     continue
-                if row.minute >= cutoff:
-                    self.recent_ids[row.id] = row.minute
-                self._add(row)
+                self.recent_ids[row.id] = row.minute
+                entry = self._entry(row.endpoint, row.method, row.label)
+                entry["count"] += row.count or 0
+                entry["errors"] += row.errors or 0
+                entry["sum_ms"] += row.total_ms or 0.0
+                for index, count in (row.buckets or {}).items():
+                    self._add_bucket(entry, index, count)
             self.recent_ids = {i: m for i, m in self.recent_ids.items() if m >= cutoff}
             self.loaded = True
             return {key: {**value, "le": self._cumulative(value["fine"])} for key, value in self.totals.items()}
 
-    def _add(self, row) -> None:
-        key = (row.endpoint, row.method, row.label or "app")
-        entry = self.totals.setdefault(key, {"count": 0, "errors": 0, "sum_ms": 0.0,
-                                             "fine": [0] * (len(LE_SECONDS) + 1)})
-        entry["count"] += row.count or 0
-        entry["errors"] += row.errors or 0
-        entry["sum_ms"] += row.total_ms or 0.0
+    def _load_older(self, session, cutoff) -> None:
+        """Rows older than the late window, summed by the database (the first scrape after a start):
+        a month of rows costs one grouped read instead of a month of rows through Python."""
+        sums = (select(RequestStat.endpoint, RequestStat.method, RequestStat.label,
+                       func.sum(RequestStat.count), func.sum(RequestStat.errors), func.sum(RequestStat.total_ms))
+                .where(RequestStat.minute < cutoff)
+                .group_by(RequestStat.endpoint, RequestStat.method, RequestStat.label))
+        for endpoint, method, label, count, errors, total_ms in session.execute(sums):
+            entry = self._entry(endpoint, method, label)
+            entry["count"] += int(count or 0)
+            entry["errors"] += int(errors or 0)
+            entry["sum_ms"] += float(total_ms or 0.0)
+        buckets = text(_BUCKET_SUMS[session.get_bind().dialect.name]).bindparams(
+            bindparam("cutoff", cutoff, type_=UTCDateTime))
+        for endpoint, method, label, index, count in session.execute(buckets):
+            self._add_bucket(self._entry(endpoint, method, label), index, count)
+
+    def _entry(self, endpoint: str, method: str, label: str | None) -> dict:
+        return self.totals.setdefault((endpoint, method, label or "app"), {
+            "count": 0, "errors": 0, "sum_ms": 0.0, "fine": [0] * (len(LE_SECONDS) + 1)})
+
+    def _add_bucket(self, entry: dict, index, count) -> None:
         last = len(self.first_le) - 1
-        for index, count in (row.buckets or {}).items():
-            entry["fine"][self.first_le[min(int(index), last)]] += int(count)
+        entry["fine"][self.first_le[min(int(index), last)]] += int(count)
 
     @staticmethod
     def _cumulative(per_le: list[int]) -> list[int]:

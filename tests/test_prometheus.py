@@ -68,7 +68,10 @@ def test_families_equal_recorded_rows(make_app):
         # Two processes flushed the same minute; a third row is an older minute.
         s.add(stat_row(now, "api.events", [3.0, 40.0, 700.0], errors=1, method="POST", label="ingest"))
         s.add(stat_row(now, "api.events", [4.0, 2000.0], method="POST", label="ingest"))
+        # Rows older than the late window are summed by the database on the first scrape.
         s.add(stat_row(now - timedelta(days=3), "pages.dashboard", [20.0]))
+        s.add(stat_row(now - timedelta(days=2), "pages.dashboard", [3.0, 300.0], errors=1))
+        s.add(stat_row(now - timedelta(hours=1), "pages.dashboard", [7000.0], label=None))
         s.add(SystemMetric(recorded_at=now - timedelta(minutes=5), host="h1", cpu_percent=99.0,
                            memory_percent=99.0, disk_percent=99.0))
         s.add(SystemMetric(recorded_at=now, host="h1", cpu_percent=12.5, memory_percent=40.25,
@@ -83,7 +86,16 @@ def test_families_equal_recorded_rows(make_app):
 
     assert value(samples, "adminpanel_http_requests_total", endpoint="api.events", method="POST", label="ingest") == 5
     assert value(samples, "adminpanel_http_request_errors_total", endpoint="api.events", method="POST", label="ingest") == 1
-    assert value(samples, "adminpanel_http_requests_total", endpoint="pages.dashboard", method="GET", label="page") == 1
+    page = {"endpoint": "pages.dashboard", "method": "GET", "label": "page"}
+    assert value(samples, "adminpanel_http_requests_total", **page) == 3
+    assert value(samples, "adminpanel_http_request_errors_total", **page) == 1
+    assert value(samples, "adminpanel_http_request_duration_seconds_sum", **page) == pytest.approx(0.323)
+    assert [value(samples, "adminpanel_http_request_duration_seconds_bucket", le=le, **page)
+            for le in ("0.005", "0.025", "0.25", "0.5", "+Inf")] == [1, 2, 2, 3, 3]
+    unlabelled = {"endpoint": "pages.dashboard", "method": "GET", "label": "app"}  # a row without label
+    assert value(samples, "adminpanel_http_requests_total", **unlabelled) == 1
+    assert value(samples, "adminpanel_http_request_duration_seconds_bucket", le="5.0", **unlabelled) == 0
+    assert value(samples, "adminpanel_http_request_duration_seconds_bucket", le="10.0", **unlabelled) == 1
     labels = {"endpoint": "api.events", "method": "POST", "label": "ingest"}
     assert value(samples, "adminpanel_http_request_duration_seconds_count", **labels) == 5
     assert value(samples, "adminpanel_http_request_duration_seconds_sum", **labels) == pytest.approx(2.747)
