@@ -71,6 +71,12 @@ def add_activity_and_alerts(engine, count: int, days: int) -> float:
         conn.execute(text(ACTIVITY), {"count": max(1, count // 2), "start": start, "span": days * 86400})
         for ix in indexes:
             ix.create(conn)
+    add_alerts(engine)
+    return time.perf_counter() - t
+
+
+def add_alerts(engine) -> None:
+    """Three resolved 40-minute alert windows in the last day (the timeline shades them)."""
     with Session(engine) as session:
         for hours_ago in (20, 9, 2):
             began = END - timedelta(hours=hours_ago)
@@ -79,7 +85,6 @@ def add_activity_and_alerts(engine, count: int, days: int) -> float:
                               started_at=began, fired_at=began, last_seen_at=began,
                               resolved_at=began + timedelta(minutes=40)))
         session.commit()
-    return time.perf_counter() - t
 
 
 def cases():
