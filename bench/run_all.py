@@ -49,7 +49,9 @@ BENCHES = [
     Bench("export memory", "export_memory.py", [], ["--rows", "20000"], PARSERS["export_memory"]),
     Bench("alerts", "alerts.py", [], ["--sizes", "10000,100000", "--repeat", "5"], PARSERS["alerts"]),
     Bench("insights", "insights.py", ["--sizes", "1000000,10000000", "--per-day", "11111", "--repeat", "3"],
-          ["--sizes", "10000,100000", "--per-day", "1111", "--repeat", "2"], PARSERS["insights"]),
+          ["--sizes", "100000,200000", "--per-day", "1111", "--repeat", "2"], PARSERS["insights"]),
+    Bench("insights (PostgreSQL)", "insights_pg.py", ["--sizes", "1000000"],
+          ["--sizes", "100000", "--repeat", "2"], PARSERS["insights_pg"]),
     Bench("logs query", "logs_query.py", [], ["--sizes", "10000,100000"], PARSERS["logs_query"]),
     Bench("page weight", "dashboard_assets.py", [], [], PARSERS["dashboard_assets"]),
 ]

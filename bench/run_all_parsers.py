@@ -157,16 +157,26 @@ def insights(out: str) -> list[Result]:
         value = _num(ratio)
         rows.append(Result("insights", f"{name}, largest vs smallest size{kind}", value, "x",
                            "< 2" if same_density else "", value < 2 if same_density else None))
+    return rows + _largest_row(out, "insights", "uncached (CPU)")
+
+
+def insights_pg(out: str) -> list[Result]:
+    """The insight figures on PostgreSQL at the largest size (wall ms)."""
+    return _largest_row(out, "insights (PostgreSQL)", "uncached (wall)")
+
+
+def _largest_row(out: str, bench: str, what: str) -> list[Result]:
+    """Each case of the table's last row ("wall / CPU" cells give their CPU part)."""
     header = re.search(r"^\| transactions \| in last 7 d \| (.+) \|$", out, re.M)
     lines = re.findall(r"^\| ([\d,]+) \| [\d,]+ \| (.+) \|$", out, re.M)
-    if header and lines:
-        size, cells = lines[-1]
-        for name, cell in zip(header.group(1).split(" | "), cells.split(" | ")):
-            cpu = _num(cell.split("/")[-1].strip())
-            rows.append(Result("insights", f"{name} at {size} transactions, uncached (CPU)", cpu, "ms", "", None))
-    return rows
+    if not (header and lines):
+        return []
+    size, cells = lines[-1]
+    return [Result(bench, f"{name} at {size} transactions, {what}", _num(cell.split("/")[-1].strip()),
+                   "ms", "", None)
+            for name, cell in zip(header.group(1).split(" | "), cells.split(" | "))]
 
 
 PARSERS = {"ingest": ingest, "request_overhead": request_overhead, "analytics": analytics, "fanout": fanout,
-           "export_memory": export_memory, "alerts": alerts, "insights": insights, "logs_query": logs_query,
-           "dashboard_assets": dashboard_assets}
+           "export_memory": export_memory, "alerts": alerts, "insights": insights, "insights_pg": insights_pg,
+           "logs_query": logs_query, "dashboard_assets": dashboard_assets}
