@@ -196,12 +196,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import database
     from blueprints import register_blueprints, security
     from services import (
-        alerts, cache_manager, circuit_breaker, first_seen, live, log_relay, logs,
+        alerts, cache_manager, circuit_breaker, derived, live, log_relay, logs,
         performance_monitor, prometheus_metrics, retention, self_cost,
     )
 
     database.init_app(app)
-    first_seen.init_app(app)
+    derived.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

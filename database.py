@@ -98,24 +98,44 @@ class Transaction(Base):
     )
 
 
-class RevenueRollup(Base):
+class _RollupCounts:
+    """The counters of a 15-minute rollup row: transactions per status, completed revenue."""
+
+    completed: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def _covering(name: str) -> Index:
+    # One currency's range is read from the index alone, without a table lookup per row.
+    return Index(name, "currency", "bucket_start", "revenue_cents", "completed", "pending", "failed",
+                 "refunded")
+
+
+class RevenueRollup(_RollupCounts, Base):
     """15-minute buckets per currency and channel ('' when none), kept exact on ingest."""
 
     __tablename__ = "revenue_rollups"
     bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
-    completed: Mapped[int] = mapped_column(BigInteger, default=0)
-    pending: Mapped[int] = mapped_column(BigInteger, default=0)
-    failed: Mapped[int] = mapped_column(BigInteger, default=0)
-    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    __table_args__ = (
-        # Covering index of the revenue charts: one currency's range is read from the
-        # index alone, without a table lookup per 15-minute row.
-        Index("ix_revenue_rollups_currency_bucket", "currency", "bucket_start", "revenue_cents",
-              "completed", "pending", "failed", "refunded"),
-    )
+    __table_args__ = (_covering("ix_revenue_rollups_currency_bucket"),)
+
+
+class CurrencyRollup(_RollupCounts, Base):
+    """The same 15-minute buckets with every channel summed, per currency, kept exact on ingest.
+
+    What reads revenue without caring for channels (the revenue chart, the live snapshot, the
+    timeline, the alert rules, /metrics) reads this: one row per quarter hour and currency
+    instead of one per channel too.
+    """
+
+    __tablename__ = "currency_rollups"
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    __table_args__ = (_covering("ix_currency_rollups_currency_bucket"),)
 
 
 class CustomerFirstSeen(Base):

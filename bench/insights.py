@@ -125,6 +125,17 @@ def in_range(session: Session, days: int) -> int:
                           .where(Transaction.created_at >= END - timedelta(days=days)))
 
 
+def print_table(title: str, names: list[str], rows: list[dict], cell) -> None:
+    """The results as a Markdown table, one row per size; ``cell`` formats one timing."""
+    print()
+    print(f"{title}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print()
+    print("| transactions | in last 7 d | " + " | ".join(names) + " |")
+    print("| ---: | ---: | " + " | ".join("---:" for _ in names) + " |")
+    for r in rows:
+        print(f"| {r['transactions']:,} | {r['week_rows']:,} | " + " | ".join(cell(r[n]) for n in names) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,10000000")
@@ -149,16 +160,9 @@ def main() -> None:
                        **{name: timed(session, fn, args.repeat) for name, fn in cases()}}
             engine.dispose()
             results.append(row)
-    print()
     span = f"{args.per_day:,} transactions a day" if args.per_day else f"{args.days} days of data"
-    print(f"Insights over {span}, SQLite, uncached, median of {args.repeat} runs, "
-          f"wall / CPU ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print()
-    print("| transactions | in last 7 d | " + " | ".join(names) + " |")
-    print("| ---: | ---: | " + " | ".join("---:" for _ in names) + " |")
-    for r in results:
-        print(f"| {r['transactions']:,} | {r['week_rows']:,} | "
-              + " | ".join(f"{r[n][0]:.1f} / {r[n][1]:.1f}" for n in names) + " |")
+    print_table(f"Insights over {span}, SQLite, uncached, median of {args.repeat} runs, wall / CPU ms",
+                names, results, lambda v: f"{v[0]:.1f} / {v[1]:.1f}")
     if len(results) > 1:
         small, large = results[0], results[-1]
         print()

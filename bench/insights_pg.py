@@ -91,14 +91,8 @@ def main() -> None:
                              **{name: insights.timed(session, fn, args.repeat)[0]
                                 for name, fn in insights.cases()}})
             engine.dispose()
-    print()
-    print(f"Insights over {args.days} days of data, PostgreSQL, uncached, median of {args.repeat} runs, "
-          f"wall ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print()
-    print("| transactions | in last 7 d | " + " | ".join(names) + " |")
-    print("| ---: | ---: | " + " | ".join("---:" for _ in names) + " |")
-    for r in rows:
-        print(f"| {r['transactions']:,} | {r['week_rows']:,} | " + " | ".join(f"{r[n]:.1f}" for n in names) + " |")
+    insights.print_table(f"Insights over {args.days} days of data, PostgreSQL, uncached, median of "
+                         f"{args.repeat} runs, wall ms", names, rows, lambda v: f"{v:.1f}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from database import RevenueRollup, Transaction, UTCDateTime
+from database import CurrencyRollup, Transaction, UTCDateTime
 
 log = logging.getLogger(__name__)
 BUCKET = timedelta(minutes=15)
@@ -130,12 +130,12 @@ def _floor_bucket(when: datetime) -> datetime:
 
 
 # Built once: composing a statement costs more than running it on a few rollup rows.
-_SUMS = (select(func.coalesce(func.sum(RevenueRollup.completed), 0),
-                func.coalesce(func.sum(RevenueRollup.failed), 0),
-                func.coalesce(func.sum(RevenueRollup.refunded), 0),
-                func.coalesce(func.sum(RevenueRollup.revenue_cents), 0))
-         .where(RevenueRollup.bucket_start >= bindparam("start", type_=UTCDateTime),
-                RevenueRollup.bucket_start < bindparam("end", type_=UTCDateTime)))
+_SUMS = (select(func.coalesce(func.sum(CurrencyRollup.completed), 0),
+                func.coalesce(func.sum(CurrencyRollup.failed), 0),
+                func.coalesce(func.sum(CurrencyRollup.refunded), 0),
+                func.coalesce(func.sum(CurrencyRollup.revenue_cents), 0))
+         .where(CurrencyRollup.bucket_start >= bindparam("start", type_=UTCDateTime),
+                CurrencyRollup.bucket_start < bindparam("end", type_=UTCDateTime)))
 _LAST_COMPLETED = select(func.max(Transaction.created_at)).where(Transaction.status == "completed")
 
 

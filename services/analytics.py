@@ -2,7 +2,7 @@
 
 The cost grows with the number of 15-minute rollups in the range asked for, never
 with the number of transactions: a few queries read the covering index of
-``revenue_rollups`` (the currencies present, revenue per currency, the chosen
+``currency_rollups`` (the currencies present, revenue per currency, the chosen
 currency per hour or quarter hour, its total for the previous range), then each
 row lands in its local hour, day or week (Monday) in one forward walk. Two
 currencies are never added together: one is reported (the one asked for, else the
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from database import RevenueRollup
+from database import CurrencyRollup
 from services.insights_buckets import (
     ROLLUP_STEP, Buckets, InsightParamError, period_buckets, ratio, resolve_range, zone,
 )
@@ -155,9 +155,9 @@ def _currency_codes(session: Session) -> list[str]:
     """Every currency in the rollups, by a loose index scan (one index probe per currency)."""
     sql = text(
         "WITH RECURSIVE c(code) AS ("
-        " SELECT MIN(currency) FROM revenue_rollups"
+        " SELECT MIN(currency) FROM currency_rollups"
         " UNION ALL"
-        " SELECT (SELECT MIN(currency) FROM revenue_rollups WHERE currency > c.code)"
+        " SELECT (SELECT MIN(currency) FROM currency_rollups WHERE currency > c.code)"
         " FROM c WHERE c.code IS NOT NULL)"
         " SELECT code FROM c WHERE code IS NOT NULL")
     return [code for (code,) in session.execute(sql)]
@@ -172,7 +172,7 @@ def _currency_totals(session: Session, start: datetime, end: datetime) -> dict[s
     codes = _currency_codes(session)
     if not codes:
         return {}
-    r = RevenueRollup
+    r = CurrencyRollup
     stmt = (select(r.currency, func.sum(r.revenue_cents))
             .where(r.currency.in_(codes), r.bucket_start >= start, r.bucket_start < end)
             .group_by(r.currency))
@@ -180,20 +180,21 @@ def _currency_totals(session: Session, start: datetime, end: datetime) -> dict[s
 
 
 def _revenue_total(session: Session, currency: str, start: datetime, end: datetime) -> int:
-    r = RevenueRollup
+    r = CurrencyRollup
     total = session.scalar(select(func.sum(r.revenue_cents)).where(
         r.currency == currency, r.bucket_start >= start, r.bucket_start < end))
     return int(total or 0)
 
 
 def _rollup_rows(session: Session, currency: str, query: RevenueQuery) -> list[tuple]:
-    """(UTC start, revenue, completed, pending, failed, refunded) in time order, channels summed.
+    """(UTC start, revenue, completed, pending, failed, refunded) in time order (channels summed
+    already: ``currency_rollups``).
 
     When every bucket edge is a whole UTC hour (any zone with whole-hour offsets)
     the database sums the four quarters of each hour first, so a quarter as many
     rows come back; otherwise (e.g. Asia/Kolkata) rows stay at 15 minutes.
     """
-    r = RevenueRollup
+    r = CurrencyRollup
     sums = (func.sum(r.revenue_cents), func.sum(r.completed), func.sum(r.pending),
             func.sum(r.failed), func.sum(r.refunded))
     where = (r.currency == currency, r.bucket_start >= query.start, r.bucket_start < query.end)

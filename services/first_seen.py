@@ -14,19 +14,15 @@ Ingest moves the table with the transactions it stores, in the same database tra
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from flask import Flask
-from sqlalchemy import case, delete, func, insert, select, text
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-import database
 from database import CustomerFirstSeen, Transaction
-from services.rollups import begin_write, dialect_insert
+from services.rollups import dialect_insert, fill_once
 
-log = logging.getLogger(__name__)
 _TABLE = CustomerFirstSeen.__table__
 
 
@@ -104,31 +100,5 @@ def rebuild(session: Session) -> int:
 
 def fill_if_empty(session: Session) -> int:
     """Fill the table once for a database that has transactions from before it existed."""
-    if session.scalar(select(CustomerFirstSeen.customer_id).limit(1)) is not None:
-        return 0
-    if session.scalar(select(Transaction.id).where(Transaction.customer_id.is_not(None)).limit(1)) is None:
-        return 0
-    if session.get_bind().dialect.name == "postgresql":
-        # Several processes may start at once: one fills, the others wait and then find it full.
-        session.execute(text("LOCK TABLE customer_first_seen IN EXCLUSIVE MODE"))
-    else:
-        begin_write(session)
-    if session.scalar(select(CustomerFirstSeen.customer_id).limit(1)) is not None:
-        return 0  # another process filled it meanwhile
-    return rebuild(session)
-
-
-def init_app(app: Flask) -> None:
-    """Fill the table at start-up for a database whose transactions predate it.
-
-    A database that cannot be reached here is left alone: the panel starts degraded, and the
-    next start (or ``flask rebuild-rollups``) fills it.
-    """
-    try:
-        with database.session_scope(app) as session:
-            filled = fill_if_empty(session)
-    except Exception:  # noqa: BLE001 - start-up must not fail on a derived table
-        log.warning("customer first-seen table not filled", exc_info=True)
-        return
-    if filled:
-        log.info("customer first-seen table filled: %d customers", filled)
+    return fill_once(session, _TABLE, select(Transaction.id).where(Transaction.customer_id.is_not(None)),
+                     rebuild)

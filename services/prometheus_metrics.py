@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from database import Alert, RequestStat, RevenueRollup, SystemMetric, UTCDateTime
+from database import Alert, CurrencyRollup, RequestStat, SystemMetric, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +203,10 @@ class PanelCollector:
 
     def _transactions(self, session):
         sums = session.execute(
-            select(RevenueRollup.currency, func.sum(RevenueRollup.completed), func.sum(RevenueRollup.pending),
-                   func.sum(RevenueRollup.failed), func.sum(RevenueRollup.refunded),
-                   func.sum(RevenueRollup.revenue_cents))
-            .group_by(RevenueRollup.currency).order_by(RevenueRollup.currency)
+            select(CurrencyRollup.currency, func.sum(CurrencyRollup.completed), func.sum(CurrencyRollup.pending),
+                   func.sum(CurrencyRollup.failed), func.sum(CurrencyRollup.refunded),
+                   func.sum(CurrencyRollup.revenue_cents))
+            .group_by(CurrencyRollup.currency).order_by(CurrencyRollup.currency)
         ).all()
         # A transaction moves between statuses but never disappears: the total is a counter.
         total = CounterMetricFamily(f"{PREFIX}_transactions", "Transactions stored since the start of data.",

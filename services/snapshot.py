@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from database import Alert, RevenueRollup, Transaction, UserActivity, utcnow
+from database import Alert, CurrencyRollup, Transaction, UserActivity, utcnow
 from services import performance_monitor, performance_stats, rollups
 
 RECENT_LIMIT = 10
@@ -65,11 +65,11 @@ def last_hour(session: Session, now: datetime) -> dict[str, Any]:
         first_bucket += timedelta(seconds=rollups.BUCKET_SECONDS)
     counts = {status: 0 for status in STATUSES}
     revenue: dict[str, int] = defaultdict(int)
-    stmt = (select(RevenueRollup.currency, func.sum(RevenueRollup.completed),
-                   func.sum(RevenueRollup.pending), func.sum(RevenueRollup.failed),
-                   func.sum(RevenueRollup.revenue_cents))
-            .where(RevenueRollup.bucket_start >= first_bucket)
-            .group_by(RevenueRollup.currency))
+    stmt = (select(CurrencyRollup.currency, func.sum(CurrencyRollup.completed),
+                   func.sum(CurrencyRollup.pending), func.sum(CurrencyRollup.failed),
+                   func.sum(CurrencyRollup.revenue_cents))
+            .where(CurrencyRollup.bucket_start >= first_bucket)
+            .group_by(CurrencyRollup.currency))
     for currency, completed, pending, failed, cents in session.execute(stmt):
         counts["completed"] += int(completed or 0)
         counts["pending"] += int(pending or 0)

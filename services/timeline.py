@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from database import Alert, RequestStat, RevenueRollup as R, Transaction
+from database import Alert, CurrencyRollup as R, RequestStat, Transaction
 from services import histogram
 from services.insights_buckets import Buckets, ratio
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from prometheus_client.parser import text_string_to_metric_families
 
 import database
-from database import Alert, AlertRule, RequestStat, RevenueRollup, SystemMetric
+from database import Alert, AlertRule, CurrencyRollup, RequestStat, SystemMetric
 from services import histogram
 
 TOKEN = "metrics-token-123"
@@ -166,8 +166,8 @@ def test_dashboard_and_rules_use_real_metric_names(make_app):
         s.add(stat_row(now, "api.events", [5.0]))
         s.add(SystemMetric(recorded_at=now, host="h", cpu_percent=1, memory_percent=1, disk_percent=1,
                            load_1=0.1, process_rss_bytes=1))
-        s.add(RevenueRollup(bucket_start=now.replace(minute=0, second=0, microsecond=0), currency="EUR",
-                            channel="", completed=1, pending=0, failed=0, refunded=0, revenue_cents=5))
+        s.add(CurrencyRollup(bucket_start=now.replace(minute=0, second=0, microsecond=0), currency="EUR",
+                             completed=1, pending=0, failed=0, refunded=0, revenue_cents=5))
         s.execute(delete(AlertRule))  # only this test's rules, not the shipped defaults
         s.add(AlertRule(name="High CPU use!", metric="cpu_percent", operator=">", threshold=80.0,
                         for_seconds=300, severity="warning", enabled=True, channels=[], params={}))

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, select, update
 
 import database
-from database import CustomerFirstSeen, RevenueRollup, Transaction
+from database import CurrencyRollup, CustomerFirstSeen, RevenueRollup, Transaction
 from services import first_seen, ingest, rollups
 
 T0 = datetime(2026, 11, 20, 9, 50, tzinfo=timezone.utc)
@@ -21,6 +21,7 @@ def clear(app):
     with database.session_scope(app) as s:
         s.execute(delete(Transaction))
         s.execute(delete(RevenueRollup))
+        s.execute(delete(CurrencyRollup))
         s.execute(delete(CustomerFirstSeen))
 
 
@@ -35,6 +36,7 @@ def assert_exact(app):
         stored = rollups.current(s)
         assert stored == rollups.recompute(s)
         assert stored == rollups.expected_from(raw_rows(s))
+        assert rollups.current_per_currency(s) == rollups.per_currency(stored)
         assert first_seen.current(s) == first_seen.recompute(s)
         return stored
 
@@ -83,6 +85,7 @@ def test_rebuild_repairs_damaged_rollups(app):
     good = assert_exact(app)
     with database.session_scope(app) as s:
         s.execute(update(RevenueRollup).values(completed=RevenueRollup.completed + 7, revenue_cents=1))
+        s.execute(delete(CurrencyRollup))
         s.execute(update(CustomerFirstSeen).values(first_seen_at=T0 - timedelta(days=400)))
     result = app.test_cli_runner().invoke(args=["rebuild-rollups"])
     assert result.exit_code == 0 and f"rebuilt {len(good)} " in result.output
@@ -130,3 +133,17 @@ def test_bucket_start_floors_to_quarter_hours():
         datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
     assert rollups.bucket_start(datetime(2026, 1, 1, 11, 15, tzinfo=timezone(timedelta(hours=1)))) == \
         datetime(2026, 1, 1, 10, 15, tzinfo=timezone.utc)
+
+
+def test_per_currency_rollups_are_filled_at_start_for_older_databases(make_app):
+    app = make_app()
+    with database.session_scope(app) as s:
+        ingest.ingest_batch(s, {"transactions": [
+            {"id": f"f{i}", "amount_cents": 100 + i, "currency": ("USD", "EUR")[i % 2], "status": "completed",
+             "customer_id": "c", "created_at": TIMES[i % len(TIMES)].isoformat(),
+             "channel": ("web", "app", None)[i % 3]} for i in range(12)]})
+        s.execute(delete(CurrencyRollup))  # as a database from before the table existed
+    restarted = make_app()
+    with database.session_scope(restarted) as s:
+        stored = rollups.current_per_currency(s)
+        assert stored and stored == rollups.per_currency(rollups.current(s))
