@@ -104,6 +104,24 @@ export function withQuery(path, params = {}) {
   return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
 }
 
+/**
+ * A filter form's values: trimmed text fields, and datetime-local fields (the user's local time)
+ * as ISO instants; empty fields are left out.
+ */
+export function formFilters(form, textKeys, timeKeys = ["since", "until"]) {
+  const data = new FormData(form);
+  const out = {};
+  for (const key of textKeys) {
+    const v = String(data.get(key) || "").trim();
+    if (v) out[key] = v;
+  }
+  for (const key of timeKeys) {
+    const v = data.get(key);
+    if (v) out[key] = new Date(v).toISOString();
+  }
+  return out;
+}
+
 export const api = {
   get: (path, options) => request("GET", path, undefined, options),
   post: (path, body, options) => request("POST", path, body, options),

@@ -1,5 +1,6 @@
 // Audit page: filters and older pages by cursor. Read-only: the API has no write route.
-import { api, withQuery } from "./api.js";
+import { api, formFilters, withQuery } from "./api.js";
+import { emptyRow } from "./tables.js";
 
 const form = document.getElementById("audit-filters");
 const body = document.getElementById("audit-table").tBodies[0];
@@ -9,17 +10,7 @@ let filters = {};
 let cursor = null;
 
 function readFilters() {
-  const data = new FormData(form);
-  const out = {};
-  for (const key of ["actor", "action", "outcome"]) {
-    const v = String(data.get(key) || "").trim();
-    if (v) out[key] = v;
-  }
-  for (const key of ["since", "until"]) {
-    const v = data.get(key);
-    if (v) out[key] = new Date(v).toISOString();
-  }
-  return out;
+  return formFilters(form, ["actor", "action", "outcome"]);
 }
 
 function cell(text, className) {
@@ -44,12 +35,7 @@ function row(entry) {
 }
 
 function showEmpty(text) {
-  const tr = document.createElement("tr");
-  tr.className = "empty-row";
-  const td = cell(text, "empty-cell");
-  td.colSpan = 7;
-  tr.append(td);
-  body.replaceChildren(tr);
+  body.replaceChildren(emptyRow(7, text));
 }
 
 async function load(older) {

@@ -2,7 +2,7 @@
 // Oldest at the top, newest at the bottom, like a terminal: the view follows new entries
 // while it is scrolled to the bottom and stays put once the user scrolls up.
 // Every log text goes in with textContent, so HTML inside a log line stays inert text.
-import { api, toast, withQuery } from "./api.js";
+import { api, formFilters, toast, withQuery } from "./api.js";
 
 const PAGE = 200;
 const MAX_ROWS = 3000; // while following, the oldest rows leave the page beyond this
@@ -28,17 +28,7 @@ let tailing = false;
 let loading = 0;
 
 function readFilters() {
-  const data = new FormData(form);
-  const out = {};
-  for (const key of ["level", "service", "q"]) {
-    const v = String(data.get(key) || "").trim();
-    if (v) out[key] = v;
-  }
-  for (const key of ["since", "until"]) {
-    const v = data.get(key);
-    if (v) out[key] = new Date(v).toISOString(); // datetime-local is the user's local time
-  }
-  return out;
+  return formFilters(form, ["level", "service", "q"]);
 }
 
 function atBottom() {

@@ -7,6 +7,18 @@ function cellText(column, row) {
   return v === null || v === undefined ? "—" : String(v);
 }
 
+/** A one-cell row spanning `span` columns that says the table is empty (class `empty-row`). */
+export function emptyRow(span, text) {
+  const tr = document.createElement("tr");
+  tr.className = "empty-row";
+  const td = document.createElement("td");
+  td.colSpan = span;
+  td.className = "empty-cell";
+  td.textContent = text;
+  tr.append(td);
+  return tr;
+}
+
 /**
  * A sortable table inside `container` (an element holding <table><thead>…): headers become
  * buttons; aria-sort tells screen readers the order. Call `.setRows(rows)` with fresh data.
@@ -63,15 +75,7 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
       }
       return tr;
     });
-    if (!out.length) {
-      const tr = document.createElement("tr");
-      const td = document.createElement("td");
-      td.colSpan = columns.length;
-      td.className = "empty-cell";
-      td.textContent = empty;
-      tr.append(td);
-      out.push(tr);
-    }
+    if (!out.length) out.push(emptyRow(columns.length, empty));
     body.replaceChildren(...out);
   }
 
@@ -115,14 +119,7 @@ export function liveRows(tbody, columns, { idKey = "id", max = 20, empty = "No d
 
   function showEmpty() {
     if (byId.size) return;
-    const tr = document.createElement("tr");
-    tr.className = "empty-row";
-    const td = document.createElement("td");
-    td.colSpan = columns.length;
-    td.className = "empty-cell";
-    td.textContent = empty;
-    tr.append(td);
-    tbody.replaceChildren(tr);
+    tbody.replaceChildren(emptyRow(columns.length, empty));
   }
 
   function add(items, flash = true) {
