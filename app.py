@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="demo admin, 30 days of history and live traffic")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # No line per request: the panel times every request itself (Performance page), and such lines
+    # bury what the console is for (the demo's own monitor alone makes one every two seconds).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     overrides = {"DEMO": True, "SERVER_HOST": args.host, "SERVER_PORT": args.port} if args.demo else {
         "SERVER_HOST": args.host, "SERVER_PORT": args.port}
     try:
@@ -29,22 +32,28 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from services import live
+    from services import demo, demo_console, live
 
     if args.demo:
-        from services import demo
-
         demo.start(app)  # backfill (first start only), then live traffic in the background
     live.start(app)  # the one scheduler loop of this process (no-op when SCHEDULER_ENABLED is off)
     print(f"Serving the admin panel on http://{args.host}:{args.port}/admin/login", flush=True)
+    status = 0
     try:
         socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
                      use_reloader=False, log_output=False)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        status = 1
     finally:
         live.stop(app)  # hands the Redis scheduler lock over at once instead of after its TTL
-    return 0
+        if args.demo:
+            demo.stop(2)
+            # Shown already once it served; otherwise a new demo password must not be lost unseen.
+            demo_console.announce(app, demo.base_url(app), serving=False)
+    return status
 
 
 if __name__ == "__main__":

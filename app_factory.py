@@ -9,8 +9,9 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import click
 from dotenv import load_dotenv
 from flask import Flask
 from flask_limiter import Limiter
@@ -26,8 +27,18 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
-class ConfigError(RuntimeError):
-    """Raised when the configuration cannot start a server (printed as one line)."""
+class ConfigError(click.ClickException):
+    """Raised when the configuration cannot start a server (printed as one line).
+
+    A ``ClickException``, so the ``flask`` command prints it as one ``Error:`` line too.
+    """
+
+
+MISSING_SECRET = ("SECRET_KEY is not set: put SECRET_KEY=<random string> in the environment or .env "
+                  "(python -c 'import secrets; print(secrets.token_hex(32))'), or run with --demo.")
+# What --demo keeps in the instance folder so that a restart (and the CLI beside it) finds them again.
+DEMO_SECRET_FILE = "demo_secret_key"
+DEMO_INGEST_KEY_FILE = "demo_ingest_key"
 
 
 def _env(name: str, default: Any = None, cast=str):
@@ -136,13 +147,16 @@ def _finalise(app: Flask) -> None:
     """Derive Flask's own settings from ours and refuse to start without a secret."""
     cfg = app.config
     if not cfg.get("SECRET_KEY"):
-        if cfg.get("TESTING") or cfg.get("DEMO"):
-            cfg["SECRET_KEY"] = _instance_secret(app) if cfg.get("DEMO") else secrets.token_hex(32)
+        if cfg.get("DEMO"):
+            cfg["SECRET_KEY"] = _instance_value(app, DEMO_SECRET_FILE, lambda: secrets.token_hex(32))
+        elif cfg.get("TESTING"):
+            cfg["SECRET_KEY"] = secrets.token_hex(32)
         else:
-            raise ConfigError(
-                "SECRET_KEY is not set: put SECRET_KEY=<random string> in the environment or .env "
-                "(python -c 'import secrets; print(secrets.token_hex(32))'), or run with --demo."
-            )
+            cfg["SECRET_KEY"] = _cli_secret(app)
+    if cfg.get("DEMO") and not cfg.get("INGEST_API_KEY"):
+        # The README's ingest curl must work beside the demo; the key survives restarts.
+        cfg["INGEST_API_KEY"] = _instance_value(app, DEMO_INGEST_KEY_FILE, lambda: secrets.token_urlsafe(24))
+        cfg["DEMO_INGEST_KEY_FILE"] = str(Path(app.instance_path) / DEMO_INGEST_KEY_FILE)
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
     cfg["SESSION_REFRESH_EACH_REQUEST"] = True
     cfg["SESSION_COOKIE_HTTPONLY"] = True
@@ -161,14 +175,41 @@ def _finalise(app: Flask) -> None:
     cfg["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
 
 
-def _instance_secret(app: Flask) -> str:
-    """A demo keeps one random secret in instance/ so restarts do not log everyone out."""
-    path = Path(app.instance_path) / "demo_secret_key"
+def _instance_value(app: Flask, name: str, make: Callable[[], str]) -> str:
+    """A random value --demo keeps in the instance folder, so restarts do not log everyone out."""
+    path = Path(app.instance_path) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _cli_secret(app: Flask) -> str:
+    """The secret of an app loaded by the ``flask`` command without SECRET_KEY.
+
+    Beside a demo, the demo's own secret: the commands then act on the demo's database. Elsewhere
+    a throwaway one, so ``flask --help`` still lists the commands, and the commands refuse with one
+    line (``SECRET_KEY_MISSING``). A server never gets here: it refuses to start.
+    """
+    command = _flask_command()
+    if command is None or command == "run":
+        raise ConfigError(MISSING_SECRET)
+    demo_secret = Path(app.instance_path) / DEMO_SECRET_FILE
+    if demo_secret.exists():
+        return demo_secret.read_text().strip()
+    app.config["SECRET_KEY_MISSING"] = True
+    return secrets.token_hex(32)
+
+
+def _flask_command() -> str | None:
+    """The command of the ``flask`` CLI that is loading the app; None outside that CLI."""
+    from flask.cli import ScriptInfo
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.find_object(ScriptInfo) is None:
+        return None
+    return ctx.command.name or ""
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -181,7 +222,9 @@ class DatabaseIdConverter(IntegerConverter):
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the panel: config from env, then one ``init_app`` per subsystem."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The instance folder sits in the working directory, beside the default SQLite database, so the
+    # demo's database, secret and ingest key stay together wherever the panel is started from.
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"), instance_relative_config=True)
     app.url_map.converters["int"] = DatabaseIdConverter
     app.config.update(load_config())
     app.config.update(overrides or {})
@@ -242,9 +285,12 @@ def _init_socketio(app: Flask) -> None:
 
 
 def _bootstrap_accounts(app: Flask) -> None:
-    """The first admin comes from ADMIN_*; a demo without them gets ``demo`` and a printed password."""
+    """The first admin comes from ADMIN_*; a demo without them gets ``demo`` and a random password.
+
+    The password waits on the app until the demo's banner shows it, once the server answers.
+    """
     import database
-    from services import demo, users
+    from services import demo, demo_console, users
 
     method = app.config["PASSWORD_HASH_METHOD"]
     with database.session_scope(app) as session:
@@ -252,4 +298,4 @@ def _bootstrap_accounts(app: Flask) -> None:
                                      app.config["ADMIN_PASSWORD"], method)
         password = demo.ensure_demo_admin(session, method) if app.config.get("DEMO") else None
     if password:
-        print(f"Demo admin created: username 'demo', password '{password}' (shown once)", flush=True)
+        app.extensions[demo_console.PASSWORD_KEY] = password

@@ -1,6 +1,7 @@
 """Command-line interface: ``flask --app app <command>``; thin wrappers over services."""
 from __future__ import annotations
 
+import functools
 import getpass
 import sys
 
@@ -11,12 +12,27 @@ from flask.cli import with_appcontext
 import database
 from services import audit, users
 
+CLI_MISSING_SECRET = ("SECRET_KEY is not set and no demo has run in this folder: set SECRET_KEY and "
+                      "DATABASE_URL as for the server (environment or .env), or run the command where "
+                      "`python app.py --demo` runs.")
+
+
+def needs_settings(command):
+    """Refuse, in one line, to act without the panel's settings: it would act on the wrong database."""
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        if current_app.config.get("SECRET_KEY_MISSING"):
+            raise click.ClickException(CLI_MISSING_SECRET)
+        return command(*args, **kwargs)
+    return checked
+
 
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice(users.ROLES), default="viewer", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
+@needs_settings
 def create_user_command(username: str, role: str, password_stdin: bool) -> None:
     """Create a user; the password is prompted for (or read from stdin)."""
     if password_stdin:
@@ -39,6 +55,7 @@ def create_user_command(username: str, role: str, password_stdin: bool) -> None:
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
+@needs_settings
 def set_password_command(username: str, password_stdin: bool) -> None:
     """Change a user's password; every session of that user ends."""
     if password_stdin:
@@ -60,6 +77,7 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 
 @click.command("rebuild-rollups")
 @with_appcontext
+@needs_settings
 def rebuild_rollups_command() -> None:
     """Recompute the 15-minute revenue rollups and customers' first-seen times from the raw
     transactions."""
@@ -89,6 +107,7 @@ def _audit_failure(action: str, username: str, reason: str) -> None:
 @click.option("--vacuum", is_flag=True,
               help="SQLite: switch on incremental auto-vacuum and rewrite the file once (slow).")
 @with_appcontext
+@needs_settings
 def prune_command(vacuum: bool) -> None:
     """Delete rows older than each table's RETENTION_DAYS_* setting, in small batches."""
     from services import retention

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import LogEntry, Transaction, User, UserActivity, utcnow
-from services import bulk, first_seen, ingest, rollups, users
+from services import bulk, demo_console, first_seen, ingest, rollups, users
 from services.demo_traffic import ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, ORDERS_PER_MINUTE, Shop, poisson
 from services.validation import LEVELS
 
@@ -227,11 +227,15 @@ class PanelVisitor:
         return self.logged_in
 
     def visit(self) -> int | None:
-        """GET one panel endpoint; returns its status (None when not logged in)."""
-        if not self.logged_in and not self.login():
+        """GET one panel endpoint; returns its status (None when not logged in or not answering)."""
+        try:
+            if not self.logged_in and not self.login():
+                return None
+            resp = self.http.get(self.base_url + self.rng.choice(PANEL_PATHS), timeout=10,
+                                 allow_redirects=False)
+        except requests.RequestException as exc:  # the server stopping or overloaded: one line, no trace
+            log.warning("demo monitor: %s did not answer (%s)", self.base_url, type(exc).__name__)
             return None
-        resp = self.http.get(self.base_url + self.rng.choice(PANEL_PATHS), timeout=10,
-                             allow_redirects=False)
         if resp.status_code in (401, 302):
             self.logged_in = False  # the session ended (timeout, password change): log in again
         return resp.status_code
@@ -276,8 +280,17 @@ def start_live(app: Flask, shop: Shop | None = None, *, rate_multiplier: float =
                                                      lambda: traffic.tick(utcnow(), interval)))
         if visit_panel:
             visitor = PanelVisitor(base_url(app), MONITOR_USERNAME, ensure_monitor(app), traffic.shop.rng)
-            _tasks.append(socketio.start_background_task(_loop, "monitor", 2.0, visitor.visit))
+            _tasks.append(socketio.start_background_task(_when_serving, app, visitor))
     return traffic
+
+
+def _when_serving(app: Flask, visitor: PanelVisitor) -> None:
+    """Once the server answers: show how to log in (after its start-up lines), then visit it."""
+    if demo_console.wait_until_serving(visitor.base_url, _stop):
+        demo_console.announce(app, visitor.base_url)
+        _loop("monitor", 2.0, visitor.visit)
+    elif not _stop.is_set():
+        log.warning("demo monitor: %s never answered; the panel is not visited", visitor.base_url)
 
 
 def stop(timeout: float = 10) -> None:

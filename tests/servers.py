@@ -5,6 +5,7 @@ Used by the multi-process, Redis and browser tests: they need a real server, not
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -38,6 +39,17 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_log(self, pattern: str | re.Pattern, seconds: float = 30) -> re.Match:
+        """The first match of ``pattern`` in what the server printed, waiting up to ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while True:
+            found = re.search(pattern, self.log())
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not printed within {seconds} s:\n{self.log()}")
+            time.sleep(0.2)
+
     def stop(self, timeout: float = 10) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -50,7 +62,10 @@ class ServerProcess:
 
 def start_server(tmp_path: Path, env: dict[str, str] | None = None, demo: bool = False,
                  port: int | None = None, wait: float = 60) -> ServerProcess:
-    """Start ``python app.py`` with ``env`` on top of a clean test environment and wait for /healthz."""
+    """Start ``python app.py`` with ``env`` on top of a clean test environment and wait for /healthz.
+
+    A ``None`` in ``env`` removes that variable (``{"SECRET_KEY": None}`` starts as a newcomer would).
+    """
     port = port or free_port()
     base_env = {k: v for k, v in os.environ.items()
                 if not k.startswith(("SECRET_KEY", "DATABASE_URL", "REDIS_", "ADMIN_", "INGEST_"))}
@@ -60,7 +75,11 @@ def start_server(tmp_path: Path, env: dict[str, str] | None = None, demo: bool =
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "PYTHONUNBUFFERED": "1",
     })
-    base_env.update(env or {})
+    for name, value in (env or {}).items():
+        if value is None:
+            base_env.pop(name, None)
+        else:
+            base_env[name] = value
     log_path = tmp_path / f"server-{port}.log"
     args = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)]
     if demo:

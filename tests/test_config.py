@@ -62,11 +62,3 @@ def test_set_password_cli_ends_sessions(app, admin_client):
     assert result.exit_code == 0, result.output
     assert admin_client.get("/admin/dashboard").status_code == 302
     assert app.test_client().login("admin", "another-password-9").status_code == 302
-
-
-def test_demo_admin_password_printed_once(make_app, capsys):
-    make_app(DEMO=True, ADMIN_USERNAME=None, ADMIN_PASSWORD=None)
-    out = capsys.readouterr().out
-    assert "username 'demo'" in out
-    make_app(DEMO=True, ADMIN_USERNAME=None, ADMIN_PASSWORD=None)
-    assert "username 'demo'" not in capsys.readouterr().out

@@ -108,9 +108,8 @@ def test_monitor_password_is_new_on_every_start(app):
 def test_demo_server_backfills_serves_and_visits_itself(tmp_path, db_url):
     server = start_server(tmp_path, env={"DEMO_BACKFILL_DAYS": "0.5"}, demo=True)
     try:
-        out = server.log()
-        password = re.search(r"username 'demo', password '([^']+)'", out).group(1)
-        assert "Demo: 0.5 days of history" in out
+        password = server.wait_for_log(r"log in as\s+demo / (\S+)").group(1)
+        assert "Demo: 0.5 days of history" in server.log()
         http = requests.Session()
         token = re.search(r'name="csrf-token" content="([^"]+)"', http.get(f"{server.url}/admin/login").text)
         resp = http.post(f"{server.url}/admin/login", allow_redirects=False,
