@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -126,16 +128,54 @@ class Watched:
         self.base_url = base_url
         self.errors: list[str] = []
         self.requests: list[str] = []
+        self.sent: list = []  # the Request objects, in the order the page sent them
         page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}")
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("request", self._sent)
+
+    def _sent(self, request) -> None:
+        self.requests.append(request.url)
+        self.sent.append(request)
 
     def goto(self, path: str):
         return self.page.goto(f"{self.base_url}{path}")
 
     def csp_violations(self) -> list[str]:
         return self.page.evaluate("window.__cspViolations || []")
+
+    def drawn_answer(self, chart_id: str, api_path: str, match=None, timeout: float = 10.0,
+                     **query: str) -> dict:
+        """Wait until chart ``chart_id`` draws the answer to the page's newest ``api_path`` request
+        (whose query has ``query``'s values, e.g. ``period="hourly"``).
+
+        An action (a click, a live update) starts a request whose answer is drawn a moment later,
+        and the chart shows the previous answer until then: read it only once it shows the newest
+        one. Drawn means the same bucket starts (``chart.$stamps``) and, when given,
+        ``match(answer, datasets)`` true for the chart's datasets' data. Returns the answer, with
+        the URL it came from under ``"url"``.
+        """
+        read = "id => { const c = window.panel.charts.chartFor(id);" \
+               " return {stamps: c.$stamps || [], data: c.data.datasets.map(d => d.data)}; }"
+        seen = None
+
+        def shows_newest():
+            nonlocal seen
+            asked = [r for r in self.sent if urlparse(r.url).path == api_path
+                     and all(parse_qs(urlparse(r.url).query).get(k) == [v] for k, v in query.items())]
+            response = asked[-1].response() if asked else None
+            if response is None or not response.ok:
+                seen = f"no answered request to {api_path} yet"
+                return None
+            answer = response.json()
+            drawn = self.page.evaluate(read, chart_id)
+            starts = [round(datetime.fromisoformat(b["start"]).timestamp() * 1000) for b in answer["buckets"]]
+            seen = {"url": response.url, "answer starts": starts[:3], "drawn": {k: v[:3] for k, v in drawn.items()}}
+            if drawn["stamps"] == starts and (match is None or match(answer, drawn["data"])):
+                return {**answer, "url": response.url}
+            return None
+
+        return eventually(shows_newest, lambda: f"{chart_id} never drew its newest answer: {seen}", timeout)
 
     def assert_clean(self) -> None:
         """No console errors, no uncaught exceptions, no CSP violations."""
@@ -155,6 +195,21 @@ def watched(panel, chromium, login_state):
     w = Watched(page, panel.url)
     yield w
     context.close()
+
+
+def eventually(check, failure, timeout: float = 10.0, every: float = 0.2):
+    """Call ``check()`` until it returns something truthy (returned); else fail with ``failure()``.
+
+    For what the page reaches a moment after an action, and only what the test then asserts.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(failure() if callable(failure) else failure, pytrace=False)
+        time.sleep(every)
 
 
 def shot(page, name: str) -> Path:

@@ -37,6 +37,10 @@ def test_rule_fires_live_and_is_acknowledged_then_resolved(watched):
     # No reload: the socket "alert" event brings the new alert onto the page and the bell.
     open_row(page).wait_for(timeout=15_000)
     page.wait_for_function(f"before => {BELL}() === before + 1", arg=bell_before, timeout=10_000)
+    # The bell and the row are updated by separate handlers: wait for the row's own status.
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('#open-alerts tbody tr')].some(r => r.textContent.includes(name)"
+        " && r.dataset.status === 'firing')", arg=RULE)
     assert "firing" in open_row(page).inner_text()
     shot(page, "alerts-firing")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import pytest
 import requests
@@ -62,9 +61,12 @@ def test_logs_page_renders_html_as_text_and_tails_live(watched, panel):
     page.click("#log-filters button[type=submit]")
     page.wait_for_function("() => document.querySelectorAll('#log-list li').length === 61")
     page.wait_for_function("() => document.body.dataset.live === 'live'")
+    # The tail is on once the server confirms the subscription (logs_status), not when clicked.
+    page.evaluate("""() => document.addEventListener('live:logs_status',
+        (e) => { window.__tailStatus = e.detail; })""")
     page.click("#live-tail")
     assert page.get_attribute("#live-tail", "aria-pressed") == "true"
-    time.sleep(0.3)  # let the subscription reach the server
+    page.wait_for_function("() => window.__tailStatus && window.__tailStatus.subscribed === true")
     ingest_logs(panel, [{"service": "web", "level": "warning", "message": "live one <i>x</i>"}])
     page.wait_for_function("() => document.querySelector('#log-list li:last-child .log-msg')"
                            ".textContent === 'live one <i>x</i>'")

@@ -29,6 +29,20 @@ PROBE = """id => {
   return {width: band.right - band.left, inside: at(mid), outside: at(outside)};
 }""" % TITLE
 
+# The hourly revenue answer reaches the page 1.5 s late, as it may on a loaded machine: the
+# customers chart is redrawn first, and a test reading the revenue chart then reads the old one.
+SLOW_HOURLY_REVENUE = """
+const realFetch = window.fetch;
+window.fetch = async (...args) => {
+  const response = await realFetch(...args);
+  const url = String((args[0] && args[0].url) || args[0]);
+  if (url.includes("/admin/api/analytics/revenue") && url.includes("period=hourly")) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  }
+  return response;
+};
+"""
+
 
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
@@ -77,11 +91,11 @@ def test_timeline_renders_with_a_shaded_alert_window(watched, crafted):
         .map(ds => ds.data.filter(v => v !== null && v !== undefined).length)""")
     assert len(series) == 4 and all(n == 96 for n in series[:1]), series
     assert series[3] > 0, "no p95 point on the timeline"  # the demo's requests were timed
-    # The API's revenue is what the chart draws (cents → currency units).
-    api = page.evaluate("""async () => (await fetch('/admin/api/timeline?hours=24&tz=' +
-        encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone))).json()""")
-    drawn = page.evaluate("() => window.panel.charts.chartFor('timeline').data.datasets[0].data")
-    assert [round(v * 100) for v in drawn] == [b["revenue_cents"] for b in api["buckets"]]
+    # The chart draws the API's revenue (cents → currency units): the answer the page itself got,
+    # since the demo's sales change the next answer (and the page reloads now and then).
+    api = watched.drawn_answer("timeline", "/admin/api/timeline", match=lambda answer, data: [
+        round(v * 100) for v in data[0]] == [b["revenue_cents"] for b in answer["buckets"]])
+    assert "tz=Europe%2FBerlin" in api["url"]
     assert sum(b["revenue_cents"] for b in api["buckets"]) >= sum(1000 + i for i in range(1, 12))
 
     probe = page.evaluate(PROBE, "timeline")
@@ -101,6 +115,7 @@ def test_timeline_renders_with_a_shaded_alert_window(watched, crafted):
 
 def test_revenue_page_shows_customers_and_channels(watched, crafted):
     page = watched.page
+    page.add_init_script(SLOW_HOURLY_REVENUE)
     watched.goto("/admin/revenue")
     page.wait_for_function("() => document.querySelector('[data-chart=customers]').dataset.state === 'ready'")
     page.wait_for_function("() => document.querySelector('[data-chart=channels]').dataset.state === 'ready'")
@@ -110,11 +125,16 @@ def test_revenue_page_shows_customers_and_channels(watched, crafted):
     assert page.locator('[data-card="customers"]').get_attribute("data-state") == "ready"
     page.click(".definitions summary")
     assert "first transaction ever" in page.locator(".definitions").inner_text()
-    daily = page.evaluate("() => window.panel.charts.chartFor('customers').data.labels.length")
+    daily = watched.drawn_answer("customers", "/admin/api/analytics/customers", period="daily")
     page.click('.period[data-period="hourly"]')
-    page.wait_for_function("n => window.panel.charts.chartFor('customers').data.labels.length !== n", arg=daily)
-    hourly = page.evaluate("() => window.panel.charts.chartFor('customers').data.labels.length")
-    assert hourly == page.evaluate("() => window.panel.charts.chartFor('revenue').data.labels.length")
+    # The click sends one request per section; each chart changes when its own answer arrives, so
+    # wait for both charts to draw their hourly answers before comparing them.
+    customers = watched.drawn_answer("customers", "/admin/api/analytics/customers", period="hourly")
+    revenue = watched.drawn_answer("revenue", "/admin/api/analytics/revenue", period="hourly")
+    hourly = len(customers["buckets"])
+    assert hourly == len(revenue["buckets"]) and hourly != len(daily["buckets"])
+    labels = page.evaluate("() => ['customers', 'revenue'].map(id => window.panel.charts.chartFor(id).data.labels.length)")
+    assert labels == [hourly, hourly]
     page.locator("#customers-section").scroll_into_view_if_needed()
     shot(page, "revenue-customers-channels")
     watched.assert_clean()
