@@ -142,6 +142,25 @@ def test_transactions_and_revenue_equal_what_was_ingested(make_app):
     assert value(after, "adminpanel_revenue_cents", currency="EUR") == 2249
 
 
+def test_a_new_currency_shows_zeros_before_its_counts(make_app):
+    app = make_app(METRICS_TOKEN=TOKEN, METRICS_NEW_SERIES_HOLD=0)
+    client = app.test_client()
+    at = database.utcnow().isoformat()
+    ingest(client, [{"id": "e1", "amount_cents": 700, "currency": "EUR", "status": "completed",
+                     "customer_id": "c1", "created_at": at}])
+    assert value(scrape(client), "adminpanel_transactions_total", currency="EUR") == 1  # first scrape
+    ingest(client, [{"id": "g1", "amount_cents": 900, "currency": "GBP", "status": "failed",
+                     "customer_id": "c2", "created_at": at}])
+    held = scrape(client)
+    # delta() and increase() need the zero first, or the first GBP payments never count.
+    assert value(held, "adminpanel_transactions_total", currency="GBP") == 0
+    assert value(held, "adminpanel_transactions_by_status", currency="GBP", status="failed") == 0
+    counted = scrape(client)
+    assert value(counted, "adminpanel_transactions_total", currency="GBP") == 1
+    assert value(counted, "adminpanel_transactions_by_status", currency="GBP", status="failed") == 1
+    assert value(counted, "adminpanel_transactions_total", currency="EUR") == 1
+
+
 def test_dashboard_and_rules_use_real_metric_names(make_app):
     app = make_app(METRICS_TOKEN=TOKEN)
     now = database.utcnow()

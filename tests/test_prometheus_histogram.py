@@ -35,8 +35,9 @@ def _distributions(rng: random.Random) -> dict[tuple[str, str], list[float]]:
                                              else rng.uniform(300.0, 2500.0) for _ in range(400)],
         ("api.metrics_system", "GET"): [5.0 + rng.expovariate(1 / 150.0) for _ in range(200)],
         ("health.healthz", "GET"): [rng.uniform(0.15, 0.9) for _ in range(250)],
-        # Seven requests: p95 and p99 fall in the slowest request's bucket (the page shows it).
-        ("api.user_activity", "GET"): [1.2, 3.3, 8.0, 15.0, 40.0, 90.0, 5000.0],
+        # Seven requests: p95 and p99 fall in the slowest request's bucket (4187-5024 ms), and
+        # the page shows that request itself (it lies below the bucket's middle).
+        ("api.user_activity", "GET"): [1.2, 3.3, 8.0, 15.0, 40.0, 90.0, 4300.0],
     }
 
 
@@ -70,7 +71,7 @@ def test_quantiles_agree_with_the_performance_page(metrics_app, tmp_path):
     page = client.get("/admin/api/performance?minutes=60").get_json()
     rows = {(e["endpoint"], e["method"]): e for e in page["endpoints"]}
 
-    checked, tests = 0, []
+    checked, capped, tests = 0, 0, []
     for (endpoint, method), values in latencies.items():
         labels = {"endpoint": endpoint, "method": method, "label": rows[(endpoint, method)]["label"]}
         increase = _increase(buckets(before, DURATION, **labels), buckets(after, DURATION, **labels))
@@ -82,6 +83,7 @@ def test_quantiles_agree_with_the_performance_page(metrics_app, tmp_path):
             shown = row[f"p{round(q * 100)}_ms"]
             # The page shows the slowest request when it is below its bucket's middle.
             error = QUANTILE_ERROR_AT_MAX if shown == row["max_ms"] else QUANTILE_ERROR
+            capped += shown == row["max_ms"]
             # + the page's rounding to 0.01 ms.
             assert abs(prom_ms - shown) <= error * (shown + 0.005) + 0.005 + 1e-9, \
                 (endpoint, q, prom_ms, shown, error)
@@ -91,7 +93,7 @@ def test_quantiles_agree_with_the_performance_page(metrics_app, tmp_path):
             expr = f"histogram_quantile({q}, sum by (le) (increase({selector}[15m])))"
             tests.append({"expr": close_to(expr, prom_ms / 1000), "eval_time": "15m",
                           "exp_samples": [{"labels": "{}", "value": 1}]})
-    assert checked == len(latencies) * len(QUANTILES)
+    assert checked == len(latencies) * len(QUANTILES) and capped >= 2
 
     series = []
     for key, count in after[f"{DURATION}_bucket"].items():
