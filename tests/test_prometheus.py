@@ -1,12 +1,14 @@
 """GET /metrics: token refusal, and families whose values equal what was recorded or ingested."""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import timedelta
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete
 
 import database
@@ -30,6 +32,20 @@ def stat_row(minute, endpoint, latencies_ms, errors=0, method="GET", label="page
     return RequestStat(minute=minute, endpoint=endpoint, method=method, label=label, count=len(latencies_ms),
                        errors=errors, total_ms=sum(latencies_ms), max_ms=max(latencies_ms),
                        buckets=histogram.to_json(hist))
+
+
+def test_gzipped_for_a_scraper_that_accepts_it(make_app):
+    app = make_app(METRICS_TOKEN=TOKEN)
+    client = app.test_client()
+    plain = client.get("/metrics", headers=AUTH)
+    packed = client.get("/metrics", headers={**AUTH, "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Content-Type"] == plain.headers["Content-Type"]
+    text = gzip.decompress(packed.data).decode()
+    assert len(packed.data) * 5 < len(text)
+    assert [f.name for f in text_string_to_metric_families(text)] == \
+        [f.name for f in text_string_to_metric_families(plain.get_data(as_text=True))]
 
 
 def test_disabled_without_token(make_app):
