@@ -196,6 +196,22 @@ def test_a_process_restart_continues_the_counters(make_app):
     assert value(scrape(again.test_client()), "adminpanel_http_requests_total", **unmatched) == 1
 
 
+def test_two_processes_on_one_database_expose_the_same_sums(make_app):
+    one = make_app(METRICS_TOKEN=TOKEN, METRICS_NEW_SERIES_HOLD=0)
+    two = make_app(METRICS_TOKEN=TOKEN, METRICS_NEW_SERIES_HOLD=0)
+    firsts = [scrape(one.test_client()), scrape(two.test_client())]
+    # Each process times its own requests of the same endpoint and minute and flushes its rows.
+    _record(one, {("api.analytics_revenue", "GET"): [4.0, 40.0, 400.0]})
+    _record(two, {("api.analytics_revenue", "GET"): [5.0, 50.0]})
+    labels = {"endpoint": "api.analytics_revenue", "method": "GET", "label": "panel-api"}
+    for first, app in zip(firsts, (one, two)):
+        assert value(first, f"{DURATION}_count", **labels) == 0
+        after = scrape(app.test_client())
+        assert value(after, f"{DURATION}_count", **labels) == 5
+        for le, count in buckets(after, DURATION, **labels).items():
+            assert count == sum(1 for ms in (4.0, 40.0, 400.0, 5.0, 50.0) if ms / 1000 <= float(le))
+
+
 def test_series_gate_holds_new_series_for_the_hold_time():
     now = [100.0]
     gate = SeriesGate(hold=30, clock=lambda: now[0])
