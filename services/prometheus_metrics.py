@@ -4,7 +4,9 @@ Every figure comes from the database, so any process of a deployment answers for
 them: request counts and latency histograms from the per-minute ``request_stats`` rows,
 system gauges from the latest ``system_metrics`` sample, transactions and revenue from the
 revenue rollups, alerts firing from ``alerts``. Each app gets its own ``CollectorRegistry``
-(never the global default one), so several apps in one test run do not collide.
+(never the global default one), so several apps in one test run do not collide. How the
+request families choose their ``le`` bounds and why series start at zero:
+``services.prometheus_requests``.
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ import logging
 
 from flask import Flask
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.exposition import gzip_accepted
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import gzip_accepted
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
