@@ -8,7 +8,6 @@ from __future__ import annotations
 import hmac
 
 from flask import Blueprint, Response, current_app, request
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from blueprints.errors import json_error
 from services import prometheus_metrics
@@ -35,5 +34,5 @@ def metrics():
         resp, status = json_error(401, "A valid bearer token is required.")
         resp.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return resp, status
-    return Response(prometheus_metrics.render(current_app), mimetype=None,
-                    headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
+    body, headers = prometheus_metrics.exposition(current_app, request.headers.get("Accept-Encoding", ""))
+    return Response(body, mimetype=None, headers=headers)

@@ -29,6 +29,8 @@ from database import CurrencyRollup, Transaction, UTCDateTime
 log = logging.getLogger(__name__)
 BUCKET = timedelta(minutes=15)
 NOT_APPLICABLE = math.nan
+# Payments whose outcome is known: the failed-payment share is failed over these.
+SETTLED_STATUSES = ("completed", "failed", "refunded")
 
 
 class DbProbe:
@@ -151,10 +153,12 @@ def failed_payment_rate(ctx: MetricContext, window_minutes: int = 15,
     """Failed / (completed + failed + refunded) in percent, over the buckets overlapping the window.
 
     Not applicable below ``min_transactions`` settled payments: two failures out of three is noise.
+    The exported Prometheus rule and the Grafana panel use this same definition
+    (``prometheus_rules.failed_payment_share``).
     """
     start = ctx.now - timedelta(minutes=window_minutes) - BUCKET
     sums = _rollup_sums(ctx, start + timedelta(microseconds=1), ctx.now + BUCKET)
-    settled = sums["completed"] + sums["failed"] + sums["refunded"]
+    settled = sum(sums[status] for status in SETTLED_STATUSES)
     if settled == 0 or settled < min_transactions:
         return NOT_APPLICABLE
     return 100.0 * sums["failed"] / settled

@@ -22,7 +22,8 @@ from services.export_sources import SOURCES
 from services.validation import ValidationError, parse_query_time
 
 log = logging.getLogger(__name__)
-FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "json": ("application/json", "json"),
+# Flask adds "; charset=utf-8" to every text/* type itself.
+FORMATS = {"csv": ("text/csv", "csv"), "json": ("application/json", "json"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
 PERIODS = ("hourly", "daily", "weekly")
 LINK_SALT = "export-download-link"
@@ -67,9 +68,12 @@ class ExportRequest:
 
     @property
     def filename(self) -> str:
-        """A file name people recognise, e.g. ``transactions_2026-11-01_2026-11-21.csv``."""
+        """A file name people recognise, e.g. ``transactions_2026-11-01_2026-11-20.csv`` for
+        November 1 to 20 inclusive: the range ends before ``end``, so the name shows the last
+        day it covers (UTC), as the export form's "To (inclusive)" does."""
+        last_day = (self.end - timedelta(microseconds=1)).astimezone(timezone.utc)
         return (f"{self.data_type}_{self.start.astimezone(timezone.utc):%Y-%m-%d}_"
-                f"{self.end.astimezone(timezone.utc):%Y-%m-%d}.{FORMATS[self.format][1]}")
+                f"{last_day:%Y-%m-%d}.{FORMATS[self.format][1]}")
 
     @property
     def mimetype(self) -> str:

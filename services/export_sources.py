@@ -79,8 +79,8 @@ def alerts(session: Session, start: datetime, end: datetime, _opts: dict) -> Ite
     for a in alert_history(session, {"since": start, "until": end}):
         yield (a["id"], _parse(a["started_at"]), _parse(a["fired_at"]), a["rule"], a["metric"],
                a["severity"], a["status"], a["title"], a["value"], a["worst_value"], a["threshold"],
-               _parse(a["acknowledged_at"]), a["acknowledged_by"], _parse(a["resolved_at"]),
-               a["resolved_by"], a["auto_resolved"])
+               _parse(a["acknowledged_at"]), a["acknowledged_by"], a["ack_note"],
+               _parse(a["resolved_at"]), a["resolved_by"], a["resolve_note"], a["auto_resolved"])
 
 
 def revenue(session: Session, start: datetime, end: datetime, opts: dict) -> Iterator[tuple]:
@@ -120,8 +120,9 @@ SOURCES: dict[str, tuple[list[Column], Callable[[Session, datetime, datetime, di
     "logs": (_cols(("id", "int"), ("created_at", "time"), "level", "service", "logger", "message"), logs),
     "alerts": (_cols(("id", "int"), ("started_at", "time"), ("fired_at", "time"), "rule", "metric",
                      "severity", "status", "title", ("value", "float"), ("worst_value", "float"),
-                     ("threshold", "float"), ("acknowledged_at", "time"), "acknowledged_by",
-                     ("resolved_at", "time"), "resolved_by", ("auto_resolved", "bool")), alerts),
+                     ("threshold", "float"), ("acknowledged_at", "time"), "acknowledged_by", "ack_note",
+                     ("resolved_at", "time"), "resolved_by", "resolve_note", ("auto_resolved", "bool")),
+               alerts),
 }
 
 

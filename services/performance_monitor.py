@@ -19,7 +19,6 @@ from sqlalchemy import event, insert, select
 import database
 from database import RequestStat, SystemMetric
 from services import histogram, self_cost
-from services.histogram import BUCKET_BOUNDS_MS  # noqa: F401  (exposed for the Prometheus collector)
 from services.request_timer import Accumulator, RequestTimer
 from services.sampler import Sampler
 

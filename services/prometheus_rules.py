@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from database import AlertRule
+from services.alert_metrics import SETTLED_STATUSES
+from services.alert_rules import METRICS
 from services.prometheus_metrics import PREFIX
 
 _RATE = "5m"
@@ -31,15 +33,26 @@ EXPRESSIONS = {
 }
 
 
-def _failed_payments(params: dict) -> str:
-    # Failed share of settled (completed or failed) payments over the rule's own window.
-    window = f"{int(params.get('window_minutes', 15))}m"
-    failed = f'sum(delta({PREFIX}_transactions_by_status{{status="failed"}}[{window}]))'
-    settled = f'sum(delta({PREFIX}_transactions_by_status{{status=~"failed|completed"}}[{window}]))'
-    return f"100 * {failed} / clamp_min({settled}, 1)"
+def failed_payment_share(params: dict | None = None) -> str:
+    """PromQL for the alert metric ``failed_payment_rate`` with a rule's ``params``.
+
+    The same definition as the panel's: failed / (completed + failed + refunded) payments, in
+    percent, over the last ``window_minutes``, across currencies; no value at all below
+    ``min_transactions`` settled payments (and none without any). Prometheus reads it from the
+    change of the status counts during the window. The Grafana dashboard plots this expression
+    with the default params.
+    """
+    defaults = {name: spec[2] for name, spec in METRICS["failed_payment_rate"].params.items()}
+    params = {**defaults, **(params or {})}
+    window = f"{int(params['window_minutes'])}m"
+    by_status = f"{PREFIX}_transactions_by_status"
+    failed = f'sum(delta({by_status}{{status="failed"}}[{window}]))'
+    settled = f'sum(delta({by_status}{{status=~"{"|".join(SETTLED_STATUSES)}"}}[{window}]))'
+    # Left to right as the panel computes it (100 * failed / settled): the same float.
+    return f"(100 * {failed} / {settled} and {settled} >= {max(1, int(params['min_transactions']))})"
 
 
-PARAM_EXPRESSIONS = {"failed_payment_rate": _failed_payments}
+PARAM_EXPRESSIONS = {"failed_payment_rate": failed_payment_share}
 OPERATORS = {">", ">=", "<", "<="}
 
 

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import openpyxl
+import pandas
 import pytest
 
 import database
@@ -41,8 +42,9 @@ def download(admin_client, data_type, form, start=START, end=END, **extra):
     body = resp.json
     got = admin_client.get(body["url"])
     assert got.status_code == 200, got.get_data(as_text=True)[:300]
+    # The range ends before November 21: the name shows its last day, November 20.
     assert got.headers["Content-Disposition"] == \
-        f'attachment; filename="{data_type}_2026-11-01_2026-11-21.{form}"'
+        f'attachment; filename="{data_type}_2026-11-01_2026-11-20.{form}"'
     return got.get_data()
 
 
@@ -74,7 +76,9 @@ def seeded(app, client):
                           total_ms=200.0, max_ms=90.0, db_queries=8, db_ms=20.0, buckets={}))
         s.add(Alert(rule_name="High CPU", metric="cpu_percent", severity="critical", status="resolved",
                     title="CPU above 90%", value=95.0, threshold=90.0, started_at=T0,
-                    last_seen_at=T0, resolved_at=T0 + timedelta(minutes=5), resolved_by="admin"))
+                    last_seen_at=T0, acknowledged_at=T0 + timedelta(minutes=2), acknowledged_by="zoë",
+                    ack_note="Looking: the nightly réindex", resolved_at=T0 + timedelta(minutes=5),
+                    resolved_by="admin", resolve_note="Reindex moved to 03:00"))
     return app
 
 
@@ -131,7 +135,13 @@ def test_every_other_data_type(seeded, admin_client, form):
 
     (alert,) = rows("alerts")
     assert alert["rule"] == "High CPU" and alert["status"] == "resolved"
-    assert float(alert["value"]) == 95.0 and alert["resolved_by"] == "admin"
+    assert float(alert["value"]) == 95.0
+    # Who acknowledged and resolved it, when, and what they wrote.
+    assert (alert["acknowledged_by"], alert["ack_note"]) == ("zoë", "Looking: the nightly réindex")
+    assert (alert["resolved_by"], alert["resolve_note"]) == ("admin", "Reindex moved to 03:00")
+    when = {"csv": "2026-11-03T10:05:00+00:00", "json": "2026-11-03T10:05:00+00:00",
+            "xlsx": datetime(2026, 11, 3, 10, 5)}[form]
+    assert alert["resolved_at"] == when
 
     revenue = rows("revenue")
     usd = [r for r in revenue if r["currency"] == "USD" and int(r["transactions"]) > 0]
@@ -145,6 +155,34 @@ def test_every_other_data_type(seeded, admin_client, form):
         hit = next(r for r in raw if r["currency"].value == "USD" and r["revenue_cents"].value == 1234)
         assert hit["revenue"].value == pytest.approx(12.34) and "USD" in hit["revenue"].number_format
         assert isinstance(hit["bucket_start"].value, datetime)
+
+
+def test_csv_is_utf8_with_one_bom_and_opens_right_in_pandas(seeded, admin_client):
+    resp = admin_client.api("POST", "/admin/api/export", json={
+        "data_type": "alerts", "format": "csv", "start": START, "end": END})
+    got = admin_client.get(resp.json["url"])
+    assert got.headers["Content-Type"] == "text/csv; charset=utf-8"
+    data = got.get_data()
+    # One byte-order mark, at the very start: spreadsheets then read the file as UTF-8.
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    frame = pandas.read_csv(io.BytesIO(data))
+    assert list(frame.columns)[:2] == ["id", "started_at"]
+    assert frame["acknowledged_by"][0] == "zoë"
+    assert frame["ack_note"][0] == "Looking: the nightly réindex"
+    # Python's csv module reads it with the utf-8-sig codec (the README says so).
+    assert next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[0] == "id"
+
+
+@pytest.mark.parametrize("start, end, name", [
+    ("2026-11-01T00:00:00+00:00", "2026-11-02T00:00:00+00:00", "logs_2026-11-01_2026-11-01.csv"),
+    ("2026-11-01T00:00:00+00:00", "2026-11-21T09:30:00+00:00", "logs_2026-11-01_2026-11-21.csv"),
+    ("2026-11-01T00:00:00+01:00", "2026-11-08T00:00:00+01:00", "logs_2026-10-31_2026-11-07.csv"),
+])
+def test_file_name_ends_with_the_last_day_included(app, admin_client, start, end, name):
+    resp = admin_client.api("POST", "/admin/api/export", json={
+        "data_type": "logs", "format": "csv", "start": start, "end": end})
+    assert resp.json["filename"] == name
+    assert admin_client.get(resp.json["url"]).headers["Content-Disposition"] == f'attachment; filename="{name}"'
 
 
 def test_empty_range_gives_just_the_header(app, admin_client):

@@ -88,11 +88,11 @@ def test_someone_elses_link_is_403(app, admin_client, clock):
 
 def test_create_and_download_are_audited(app, admin_client, clock):
     body = _create(admin_client, start="2026-11-01T00:00:00Z", end="2026-11-21T00:00:00Z")
-    assert body["filename"] == "logs_2026-11-01_2026-11-21.csv"
+    assert body["filename"] == "logs_2026-11-01_2026-11-20.csv"  # to November 20 inclusive
     admin_client.get(body["url"])
     clock.now += 10_000
     admin_client.get(body["url"])
-    assert _audit(app, "export.create") == [("admin", "success", "logs_2026-11-01_2026-11-21.csv")]
+    assert _audit(app, "export.create") == [("admin", "success", "logs_2026-11-01_2026-11-20.csv")]
     downloads = _audit(app, "export.download")
     assert [(a, o) for a, o, _ in downloads] == [("admin", "success"), ("admin", "expired")]
-    assert downloads[0][2] == "logs_2026-11-01_2026-11-21.csv"
+    assert downloads[0][2] == "logs_2026-11-01_2026-11-20.csv"

@@ -1,37 +1,28 @@
 """GET /metrics: token refusal, and families whose values equal what was recorded or ingested."""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import timedelta
 
 import pytest
 import yaml
-from sqlalchemy import delete
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import delete
 
 import database
 from database import Alert, AlertRule, CurrencyRollup, RequestStat, SystemMetric
 from services import histogram
-
-TOKEN = "metrics-token-123"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+from tests.promql import AUTH, TOKEN, buckets, scrape, value
 
 
-def scrape(client) -> dict[str, dict]:
-    """Samples of /metrics as {sample name: {frozenset(labels): value}}."""
-    resp = client.get("/metrics", headers=AUTH)
-    assert resp.status_code == 200, resp.data
-    assert resp.headers["Content-Type"].startswith("text/plain")
-    samples: dict[str, dict] = {}
-    for family in text_string_to_metric_families(resp.get_data(as_text=True)):
-        for sample in family.samples:
-            samples.setdefault(sample.name, {})[frozenset(sample.labels.items())] = sample.value
-    return samples
-
-
-def value(samples, name, **labels):
-    return samples[name][frozenset(labels.items())]
+def assert_exact_buckets(samples, latencies_ms, **labels):
+    """Every ``le`` count of the series is the number of ``latencies_ms`` at or below it."""
+    got = buckets(samples, "adminpanel_http_request_duration_seconds", **labels)
+    assert got, labels
+    for le, count in got.items():
+        assert count == sum(1 for ms in latencies_ms if ms / 1000 <= float(le)), (labels, le)
 
 
 def stat_row(minute, endpoint, latencies_ms, errors=0, method="GET", label="page"):
@@ -41,6 +32,20 @@ def stat_row(minute, endpoint, latencies_ms, errors=0, method="GET", label="page
     return RequestStat(minute=minute, endpoint=endpoint, method=method, label=label, count=len(latencies_ms),
                        errors=errors, total_ms=sum(latencies_ms), max_ms=max(latencies_ms),
                        buckets=histogram.to_json(hist))
+
+
+def test_gzipped_for_a_scraper_that_accepts_it(make_app):
+    app = make_app(METRICS_TOKEN=TOKEN)
+    client = app.test_client()
+    plain = client.get("/metrics", headers=AUTH)
+    packed = client.get("/metrics", headers={**AUTH, "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Content-Type"] == plain.headers["Content-Type"]
+    text = gzip.decompress(packed.data).decode()
+    assert len(packed.data) * 5 < len(text)
+    assert [f.name for f in text_string_to_metric_families(text)] == \
+        [f.name for f in text_string_to_metric_families(plain.get_data(as_text=True))]
 
 
 def test_disabled_without_token(make_app):
@@ -90,21 +95,15 @@ def test_families_equal_recorded_rows(make_app):
     assert value(samples, "adminpanel_http_requests_total", **page) == 3
     assert value(samples, "adminpanel_http_request_errors_total", **page) == 1
     assert value(samples, "adminpanel_http_request_duration_seconds_sum", **page) == pytest.approx(0.323)
-    assert [value(samples, "adminpanel_http_request_duration_seconds_bucket", le=le, **page)
-            for le in ("0.005", "0.025", "0.25", "0.5", "+Inf")] == [1, 2, 2, 3, 3]
+    assert_exact_buckets(samples, [20.0, 3.0, 300.0], **page)
     unlabelled = {"endpoint": "pages.dashboard", "method": "GET", "label": "app"}  # a row without label
     assert value(samples, "adminpanel_http_requests_total", **unlabelled) == 1
-    assert value(samples, "adminpanel_http_request_duration_seconds_bucket", le="5.0", **unlabelled) == 0
-    assert value(samples, "adminpanel_http_request_duration_seconds_bucket", le="10.0", **unlabelled) == 1
+    assert_exact_buckets(samples, [7000.0], **unlabelled)
     labels = {"endpoint": "api.events", "method": "POST", "label": "ingest"}
     assert value(samples, "adminpanel_http_request_duration_seconds_count", **labels) == 5
     assert value(samples, "adminpanel_http_request_duration_seconds_sum", **labels) == pytest.approx(2.747)
-    bucket = "adminpanel_http_request_duration_seconds_bucket"
-    assert value(samples, bucket, le="0.005", **labels) == 2      # 3 ms and 4 ms
-    assert value(samples, bucket, le="0.05", **labels) == 3       # + 40 ms
-    assert value(samples, bucket, le="1.0", **labels) == 4        # + 700 ms
-    assert value(samples, bucket, le="2.5", **labels) == 5        # + 2 s
-    assert value(samples, bucket, le="+Inf", **labels) == 5
+    # Rows of two processes for the same minute add up.
+    assert_exact_buckets(samples, [3.0, 40.0, 700.0, 4.0, 2000.0], **labels)
 
     assert value(samples, "adminpanel_system_cpu_percent", host="h1") == 12.5
     assert value(samples, "adminpanel_system_memory_percent", host="h1") == 40.25
@@ -121,7 +120,7 @@ def test_families_equal_recorded_rows(make_app):
         s.add(stat_row(now, "api.events", [8.0], method="POST", label="ingest"))
     again = scrape(client)
     assert value(again, "adminpanel_http_requests_total", endpoint="api.events", method="POST", label="ingest") == 6
-    assert value(again, bucket, le="0.01", **labels) == 3
+    assert_exact_buckets(again, [3.0, 40.0, 700.0, 4.0, 2000.0, 8.0], **labels)
 
 
 def ingest(client, transactions):
@@ -157,6 +156,25 @@ def test_transactions_and_revenue_equal_what_was_ingested(make_app):
     assert value(after, "adminpanel_transactions_by_status", currency="EUR", status="pending") == 0
     assert value(after, "adminpanel_transactions_by_status", currency="EUR", status="completed") == 2
     assert value(after, "adminpanel_revenue_cents", currency="EUR") == 2249
+
+
+def test_a_new_currency_shows_zeros_before_its_counts(make_app):
+    app = make_app(METRICS_TOKEN=TOKEN, METRICS_NEW_SERIES_HOLD=0)
+    client = app.test_client()
+    at = database.utcnow().isoformat()
+    ingest(client, [{"id": "e1", "amount_cents": 700, "currency": "EUR", "status": "completed",
+                     "customer_id": "c1", "created_at": at}])
+    assert value(scrape(client), "adminpanel_transactions_total", currency="EUR") == 1  # first scrape
+    ingest(client, [{"id": "g1", "amount_cents": 900, "currency": "GBP", "status": "failed",
+                     "customer_id": "c2", "created_at": at}])
+    held = scrape(client)
+    # delta() and increase() need the zero first, or the first GBP payments never count.
+    assert value(held, "adminpanel_transactions_total", currency="GBP") == 0
+    assert value(held, "adminpanel_transactions_by_status", currency="GBP", status="failed") == 0
+    counted = scrape(client)
+    assert value(counted, "adminpanel_transactions_total", currency="GBP") == 1
+    assert value(counted, "adminpanel_transactions_by_status", currency="GBP", status="failed") == 1
+    assert value(counted, "adminpanel_transactions_total", currency="EUR") == 1
 
 
 def test_dashboard_and_rules_use_real_metric_names(make_app):
