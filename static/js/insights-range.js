@@ -3,6 +3,9 @@
 import { fmt, toDate } from "./format.js";
 
 const FEED_RELOAD_MS = 30000;
+// Range captions sit under every card: the short form ("Nov 18"), the year only when not this one.
+const SHORT_DAY = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+const SHORT_DAY_YEAR = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
 
 export const LABEL = {
   hourly: (v) => fmt.dayHour(v),
@@ -55,17 +58,21 @@ export function rangeReachesNow() {
 }
 
 /**
- * A counted range as people read it: "Sat, Nov 1 – Fri, Nov 7", and ", until 14:15" when it
- * stops during a day (a range ending now). `start`/`end` are the API's ISO times, end exclusive.
+ * A counted range as people read it: "Sat, Nov 1 – Fri, Nov 7"; ", until 14:15" when it stops
+ * during a day (a range ending now); both times when it also starts during a day (the range a
+ * partial period is compared with). `start`/`end` are the API's ISO times, end exclusive.
  */
 export function rangeLabel(start, end) {
   const from = toDate(start);
   const to = toDate(end);
   if (!from || !to) return "";
-  const midnight = to.getHours() === 0 && to.getMinutes() === 0;
-  const lastDay = new Date(to.getTime() - 1);
-  const days = from.toDateString() === lastDay.toDateString() ? fmt.day(from) : `${fmt.day(from)} – ${fmt.day(lastDay)}`;
-  return midnight ? days : `${days}, until ${fmt.time(to)}`;
+  const thisYear = new Date().getFullYear();
+  const day = (d) => (d.getFullYear() === thisYear ? SHORT_DAY : SHORT_DAY_YEAR).format(d);
+  const midnight = (d) => d.getHours() === 0 && d.getMinutes() === 0;
+  if (!midnight(from)) return `${day(from)} ${fmt.time(from)} – ${day(to)} ${fmt.time(to)}`;
+  const lastDay = midnight(to) ? new Date(to.getTime() - 1) : to;
+  const days = from.toDateString() === lastDay.toDateString() ? day(from) : `${day(from)} – ${day(lastDay)}`;
+  return midnight(to) ? days : `${days}, until ${fmt.time(to)}`;
 }
 
 /**
