@@ -1,5 +1,6 @@
-// Performance page: live request figures, per-minute latency and throughput, machine load,
-// and a sortable per-endpoint table.
+// Performance page: request figures of the chosen window (the cards and the table's "All
+// endpoints" row are the same answer), per-minute latency and throughput, machine load, and a
+// sortable per-endpoint table.
 import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
@@ -98,8 +99,6 @@ async function load() {
     table.setRows(Array.isArray(body.endpoints) ? body.endpoints : []);
     table.setTotal(body.summary && body.summary.count ? body.summary : null, "All endpoints");
     showCards(body.summary, caption);
-    const cards = document.querySelector(".cards");
-    cards.dataset.minutes = String(minutes);
     const points = timeline(body);
     const label = minutes > 360 ? (p) => fmt.dayHour(p.$t) : (p) => fmt.time(p.$t);
     const stamps = points.map((p) => p.$t.getTime());
