@@ -2,11 +2,14 @@
 
 The cost grows with the number of 15-minute rollups in the range asked for, never
 with the number of transactions: a few queries read the covering index of
-``currency_rollups`` (the currencies present, revenue per currency, the chosen
-currency per hour or quarter hour, its total for the previous range), then each
-row lands in its local hour, day or week (Monday) in one forward walk. Two
+``currency_rollups`` (the currencies present, revenue and orders per currency, the
+chosen currency per hour or quarter hour, its total for the previous range), then
+each row lands in its local hour, day or week (Monday) in one forward walk. Two
 currencies are never added together: one is reported (the one asked for, else the
-one with the most revenue) and the others are listed.
+one with the most revenue) and the others are listed with their own totals.
+
+An order is a completed transaction, here as on every page: pending, failed and
+refunded payments are transactions but no orders, and earn no revenue.
 """
 from __future__ import annotations
 
@@ -49,21 +52,30 @@ def plan(period: str, start: datetime | None, end: datetime | None, tz_name: str
 
     Data is counted from ``start`` rounded down to a 15-minute rollup edge up to ``end``
     rounded up to one, so "today until now" compared with "yesterday until this
-    time" compares like with like to within one rollup, not one bucket.
+    time" compares like with like to within one rollup, not one bucket. A range
+    reaching past ``now`` is counted up to ``now`` (rounded up likewise): nothing
+    has happened later, and the growth rate must compare the partial period with
+    the same length before it, not with a whole one.
     """
     tz = zone(tz_name)
     start, end = resolve_range(start, end, period, now)
     buckets = period_buckets(start, end, period, tz)
     data_start = _floor_to(start, ROLLUP_STEP)
-    data_end = _floor_to(end, ROLLUP_STEP)
-    if data_end < end:
-        data_end += ROLLUP_STEP
+    data_end = _ceil_to(end, ROLLUP_STEP)
+    until_now = _ceil_to(now, ROLLUP_STEP)
+    if data_start < until_now < data_end:
+        data_end = until_now
     return RevenueQuery(buckets, max(data_start, buckets.start), min(data_end, buckets.end))
 
 
 def _floor_to(moment: datetime, step: timedelta) -> datetime:
     seconds = int(step.total_seconds())
     return datetime.fromtimestamp(int(moment.timestamp()) // seconds * seconds, timezone.utc)
+
+
+def _ceil_to(moment: datetime, step: timedelta) -> datetime:
+    floor = _floor_to(moment, step)
+    return floor if floor == moment else floor + step
 
 
 def normalise_currency(raw: str | None) -> str | None:
@@ -84,7 +96,7 @@ def revenue(session: Session, query: RevenueQuery, currency: str | None = None) 
     """
     buckets, start, end = query.buckets, query.start, query.end
     totals = _currency_totals(session, start, end)
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))
     chosen = currency or (ranked[0][0] if ranked else None)
 
     out = [_empty_bucket(buckets.label(i)) for i in range(len(buckets))]
@@ -103,22 +115,30 @@ def revenue(session: Session, query: RevenueQuery, currency: str | None = None) 
         previous = _revenue_total(session, chosen, start - (end - start), start)
     for b in out:
         b["transactions"] = b["completed"] + b["pending"] + b["failed"] + b["refunded"]
+    summary = summarise(out, previous)
+    tz = buckets.tz
+    summary["previous_start"] = (start - (end - start)).astimezone(tz).isoformat()
+    summary["previous_end"] = start.astimezone(tz).isoformat()
     return {
         "currency": chosen,
-        "currencies": [{"currency": code, "revenue_cents": rev} for code, rev in ranked],
+        # Every currency of the range with its own revenue and orders: amounts side by side,
+        # never added; order counts may be added up by a client (a count has no currency).
+        "currencies": [{"currency": code, "revenue_cents": rev, "orders": orders}
+                       for code, (rev, orders) in ranked],
         "other_currencies": [code for code, _ in ranked if code != chosen],
         "buckets": out,
-        "summary": summarise(out, previous),
+        "summary": summary,
     }
 
 
 def summarise(buckets: list[dict[str, Any]], previous_cents: int) -> dict[str, Any]:
     """Totals, averages, the peak bucket, success and growth rates of a bucket series.
 
-    ``average_cents`` is per bucket (empty ones included); ``average_transaction_cents``
-    is revenue per completed transaction; ``success_rate`` is completed / (completed
-    + failed); ``growth_rate`` is (total - previous) / previous. Rates are fractions
-    (0.25 = 25 %), None when there is nothing to divide by.
+    ``orders`` are completed transactions (the panel's one definition of an order);
+    ``transactions`` counts every status. ``average_cents`` is per bucket (empty ones
+    included); ``average_transaction_cents`` is revenue per order; ``success_rate`` is
+    completed / (completed + failed); ``growth_rate`` is (total - previous) / previous.
+    Rates are fractions (0.25 = 25 %), None when there is nothing to divide by.
     """
     total = sum(b["revenue_cents"] for b in buckets)
     completed = sum(b["completed"] for b in buckets)
@@ -130,6 +150,7 @@ def summarise(buckets: list[dict[str, Any]], previous_cents: int) -> dict[str, A
         "peak": ({"start": peak["start"], "revenue_cents": peak["revenue_cents"]}
                  if peak and peak["revenue_cents"] > 0 else None),
         "transactions": sum(b["transactions"] for b in buckets),
+        "orders": completed,
         "completed": completed,
         "failed": failed,
         "average_transaction_cents": _div(total, completed),
@@ -163,20 +184,21 @@ def _currency_codes(session: Session) -> list[str]:
     return [code for (code,) in session.execute(sql)]
 
 
-def _currency_totals(session: Session, start: datetime, end: datetime) -> dict[str, int]:
-    """Revenue per currency with any rollup in [start, end).
+def _currency_totals(session: Session, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+    """(revenue, orders) per currency with any rollup in [start, end).
 
-    Only the revenue is summed: this query reads every currency's rollups, and
-    leaving the status counts out makes it markedly cheaper (see bench/analytics.py).
+    Only revenue and orders are summed: this query reads every currency's rollups
+    (from the covering index), and leaving the other status counts out keeps it
+    cheap (see bench/analytics.py).
     """
     codes = _currency_codes(session)
     if not codes:
         return {}
     r = CurrencyRollup
-    stmt = (select(r.currency, func.sum(r.revenue_cents))
+    stmt = (select(r.currency, func.sum(r.revenue_cents), func.sum(r.completed))
             .where(r.currency.in_(codes), r.bucket_start >= start, r.bucket_start < end)
             .group_by(r.currency))
-    return {code: int(rev or 0) for code, rev in session.execute(stmt)}
+    return {code: (int(rev or 0), int(orders or 0)) for code, rev, orders in session.execute(stmt)}
 
 
 def _revenue_total(session: Session, currency: str, start: datetime, end: datetime) -> int:

@@ -14,7 +14,9 @@ LIVE = obj(
      "requests": obj({"rpm": NUM, "avg_ms": nullable(NUM), "p95_ms": nullable(NUM),
                       "error_rate": nullable(NUM)}),
      "transactions": obj({"last_hour": obj({"completed": INT, "pending": INT, "failed": INT,
-                                            "revenue_cents": INT}),
+                                            "revenue_cents": INT},
+                                           {"refunded": INT, "currency": nullable(STR),
+                                            "revenue_by_currency": obj()}),
                           "recent": arr(obj())}),
      "active_users": INT, "alerts": obj({"firing": INT})},
     STALE,
@@ -35,7 +37,11 @@ def _live() -> dict:
             params=[minutes(60, 1440)], tags=["system"])},
         "/admin/api/performance": {"get": op(
             "Per-endpoint request figures, a summary and a per-minute timeline",
-            json_ok(obj({"endpoints": arr(ENDPOINT), "summary": obj({"count": INT, "rpm": NUM}),
+            json_ok(obj({"endpoints": arr(ENDPOINT),
+                         "summary": obj({"count": INT, "errors": INT, "rpm": NUM,
+                                         "avg_ms": nullable(NUM), "p95_ms": nullable(NUM),
+                                         "p99_ms": nullable(NUM), "error_rate": NUM}),
+                         "minutes": INT, "since": TIME, "until": TIME,
                          "timeline": arr(obj({"minute": TIME, "count": INT}))}, STALE)),
             params=[minutes(60, 1440),
                     query("label", {"enum": ["panel-api", "page", "ingest", "app"]},
@@ -50,11 +56,15 @@ def _live() -> dict:
 def _analytics() -> dict:
     bucket = obj({"start": TIME, "revenue_cents": INT, "transactions": INT, "completed": INT,
                   "pending": INT, "failed": INT})
-    summary = obj({"total_cents": INT, "average_cents": NUM,
+    summary = obj({"total_cents": INT, "average_cents": nullable(NUM),
                    "peak": nullable(obj({"start": TIME, "revenue_cents": INT})),
-                   "transactions": INT, "average_transaction_cents": nullable(NUM),
-                   "success_rate": nullable(NUM), "growth_rate": nullable(NUM)})
-    revenue = obj({"buckets": arr(bucket), "summary": summary, "currency": nullable(STR), **RANGE},
+                   "transactions": INT, "orders": INT, "average_transaction_cents": nullable(NUM),
+                   "success_rate": nullable(NUM), "growth_rate": nullable(NUM),
+                   "previous_total_cents": INT, "previous_start": TIME, "previous_end": TIME})
+    # Each currency of the range with its own revenue and orders (completed transactions).
+    per_currency = obj({"currency": STR, "revenue_cents": INT, "orders": INT})
+    revenue = obj({"buckets": arr(bucket), "summary": summary, "currency": nullable(STR),
+                   "currencies": arr(per_currency), "other_currencies": arr(STR), **RANGE},
                   STALE)
     activity = obj({"active_users": INT, "recent": arr(obj({"user_id": STR, "action": STR})),
                     "by_action": arr(obj()), "heatmap": arr(arr(INT))}, STALE)

@@ -70,8 +70,9 @@ class SelfCost:
         if not values:
             return None
         folded = sum(n for _, n in folds)
+        # ``window``: how many of the most recent samples the mean and max cover.
         return {"mean_ns": round(sum(values) / len(values)), "max_ns": max(values),
-                "samples": samples, "sample_every": self.sample_every,
+                "samples": samples, "window": len(values), "sample_every": self.sample_every,
                 "fold_ns_per_request": round(sum(ns for ns, _ in folds) / folded) if folded else None}
 
     # -- scheduler tick ------------------------------------------------------------------
@@ -126,7 +127,8 @@ class SelfCost:
         if durations:
             tick = {"last_ms": round(durations[-1] * 1000, 3),
                     "mean_ms": round(sum(durations) / len(durations) * 1000, 3),
-                    "max_ms": round(max(durations) * 1000, 3), "count": ticks, "over_budget": over}
+                    "max_ms": round(max(durations) * 1000, 3), "count": ticks, "over_budget": over,
+                    "window": len(durations)}
         return {
             "pid": os.getpid(),
             "timer": self.timer_cost_ns(),

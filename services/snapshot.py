@@ -20,7 +20,7 @@ from services import performance_monitor, performance_stats, rollups
 
 RECENT_LIMIT = 10
 SYSTEM_KEYS = ("cpu_percent", "memory_percent", "disk_percent", "net_sent_bps", "net_recv_bps")
-STATUSES = ("completed", "pending", "failed")
+STATUSES = ("completed", "pending", "failed", "refunded")
 
 
 def build(app: Flask, session: Session, seq: int, now: datetime | None = None) -> dict[str, Any]:
@@ -56,6 +56,9 @@ def system_part(app: Flask, session: Session) -> dict[str, Any]:
 def last_hour(session: Session, now: datetime) -> dict[str, Any]:
     """Counts by status and completed revenue of transactions created in the last 60 minutes.
 
+    Counts add up across currencies (``completed`` is the hour's orders); revenue never does:
+    ``revenue_cents`` is the main currency's, every currency is in ``revenue_by_currency``.
+
     Whole quarter-hours come from the rollups; the slice between ``now - 1h`` and the first
     whole quarter-hour comes from the raw rows (at most 15 minutes of them).
     """
@@ -65,15 +68,14 @@ def last_hour(session: Session, now: datetime) -> dict[str, Any]:
         first_bucket += timedelta(seconds=rollups.BUCKET_SECONDS)
     counts = {status: 0 for status in STATUSES}
     revenue: dict[str, int] = defaultdict(int)
-    stmt = (select(CurrencyRollup.currency, func.sum(CurrencyRollup.completed),
-                   func.sum(CurrencyRollup.pending), func.sum(CurrencyRollup.failed),
-                   func.sum(CurrencyRollup.revenue_cents))
-            .where(CurrencyRollup.bucket_start >= first_bucket)
-            .group_by(CurrencyRollup.currency))
-    for currency, completed, pending, failed, cents in session.execute(stmt):
-        counts["completed"] += int(completed or 0)
-        counts["pending"] += int(pending or 0)
-        counts["failed"] += int(failed or 0)
+    r = CurrencyRollup
+    stmt = (select(r.currency, *(func.sum(getattr(r, status)) for status in STATUSES),
+                   func.sum(r.revenue_cents))
+            .where(r.bucket_start >= first_bucket)
+            .group_by(r.currency))
+    for currency, *status_counts, cents in session.execute(stmt):
+        for status, n in zip(STATUSES, status_counts):
+            counts[status] += int(n or 0)
         revenue[currency] += int(cents or 0)
     completed_cents = case((Transaction.status == "completed", Transaction.amount_cents), else_=0)
     edge = (select(Transaction.currency, Transaction.status, func.count(),

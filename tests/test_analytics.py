@@ -1,6 +1,8 @@
 """Revenue buckets and summaries in the admin's time zone, against hand-computed figures."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 import database
@@ -193,3 +195,97 @@ def test_data_stops_at_the_asked_end_to_the_quarter_hour(app, admin_client):
     assert (body["start"], body["end"]) == ("2026-06-01T10:00:00+00:00", "2026-06-01T10:15:00+00:00")
     # The previous range has the same 15 minutes: 09:45 .. 10:00 holds q4.
     assert body["summary"]["previous_total_cents"] == 800
+
+
+# -- orders and currencies: what the Overview's "today" cards read -------------------------------
+
+NOW = "2025-11-07T14:05:00+00:00"              # 15:05 in Berlin
+TODAY = "2025-11-07T00:00:00+01:00"            # Berlin midnight
+YESTERDAY, SAME_TIME_YESTERDAY = "2025-11-06T00:00:00+01:00", "2025-11-06T14:05:00+00:00"
+
+
+def _many(prefix, n, at, amount, status, currency):
+    return [tx(f"{prefix}{i}", at, amount, status=status, currency=currency) for i in range(n)]
+
+
+# Today, by hand: USD 1000 + 2500 + 4000 = 7500 from 3 orders; GBP 5000 from 1; EUR 2000 + 1200 =
+# 3200 from 2. Pending, failed (400 of them) and refunded payments are no orders and no revenue.
+TODAY_SET = [
+    tx("u-c1", "2025-11-07T08:00:00Z", 1000, currency="USD"),
+    tx("u-c2", "2025-11-07T09:30:00Z", 2500, currency="USD"),
+    tx("u-c3", "2025-11-07T13:59:00Z", 4000, currency="USD"),
+    *_many("u-p", 2, "2025-11-07T10:00:00Z", 900, "pending", "USD"),
+    *_many("u-f", 400, "2025-11-07T11:00:00Z", 1500, "failed", "USD"),
+    tx("u-r1", "2025-11-07T12:00:00Z", 3000, status="refunded", currency="USD"),
+    tx("g-c1", "2025-11-07T07:00:00Z", 5000, currency="GBP"),
+    tx("e-c1", "2025-11-06T23:30:00Z", 2000),       # 00:30 in Berlin: today
+    tx("e-c2", "2025-11-07T12:10:00Z", 1200),
+    *_many("e-f", 5, "2025-11-07T12:20:00Z", 700, "failed", "EUR"),
+    tx("e-r1", "2025-11-07T12:30:00Z", 800, status="refunded"),
+]
+# Yesterday until the same time: USD 3000 + 3000 from 2 orders, EUR 1000 from 1; later that day
+# (not the same span) a large USD order that must not count.
+YESTERDAY_SET = [
+    tx("y-u1", "2025-11-06T06:00:00Z", 3000, currency="USD"),
+    tx("y-u2", "2025-11-06T10:00:00Z", 3000, currency="USD"),
+    *_many("y-f", 10, "2025-11-06T10:00:00Z", 1500, "failed", "USD"),
+    tx("y-e1", "2025-11-05T23:10:00Z", 1000),
+    tx("y-late", "2025-11-06T18:00:00Z", 99999, currency="USD"),
+]
+
+
+@pytest.fixture
+def overview_day(app, monkeypatch):
+    ingest_all(app, TODAY_SET + YESTERDAY_SET)
+    monkeypatch.setattr(database, "utcnow", lambda: datetime.fromisoformat(NOW))
+    return app
+
+
+def _overview(client, start, end, currency=None):
+    query = {"period": "hourly", "tz": "Europe/Berlin", "start": start, "end": end}
+    if currency:
+        query["currency"] = currency
+    resp = client.get(REVENUE, query_string=query)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def test_orders_are_completed_payments_and_currencies_stay_apart(overview_day, admin_client):
+    today = _overview(admin_client, TODAY, NOW)
+    assert today["currency"] == "USD"                      # the most revenue today
+    assert today["currencies"] == [
+        {"currency": "USD", "revenue_cents": 7500, "orders": 3},
+        {"currency": "GBP", "revenue_cents": 5000, "orders": 1},
+        {"currency": "EUR", "revenue_cents": 3200, "orders": 2}]
+    s = today["summary"]
+    assert (s["total_cents"], s["orders"], s["transactions"]) == (7500, 3, 3 + 2 + 400 + 1)
+    assert s["average_transaction_cents"] == 2500           # revenue per order
+    # "Orders today" adds the counts of every currency: 400 failed payments add nothing.
+    assert sum(c["orders"] for c in today["currencies"]) == 6
+
+    euros = _overview(admin_client, TODAY, NOW, "EUR")
+    assert (euros["currency"], euros["summary"]["total_cents"], euros["summary"]["orders"]) == ("EUR", 3200, 2)
+    assert euros["other_currencies"] == ["USD", "GBP"]
+
+    before = _overview(admin_client, YESTERDAY, SAME_TIME_YESTERDAY, "USD")
+    assert (before["summary"]["total_cents"], before["summary"]["orders"]) == (6000, 2)
+    assert sum(c["orders"] for c in before["currencies"]) == 3
+
+
+def test_growth_of_a_range_ending_today_compares_the_same_length_before(app, admin_client, monkeypatch):
+    # The page asks Nov 1 .. Nov 7 on Nov 7 at 14:05: counted up to 14:15 (the rollup edge),
+    # so the previous range is the 6 days 14 h 15 min before Nov 1, not the whole week before.
+    ingest_all(app, [tx("now1", "2025-11-03T12:00:00Z", 10000),
+                     tx("prev1", "2025-10-28T12:00:00Z", 8000),
+                     tx("prev-early", "2025-10-25T05:00:00Z", 50000)])   # before 10-25 09:45
+    monkeypatch.setattr(database, "utcnow", lambda: datetime.fromisoformat(NOW))
+    for end in ("2025-11-08T00:00:00Z", NOW):                # tomorrow's midnight, or now
+        body = admin_client.get(REVENUE, query_string={
+            "period": "daily", "start": "2025-11-01T00:00:00Z", "end": end}).get_json()
+        assert len(body["buckets"]) == 7                     # the chart keeps whole days
+        assert body["end"] == "2025-11-07T14:15:00+00:00"
+        s = body["summary"]
+        assert (s["previous_start"], s["previous_end"]) == ("2025-10-25T09:45:00+00:00",
+                                                            "2025-11-01T00:00:00+00:00")
+        assert (s["total_cents"], s["previous_total_cents"]) == (10000, 8000)
+        assert s["growth_rate"] == 0.25

@@ -68,7 +68,7 @@ def test_snapshot_counts_what_was_ingested(app, admin_client, client):
     snap = live.tick(app)
     assert snap["seq"] == 1
     assert snap["transactions"]["last_hour"] == {
-        "completed": 2, "pending": 1, "failed": 1, "revenue_cents": 3500, "currency": "USD",
+        "completed": 2, "pending": 1, "failed": 1, "refunded": 0, "revenue_cents": 3500, "currency": "USD",
         "revenue_by_currency": {"USD": 3500}}
     # Newest first; equal times are ordered by id, newest-looking first.
     assert [t["id"] for t in snap["transactions"]["recent"]] == ["t4", "t3", "t2", "t1"]

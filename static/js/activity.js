@@ -1,7 +1,7 @@
 // Activity page: active users, actions by kind (polar area), weekday-by-hour heatmap,
 // and the live activity feed and transactions.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard, setCardError } from "./cards.js";
+import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, isNum } from "./format.js";
@@ -9,7 +9,7 @@ import { drawHeatmap } from "./heatmap.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
 const minutesSelect = document.getElementById("activity-minutes");
-const state = { loadedAt: 0, timer: null };
+const state = { loadedAt: 0, timer: null, request: 0 };
 
 const actions = makeChart("actions", {
   type: "polarArea",
@@ -39,8 +39,15 @@ function actionPairs(byAction) {
 async function load(feed) {
   state.loadedAt = Date.now();
   const minutes = Number(minutesSelect.value) || 30;
+  const caption = windowCaption(minutesSelect);
+  const ticket = ++state.request;
   try {
     const body = await api.get(withQuery("/admin/api/user-activity", { minutes, limit: 25, tz: TZ }));
+    if (ticket !== state.request) return; // the window changed meanwhile
+    // Every figure below covers the selected window (the heatmap says its own).
+    for (const key of ["active_users", "actions", "top_action"]) setCaption(key, caption);
+    const title = document.getElementById("title-actions");
+    if (title) title.textContent = `User actions, ${caption}`;
     setCard("active_users", isNum(body.active_users) ? body.active_users : null, count);
     const pairs = actionPairs(body.by_action);
     const total = pairs.reduce((n, [, v]) => n + v, 0);
@@ -57,6 +64,7 @@ async function load(feed) {
       feed.add(body.recent || [], false);
     }
   } catch (err) {
+    if (ticket !== state.request) return;
     setPanelState("actions", "error", err.message);
     setPanelState("heatmap", "error", err.message);
     for (const key of ["active_users", "actions", "top_action"]) setCardError(key, err.message);

@@ -38,13 +38,15 @@ export function setCard(key, value, format, detail) {
  * Trend arrow from `reference` to `current`. `higherIsBetter` colours it (revenue up is good,
  * p95 up is bad); `label` says what the reference is ("vs yesterday").
  */
-export function setTrend(key, current, reference, { higherIsBetter = true, label = "", format = null } = {}) {
+export function setTrend(key, current, reference, { higherIsBetter = true, label = "", format = null, missing = "" } = {}) {
   const parts = cardParts(key);
   if (!parts || !parts.arrow) return;
   parts.arrow.className = "trend-arrow";
   if (!isNum(current) || !isNum(reference)) {
+    // No comparison: say so (`missing`, e.g. "—") or show nothing, never an earlier value.
     parts.arrow.textContent = "";
-    parts.text.textContent = "";
+    parts.arrow.removeAttribute("aria-label");
+    parts.text.textContent = missing ? `${missing} ${label}`.trim() : "";
     return;
   }
   const diff = current - reference;
@@ -58,6 +60,24 @@ export function setTrend(key, current, reference, { higherIsBetter = true, label
   parts.arrow.setAttribute("aria-label", { flat: "unchanged", up: "up", down: "down" }[direction]);
   if (!flat) parts.arrow.classList.add((direction === "up") === higherIsBetter ? "good" : "bad");
   parts.text.textContent = `${text} ${label}`.trim();
+}
+
+/** What the card's figure covers ("last 30 min", "USD · Nov 1 – Nov 7"). */
+export function setCaption(key, text) {
+  const el = document.querySelector(`[data-card="${key}"] .metric-window`);
+  if (el) el.textContent = text || "";
+}
+
+/** "last 30 min", "last 24 hours": a window selector's choice, in the selector's own words. */
+export function windowCaption(select) {
+  const option = select.selectedOptions[0];
+  return `last ${option ? option.textContent.trim() : `${select.value} min`}`;
+}
+
+/** The card's second line under the figure (empty hides it). */
+export function setExtra(key, text) {
+  const el = document.querySelector(`[data-card="${key}"] .metric-extra`);
+  if (el) el.textContent = text || "";
 }
 
 /** The figure could not be loaded: say so (the error toast has the details), show no number. */

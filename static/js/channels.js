@@ -2,12 +2,12 @@
 // channels side by side: revenue, orders, success rate, average order and share of revenue.
 import { api, withQuery } from "./api.js";
 import { alpha, makeChart, setData, setPanelState, themeColors } from "./charts.js";
+import { pickedCurrency } from "./currency.js";
 import { TZ, count, isNum, money, ratio } from "./format.js";
 import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange } from "./insights-range.js";
 
 const ID = "channels";
 const state = { request: 0, currency: null };
-const picker = document.getElementById("channel-currency");
 
 function paint(c, colors) {
   c.data.datasets.forEach((ds, i) => {
@@ -32,17 +32,13 @@ const chart = makeChart(ID, {
 chart.$labelHeader = "Period";
 chart.$formatValue = (v) => (isNum(v) ? money(Math.round(v * 100), state.currency || "USD") : "—");
 
-function fillPicker(currencies, chosen) {
-  if (!picker) return;
-  const codes = currencies.map((c) => c.currency);
-  if (chosen && !codes.includes(chosen)) codes.unshift(chosen);
-  picker.replaceChildren(...codes.map((code) => new Option(code, code, false, code === chosen)));
-  picker.disabled = codes.length < 2;
-}
-
 function show(body, period) {
   state.currency = body.currency;
-  fillPicker(body.currencies || [], body.currency);
+  const suffix = body.currency ? ` (${body.currency})` : "";
+  for (const [id, title] of [["channels", "Revenue by channel"], ["channel-table", "Channels side by side"]]) {
+    const heading = document.getElementById(`title-${id}`);
+    if (heading) heading.textContent = title + suffix;
+  }
   const channels = body.channels || [];
   const buckets = body.buckets || [];
   chart.data.datasets = channels.map((c) => ({ label: c.label, data: [], stack: "ch", borderWidth: 0 }));
@@ -68,7 +64,7 @@ async function load(background) {
   try {
     const body = await api.get(withQuery("/admin/api/analytics/channels", {
       period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ,
-      currency: picker && picker.value ? picker.value : null,
+      currency: pickedCurrency(),
     }), { quiet: background });
     if (ticket === state.request) show(body, period);
   } catch (err) {
@@ -76,5 +72,5 @@ async function load(background) {
   }
 }
 
-if (picker) picker.addEventListener("change", () => load(false));
+document.addEventListener("currency:change", () => load(false));
 onRangeChange(load);

@@ -169,19 +169,37 @@ export function renderTable(chart) {
     head.append(th);
   }
   const body = table.createTBody();
-  chart.data.labels.forEach((label, i) => {
+  const note = (text) => {
+    const cell = body.insertRow().insertCell();
+    cell.colSpan = chart.data.datasets.length + 1;
+    cell.className = "empty-cell";
+    cell.textContent = text;
+  };
+  // `$rowLabel(i)` may say more than the axis label (the minute, not only the hour).
+  const rowLabel = chart.$rowLabel || ((i) => chart.data.labels[i]);
+  // `$trimEmpty` (e.g. "No requests") drops the empty rows before the first and after the last
+  // value and says so, instead of listing a day of empty minutes.
+  let first = 0;
+  let last = chart.data.labels.length - 1;
+  if (chart.$trimEmpty) {
+    const filled = (i) => chart.data.datasets.some((ds) => ![null, undefined, 0].includes(ds.data[i]));
+    while (first <= last && !filled(first)) first += 1;
+    while (last >= first && !filled(last)) last -= 1;
+    if (first > last && chart.data.labels.length) note(`${chart.$trimEmpty} in this window`);
+    else if (first > 0) note(`${chart.$trimEmpty} before ${rowLabel(first)}`);
+  }
+  for (let i = first; i <= last; i += 1) {
     const row = body.insertRow();
     const th = document.createElement("th");
     th.scope = "row";
-    th.textContent = label;
+    th.textContent = rowLabel(i);
     row.append(th);
     for (const ds of chart.data.datasets) row.insertCell().textContent = fmtValue(ds.data[i], ds);
-  });
-  if (!chart.data.labels.length) {
-    const cell = body.insertRow().insertCell();
-    cell.colSpan = chart.data.datasets.length + 1;
-    cell.textContent = "No data yet";
   }
+  if (chart.$trimEmpty && first <= last && last < chart.data.labels.length - 1) {
+    note(`${chart.$trimEmpty} after ${rowLabel(last)}`);
+  }
+  if (!chart.data.labels.length) note("No data yet");
   box.replaceChildren(table);
 }
 

@@ -1,10 +1,10 @@
 // Revenue page, Customers section: new vs returning customers per bucket, repeat purchases,
 // orders per paying customer, conversion, value per customer and top customers per currency.
 import { api, withQuery } from "./api.js";
-import { setCard } from "./cards.js";
+import { setCaption, setCard } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState } from "./charts.js";
 import { TZ, count, isNum, money, ratio } from "./format.js";
-import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange } from "./insights-range.js";
+import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange, rangeLabel } from "./insights-range.js";
 
 const ID = "customers";
 const CARDS = ["customers", "new_customers", "repeat_rate", "orders_per_customer", "conversion"];
@@ -39,6 +39,9 @@ function show(body, period) {
   setData(chart, buckets.map((b) => LABEL[period](b.start)),
     any ? [buckets.map((b) => b.new), buckets.map((b) => b.returning)] : [[], []],
     buckets.map((b) => new Date(b.start).getTime()));
+  // Counts of people and orders: every currency together, over the range the answer counted.
+  const range = rangeLabel(body.start, body.end);
+  for (const key of CARDS) setCaption(key, `all currencies, ${range}`);
   setCard("customers", any ? s.customers : null, count);
   setCard("new_customers", any ? s.new_customers : null, count);
   setCard("repeat_rate", s.repeat_purchase_rate, ratio);

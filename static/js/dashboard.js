@@ -1,7 +1,8 @@
 // Overview page: key figures, system load, transaction status, live transactions and activity.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard, setCardError, setTrend } from "./cards.js";
+import { cardsLoading, setCaption, setCard, setCardError, setExtra, setTrend } from "./cards.js";
 import { setPanelState, wireTableToggles } from "./charts.js";
+import { currencyPicker, otherTotals, pickedCurrency } from "./currency.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, fmt, isNum, localMidnight, money, ms, ratio } from "./format.js";
 import { statusDoughnut } from "./status-chart.js";
@@ -11,12 +12,22 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // Revenue is re-read at most this often while transactions stream in.
 const REVENUE_MIN_INTERVAL_MS = 5000;
 
-let currency = null;
 let revenueTimer = null;
+let revenueTicket = 0;
 let revenueAt = 0;
 const history = [];
 
-/** Revenue and orders so far today, against the same span of yesterday (browser's time zone). */
+const picker = currencyPicker();
+
+/** Orders (completed transactions) of every currency of an answer: counts add up, money never. */
+function ordersOf(answer) {
+  return (answer.currencies || []).reduce((n, c) => n + (c.orders || 0), 0);
+}
+
+/**
+ * Revenue (one currency: the picked one, else the one with the most revenue today) and orders
+ * (every currency) so far today, against the same span of yesterday (browser's time zone).
+ */
 async function loadRevenue() {
   revenueAt = Date.now();
   const now = new Date();
@@ -25,10 +36,13 @@ async function loadRevenue() {
   const sameTimeYesterday = new Date(now.getTime() - DAY_MS);
   const query = (start, end, code) => withQuery("/admin/api/analytics/revenue",
     { period: "hourly", start: start.toISOString(), end: end.toISOString(), tz: TZ, currency: code });
+  const picked = pickedCurrency();
+  const ticket = ++revenueTicket;
   try {
-    let [cur, prev] = await Promise.all([api.get(query(today, now, currency)), api.get(query(yesterday, sameTimeYesterday, currency))]);
-    // Without a currency the server picks the main one per range; compare like with like.
-    const code = cur.currency || prev.currency;
+    let [cur, prev] = await Promise.all([api.get(query(today, now, picked)), api.get(query(yesterday, sameTimeYesterday, picked))]);
+    // Without a pick the server takes the main currency of each range; compare like with like.
+    const code = picked || cur.currency || prev.currency;
+    if (ticket !== revenueTicket) return;
     if (!code) {
       // Nothing recorded today or yesterday: say so rather than show a made-up zero.
       setCard("revenue", null);
@@ -37,16 +51,28 @@ async function loadRevenue() {
     }
     if (cur.currency !== code) cur = await api.get(query(today, now, code));
     if (prev.currency !== code) prev = await api.get(query(yesterday, sameTimeYesterday, code));
-    currency = code;
+    if (ticket !== revenueTicket) return; // the admin picked another currency meanwhile
+    picker.show(cur);
     // Where the figures came from, so anyone (and the browser tests) can check them.
-    document.querySelector('[data-card="revenue"]').dataset.source = query(today, now, code);
+    const card = document.querySelector('[data-card="revenue"]');
+    card.dataset.source = query(today, now, code);
+    card.dataset.currency = code;
     const s = cur.summary || {};
     const p = prev.summary || {};
-    setCard("revenue", s.total_cents, (v) => money(v, currency));
+    setCaption("revenue", `${code}, today since midnight`);
+    setCard("revenue", s.total_cents, (v) => money(v, code));
     setTrend("revenue", s.total_cents, p.total_cents, { label: "vs same time yesterday" });
-    setCard("orders", s.transactions, count);
-    setTrend("orders", s.transactions, p.transactions, { label: "vs same time yesterday" });
+    const others = otherTotals(cur.currencies, code);
+    setExtra("revenue", others ? `Other currencies: ${others}` : "");
+    // Something was recorded today or yesterday, so no order on either side is a real zero.
+    const orders = ordersOf(cur);
+    setCaption("orders", "completed payments, all currencies, today since midnight");
+    setCard("orders", orders, count);
+    setTrend("orders", orders, ordersOf(prev), { label: "vs same time yesterday" });
+    const split = (cur.currencies || []).filter((c) => c.orders).map((c) => `${c.currency} ${count(c.orders)}`);
+    setExtra("orders", split.length > 1 ? split.join(" · ") : "");
   } catch (err) {
+    if (ticket !== revenueTicket) return;
     setCardError("revenue", err.message);
     setCardError("orders", err.message);
   }
@@ -117,6 +143,7 @@ function init() {
   document.addEventListener("live:feed", (event) => {
     if (event.detail && (event.detail.transactions || []).length) scheduleRevenue();
   });
+  document.addEventListener("currency:change", () => loadRevenue());
   document.addEventListener("live:refresh", (event) => {
     if (event.detail && event.detail.reason === "reconnect") shownSeq = -1;
     loadRevenue();

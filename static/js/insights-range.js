@@ -1,8 +1,11 @@
 // The Revenue page's range and bucket-size controls, read by the Customers and Channels sections,
 // so every section of the page shows the same dates and the same hourly/daily/weekly toggle.
-import { fmt } from "./format.js";
+import { fmt, toDate } from "./format.js";
 
 const FEED_RELOAD_MS = 30000;
+// Range captions sit under every card: the short form ("Nov 18"), the year only when not this one.
+const SHORT_DAY = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+const SHORT_DAY_YEAR = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
 
 export const LABEL = {
   hourly: (v) => fmt.dayHour(v),
@@ -16,15 +19,60 @@ export function currentPeriod() {
   return (pressed && pressed.dataset.period) || "daily";
 }
 
-/** The chosen dates as [start, end) instants (local midnights, end day included), or null. */
+function dateInputs() {
+  return [document.getElementById("range-start"), document.getElementById("range-end")];
+}
+
+/** Why the chosen dates cannot be asked for, or "" when they can. */
+export function rangeProblem() {
+  const [start, end] = dateInputs();
+  if (!start || !end) return "";
+  if (!start.value || !end.value) return "Pick both dates.";
+  // "YYYY-MM-DD" values compare in calendar order.
+  if (end.value < start.value) return "\u201cTo\u201d is before \u201cFrom\u201d: pick a \u201cTo\u201d date on or after the \u201cFrom\u201d date.";
+  return "";
+}
+
+/**
+ * The chosen dates as [start, end) instants, or null when they cannot be used (see
+ * `rangeProblem`). Start is From's local midnight; end is the midnight after To, or now when
+ * the range reaches today: a period still running is asked up to now, so it is compared with
+ * the same length of time before it rather than with a whole period.
+ */
 export function currentRange() {
-  const start = document.getElementById("range-start");
-  const end = document.getElementById("range-end");
-  if (!start || !end || !start.value || !end.value) return null;
+  const [start, end] = dateInputs();
+  if (!start || !end || rangeProblem()) return null;
   const [sy, sm, sd] = start.value.split("-").map(Number);
   const [ey, em, ed] = end.value.split("-").map(Number);
-  const range = [new Date(sy, sm - 1, sd), new Date(ey, em - 1, ed + 1)];
-  return range[1] > range[0] ? range : null;
+  const from = new Date(sy, sm - 1, sd);
+  let to = new Date(ey, em - 1, ed + 1);
+  const now = new Date();
+  if (to > now && now > from) to = now;
+  return to > from ? [from, to] : null;
+}
+
+/** True when the chosen range runs up to now (new transactions change its figures). */
+export function rangeReachesNow() {
+  const range = currentRange();
+  return Boolean(range) && range[1].getTime() >= Date.now() - 60000;
+}
+
+/**
+ * A counted range as people read it: "Sat, Nov 1 – Fri, Nov 7"; ", until 14:15" when it stops
+ * during a day (a range ending now); both times when it also starts during a day (the range a
+ * partial period is compared with). `start`/`end` are the API's ISO times, end exclusive.
+ */
+export function rangeLabel(start, end) {
+  const from = toDate(start);
+  const to = toDate(end);
+  if (!from || !to) return "";
+  const thisYear = new Date().getFullYear();
+  const day = (d) => (d.getFullYear() === thisYear ? SHORT_DAY : SHORT_DAY_YEAR).format(d);
+  const midnight = (d) => d.getHours() === 0 && d.getMinutes() === 0;
+  if (!midnight(from)) return `${day(from)} ${fmt.time(from)} – ${day(to)} ${fmt.time(to)}`;
+  const lastDay = midnight(to) ? new Date(to.getTime() - 1) : to;
+  const days = from.toDateString() === lastDay.toDateString() ? day(from) : `${day(from)} – ${day(lastDay)}`;
+  return midnight(to) ? days : `${days}, until ${fmt.time(to)}`;
 }
 
 /**
@@ -46,9 +94,8 @@ export function onRangeChange(load) {
   if (form) form.addEventListener("submit", () => run(false));
   document.addEventListener("live:refresh", () => run(true));
   document.addEventListener("live:feed", (event) => {
-    const range = currentRange();
     if (!(event.detail && (event.detail.transactions || []).length) || timer) return;
-    if (!range || range[1] < new Date()) return;
+    if (!rangeReachesNow()) return;
     timer = setTimeout(() => {
       timer = null;
       run(true);

@@ -1,7 +1,8 @@
-// Performance page: live request figures, per-minute latency and throughput, machine load,
-// and a sortable per-endpoint table.
+// Performance page: request figures of the chosen window (the cards and the table's "All
+// endpoints" row are the same answer), per-minute latency and throughput, machine load, and a
+// sortable per-endpoint table.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard, setCardError } from "./cards.js";
+import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
 import { count, fmt, isNum, ms, ratio, toDate } from "./format.js";
 import { systemChart } from "./system-chart.js";
@@ -10,11 +11,13 @@ import { sortableTable } from "./tables.js";
 // Per-minute data changes once a minute; re-reading more often would only load the server.
 const RELOAD_EVERY_MS = 30000;
 const num = (digits) => (v) => (isNum(v) ? v.toFixed(digits) : "—");
+// Two decimals below 10 req/min, so a quiet day's 0.42 does not read as 0.4.
+const rpm = (v) => (isNum(v) ? v.toFixed(v < 10 ? 2 : 1) : "—");
 const COLUMNS = [
   { key: "endpoint", label: "Endpoint" },
   { key: "method", label: "Method" },
   { key: "count", label: "Count", numeric: true, format: count },
-  { key: "rpm", label: "rpm", numeric: true, format: num(1) },
+  { key: "rpm", label: "rpm", numeric: true, format: rpm },
   { key: "avg_ms", label: "avg (ms)", numeric: true, format: num(1) },
   { key: "p95_ms", label: "p95 (ms)", numeric: true, format: num(1) },
   { key: "p99_ms", label: "p99 (ms)", numeric: true, format: num(1) },
@@ -22,6 +25,7 @@ const COLUMNS = [
 ];
 
 const minutesSelect = document.getElementById("perf-minutes");
+let request = 0;
 const table = sortableTable(document.getElementById("endpoints"), COLUMNS, { sortKey: "count", empty: "No requests recorded yet" });
 
 const latency = makeChart("latency", {
@@ -41,6 +45,7 @@ const latency = makeChart("latency", {
 }));
 latency.$labelHeader = "Minute";
 latency.$formatValue = (v) => ms(v);
+latency.$trimEmpty = "No requests";
 
 const throughput = makeChart("throughput", {
   type: "bar",
@@ -55,6 +60,27 @@ const throughput = makeChart("throughput", {
 });
 throughput.$labelHeader = "Minute";
 throughput.$formatValue = (v) => count(v);
+throughput.$trimEmpty = "No requests";
+
+/** The table rows name the whole minute ("Sat, Nov 7 14:05") whatever the axis shows. */
+function minuteLabel(chart) {
+  return (i) => {
+    const stamp = chart.$stamps && chart.$stamps[i];
+    return isNum(stamp) ? `${fmt.day(stamp)} ${fmt.time(stamp)}` : chart.data.labels[i];
+  };
+}
+latency.$rowLabel = minuteLabel(latency);
+throughput.$rowLabel = minuteLabel(throughput);
+
+/** The cards: every request of the window, the same figures as the table's "All endpoints" row. */
+function showCards(summary, caption) {
+  for (const key of ["rpm", "avg", "p95", "error_rate"]) setCaption(key, caption);
+  const s = summary || {};
+  setCard("rpm", isNum(s.rpm) ? s.rpm : null, rpm);
+  setCard("avg", isNum(s.avg_ms) ? s.avg_ms : null, ms);
+  setCard("p95", isNum(s.p95_ms) ? s.p95_ms : null, ms);
+  setCard("error_rate", isNum(s.count) && s.count > 0 ? s.error_rate : null, ratio);
+}
 
 /** The per-minute points of an answer, whatever key holds them; oldest first. */
 function timeline(body) {
@@ -65,22 +91,31 @@ function timeline(body) {
 
 async function load() {
   const minutes = Number(minutesSelect.value) || 60;
+  const caption = windowCaption(minutesSelect);
+  const ticket = ++request;
   try {
     const body = await api.get(withQuery("/admin/api/performance", { minutes }));
+    if (ticket !== request) return; // the window changed meanwhile
     table.setRows(Array.isArray(body.endpoints) ? body.endpoints : []);
+    table.setTotal(body.summary && body.summary.count ? body.summary : null, "All endpoints");
+    showCards(body.summary, caption);
     const points = timeline(body);
     const label = minutes > 360 ? (p) => fmt.dayHour(p.$t) : (p) => fmt.time(p.$t);
+    const stamps = points.map((p) => p.$t.getTime());
     const errorsOf = (p) => (isNum(p.errors) ? p.errors : isNum(p.error_rate) && isNum(p.count) ? Math.round(p.error_rate * p.count) : null);
     setData(latency, points.map(label), [
       points.map((p) => (isNum(p.avg_ms) ? p.avg_ms : null)),
       points.map((p) => (isNum(p.p95_ms) ? p.p95_ms : null)),
       points.map((p) => (isNum(p.p99_ms) ? p.p99_ms : null)),
-    ]);
-    setData(throughput, points.map(label), [points.map((p) => (isNum(p.count) ? p.count : null)), points.map(errorsOf)]);
+    ], stamps);
+    setData(throughput, points.map(label), [points.map((p) => (isNum(p.count) ? p.count : null)), points.map(errorsOf)], stamps);
   } catch (err) {
+    if (ticket !== request) return;
     setPanelState("latency", "error", err.message);
     setPanelState("throughput", "error", err.message);
     table.setRows([]);
+    table.setTotal(null);
+    for (const key of ["rpm", "avg", "p95", "error_rate"]) setCardError(key, err.message);
   }
 }
 
@@ -88,23 +123,14 @@ function init() {
   cardsLoading();
   wireTableToggles();
   const system = systemChart("system");
-  document.addEventListener("live:update", (event) => {
-    const req = (event.detail || {}).requests || {};
-    setCard("rpm", isNum(req.rpm) ? req.rpm : null, (v) => v.toFixed(1));
-    setCard("avg", isNum(req.avg_ms) ? req.avg_ms : null, ms);
-    setCard("p95", isNum(req.p95_ms) ? req.p95_ms : null, ms);
-    setCard("error_rate", isNum(req.error_rate) ? req.error_rate : null, ratio);
-  });
   document.addEventListener("live:refresh", () => {
     load();
     system.reload();
   });
+  // The cards keep their figures and caption until the new window's answer replaces both.
   minutesSelect.addEventListener("change", load);
   load();
   system.reload();
-  api.get("/admin/api/metrics/live").then((snap) => {
-    document.dispatchEvent(new CustomEvent("live:update", { detail: Object.assign({}, snap, { source: "rest" }) }));
-  }).catch((err) => ["rpm", "avg", "p95", "error_rate"].forEach((key) => setCardError(key, err.message)));
   setInterval(load, RELOAD_EVERY_MS);
 }
 

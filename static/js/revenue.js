@@ -1,38 +1,23 @@
 // Revenue page: bar chart by hour/day/week over a date range in the browser's time zone,
-// summary cards, and the status split of the same range.
+// summary cards, and the status split of the same range, in the currency the admin picked.
 import { api, withQuery } from "./api.js";
-import { cardsLoading, setCard, setCardError, setTrend } from "./cards.js";
+import { cardsLoading, setCaption, setCard, setCardError, setExtra, setTrend } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
-import { TZ, count, dateInputValue, fmt, isNum, localMidnight, money, ratio } from "./format.js";
+import { currencyPicker, otherTotals, pickedCurrency } from "./currency.js";
+import { TZ, count, dateInputValue, isNum, localMidnight, money, ratio } from "./format.js";
+import { LABEL, currentRange, rangeLabel, rangeProblem, rangeReachesNow } from "./insights-range.js";
 import { statusDoughnut } from "./status-chart.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
-// A sensible range per bucket size when the user switches (they can still pick their own).
-const DEFAULT_DAYS = { hourly: 2, daily: 14, weekly: 84 };
-// Ranges (in days) that make a readable chart per bucket size; outside them switching resets the range.
-const FITS = { hourly: [1, 7], daily: [2, 92], weekly: [14, 730] };
-const LABEL = {
-  hourly: (v) => fmt.dayHour(v),
-  daily: (v) => fmt.day(v),
-  weekly: (v) => `Week of ${fmt.day(v)}`,
-};
+const FIRST_RANGE_DAYS = 14;
+const CARDS = ["total", "orders", "average", "success_rate", "peak"];
 
 const state = { period: "daily", currency: "USD", loadedAt: 0, timer: null, request: 0 };
 const panel = document.querySelector('[data-chart="revenue"]');
 const startInput = document.getElementById("range-start");
 const endInput = document.getElementById("range-end");
-
-function setRange(days) {
-  startInput.value = dateInputValue(localMidnight(days - 1));
-  endInput.value = dateInputValue(localMidnight(0));
-}
-
-/** The chosen dates as [start, end) instants: local midnights, end day included. */
-function rangeInstants() {
-  const [sy, sm, sd] = startInput.value.split("-").map(Number);
-  const [ey, em, ed] = endInput.value.split("-").map(Number);
-  return [new Date(sy, sm - 1, sd), new Date(ey, em - 1, ed + 1)];
-}
+const rangeError = document.getElementById("range-error");
+const picker = currencyPicker();
 
 const chart = makeChart("revenue", {
   type: "bar",
@@ -54,22 +39,29 @@ chart.$labelHeader = "Period";
 chart.$formatValue = (v) => (isNum(v) ? money(Math.round(v * 100), state.currency) : "—");
 const status = statusDoughnut("revenue-status");
 
+/** Say inline why the dates cannot be used (and mark the field), or clear the message. */
+function showRangeProblem(message) {
+  rangeError.textContent = message;
+  rangeError.hidden = !message;
+  if (message) endInput.setAttribute("aria-invalid", "true");
+  else endInput.removeAttribute("aria-invalid");
+}
+
 /** Fetch and draw the chosen range; `background` reloads keep the current chart on screen. */
 async function load(background = false) {
+  const range = currentRange();
+  showRangeProblem(range ? "" : rangeProblem());
+  if (!range) return; // nothing is asked for dates that cannot be right
   const ticket = ++state.request;
   state.loadedAt = Date.now();
-  const [start, end] = rangeInstants();
-  if (!(end > start)) {
-    setPanelState("revenue", "error", "The start date must be before the end date.");
-    return;
-  }
   if (!background) {
     panel.dataset.state = "loading";
     cardsLoading();
   }
   try {
     const url = withQuery("/admin/api/analytics/revenue", {
-      period: state.period, start: start.toISOString(), end: end.toISOString(), tz: TZ,
+      period: state.period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ,
+      currency: pickedCurrency(),
     });
     const body = await api.get(url);
     if (ticket !== state.request) return; // a newer choice already asked again
@@ -79,31 +71,51 @@ async function load(background = false) {
     if (ticket !== state.request) return;
     setPanelState("revenue", "error", err.message);
     setPanelState("revenue-status", "error", "");
-    for (const key of ["total", "transactions", "average", "success_rate", "peak"]) setCardError(key, err.message);
+    for (const key of CARDS) setCardError(key, err.message);
   }
 }
 
+function setTitle(id, text) {
+  const title = document.getElementById(`title-${id}`);
+  if (title) title.textContent = text;
+}
+
 function show(body) {
-  state.currency = body.currency || (body.summary && body.summary.currency) || state.currency;
+  state.currency = body.currency || state.currency;
+  const code = body.currency;
+  picker.show(body);
   const buckets = Array.isArray(body.buckets) ? body.buckets : [];
   const anything = buckets.some((b) => b.revenue_cents || b.transactions);
   panel.dataset.period = state.period;
   panel.dataset.buckets = String(buckets.length);
+  panel.dataset.currency = code || "";
+  setTitle("revenue", code ? `Revenue (${code})` : "Revenue");
+  setTitle("revenue-status", code ? `Transactions by status (${code})` : "Transactions by status");
   setData(chart, buckets.map((b) => LABEL[state.period](b.start)),
     [anything ? buckets.map((b) => (isNum(b.revenue_cents) ? b.revenue_cents / 100 : null)) : []],
     buckets.map((b) => new Date(b.start).getTime()));
 
   const s = body.summary || {};
   const empty = !anything;
-  setCard("total", empty ? null : s.total_cents, (v) => money(v, state.currency));
-  if (!empty && isNum(s.growth_rate)) {
-    setTrend("total", 1 + s.growth_rate, 1, { label: "vs previous period" });
+  const range = rangeLabel(body.start, body.end);
+  const caption = code ? `${code}, ${range}` : range;
+  for (const key of CARDS) setCaption(key, caption);
+  const inCode = (v) => money(v, state.currency);
+  setCard("total", empty ? null : s.total_cents, inCode);
+  if (!empty) {
+    // Growth against the same length of time just before; without revenue then there is none.
+    const before = rangeLabel(s.previous_start, s.previous_end);
+    const label = isNum(s.growth_rate) || !before ? `vs ${before || "previous period"}` : `vs ${before} (nothing earned then)`;
+    setTrend("total", isNum(s.growth_rate) ? 1 + s.growth_rate : null, 1, { label, missing: "—" });
   }
-  setCard("transactions", empty ? null : s.transactions, count);
-  setCard("average", empty ? null : s.average_transaction_cents, (v) => money(v, state.currency));
+  const others = otherTotals(body.currencies, code);
+  setExtra("total", others ? `Other currencies: ${others}` : "");
+  setCard("orders", empty ? null : s.orders, count);
+  setExtra("orders", empty ? "" : `of ${count(s.transactions)} payments in ${code} (every status)`);
+  setCard("average", empty ? null : s.average_transaction_cents, inCode);
   setCard("success_rate", empty ? null : s.success_rate, ratio);
   const peak = s.peak || {};
-  setCard("peak", empty ? null : peak.revenue_cents, (v) => money(v, state.currency),
+  setCard("peak", empty ? null : peak.revenue_cents, inCode,
     peak.start ? LABEL[state.period](peak.start) : undefined);
   const hint = document.querySelector('[data-card="peak"] .trend-text');
   if (hint) hint.textContent = !empty && peak.start ? LABEL[state.period](peak.start) : "";
@@ -114,21 +126,20 @@ function show(body) {
   status.set(totals);
 }
 
+/** A new bucket size over the same dates: the picked range is kept as it is. */
 function choosePeriod(period) {
   state.period = period;
   for (const button of document.querySelectorAll(".period")) {
     button.setAttribute("aria-pressed", String(button.dataset.period === period));
   }
-  const [start, end] = rangeInstants();
-  const days = Math.round((end - start) / 86400000);
-  if (!(days >= FITS[period][0] && days <= FITS[period][1])) setRange(DEFAULT_DAYS[period]);
   load();
 }
 
 function init() {
   wireTableToggles();
   document.getElementById("tz-note").textContent = `Times in ${TZ}`;
-  setRange(DEFAULT_DAYS[state.period]);
+  startInput.value = dateInputValue(localMidnight(FIRST_RANGE_DAYS - 1));
+  endInput.value = dateInputValue(localMidnight(0));
   for (const button of document.querySelectorAll(".period")) {
     button.addEventListener("click", () => choosePeriod(button.dataset.period));
   }
@@ -136,11 +147,16 @@ function init() {
     event.preventDefault();
     load(false);
   });
+  for (const input of [startInput, endInput]) {
+    // Say at once when the dates cannot work; the figures are asked for on Apply.
+    input.addEventListener("change", () => showRangeProblem(rangeProblem()));
+  }
+  document.addEventListener("currency:change", () => load(false));
   document.addEventListener("live:refresh", () => load(true));
   // New money only matters when the range reaches today; re-read at most every 10 s.
   document.addEventListener("live:feed", (event) => {
     if (!(event.detail && (event.detail.transactions || []).length)) return;
-    if (rangeInstants()[1] < new Date() || state.timer) return;
+    if (!rangeReachesNow() || state.timer) return;
     const wait = Math.max(0, RELOAD_MIN_INTERVAL_MS - (Date.now() - state.loadedAt));
     state.timer = setTimeout(() => {
       state.timer = null;

@@ -22,11 +22,14 @@ function micro(ns) {
 function show(data) {
   const timer = data.timer;
   const folded = timer && isNum(timer.fold_ns_per_request) ? ` + ${micro(timer.fold_ns_per_request)} folded later` : "";
-  put("timer", timer ? `${micro(timer.mean_ns)} mean${folded}, ${micro(timer.max_ns)} max (${count(timer.samples)} sampled)`
-    : "no request sampled yet");
+  // Each figure says what it covers: the mean and max are of the most recent samples and ticks.
+  put("timer", timer ? `${micro(timer.mean_ns)} mean${folded}, ${micro(timer.max_ns)} max `
+    + `(last ${count(timer.window)} of ${count(timer.samples)} sampled requests)` : "no request sampled yet");
   const tick = data.tick;
-  put("tick", tick ? `${ms(tick.last_ms)} / ${ms(tick.mean_ms)} / ${ms(tick.max_ms)}` : "no tick yet in this process");
-  put("cpu", isNum(data.sampler_cpu_share) ? `${(data.sampler_cpu_share * 100).toFixed(2)} %` : "—");
+  put("tick", tick ? `${ms(tick.last_ms)} / ${ms(tick.mean_ms)} / ${ms(tick.max_ms)} (last ${count(tick.window)} ticks)`
+    : "no tick yet in this process");
+  put("cpu", isNum(data.sampler_cpu_share)
+    ? `${(data.sampler_cpu_share * 100).toFixed(2)} %${tick ? ` (last ${count(tick.window)} ticks)` : ""}` : "—");
   put("rss", `${mb(data.rss_bytes)} · ${count(data.threads)} threads`);
   const b = data.budget || {};
   put("interval", isNum(b.interval_s)

@@ -85,6 +85,20 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
       state.rows = rows || [];
       render();
     },
+    /** A footer row (e.g. every endpoint together) that sorting leaves in place; null removes it. */
+    setTotal(row, label) {
+      if (table.tFoot) table.tFoot.remove();
+      if (!row) return;
+      const tr = table.createTFoot().insertRow();
+      columns.forEach((column, i) => {
+        const cell = document.createElement(i === 0 ? "th" : "td");
+        if (i === 0) cell.scope = "row";
+        if (column.numeric) cell.className = "num";
+        cell.dataset.key = column.key;
+        cell.textContent = i === 0 ? label : row[column.key] === undefined ? "" : cellText(column, row);
+        tr.append(cell);
+      });
+    },
     get rows() {
       return state.rows;
     },

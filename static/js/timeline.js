@@ -3,6 +3,7 @@
 // windows with the money at risk (revenue during the window vs the same window a week earlier).
 import { api, withQuery } from "./api.js";
 import { alpha, makeChart, refreshChart, setPanelState } from "./charts.js";
+import { pickedCurrency } from "./currency.js";
 import { TZ, fmt, isNum, money, ms } from "./format.js";
 
 const ID = "timeline";
@@ -157,7 +158,7 @@ async function load() {
   const ticket = ++state.request;
   state.loadedAt = Date.now();
   try {
-    const body = await api.get(withQuery("/admin/api/timeline", { hours: HOURS, tz: TZ }), { quiet: true });
+    const body = await api.get(withQuery("/admin/api/timeline", { hours: HOURS, tz: TZ, currency: pickedCurrency() }), { quiet: true });
     if (ticket === state.request) show(body);
   } catch (err) {
     if (ticket === state.request) setPanelState(ID, "error", err.message);
@@ -168,6 +169,7 @@ function init() {
   // The page's own script wires every "Show as table" button, this panel's included.
   document.addEventListener("live:refresh", load);
   document.addEventListener("live:alert", load);
+  document.addEventListener("currency:change", load);
   document.addEventListener("live:update", () => {
     if (Date.now() - state.loadedAt >= RELOAD_EVERY_MS) load();
   });
