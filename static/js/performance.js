@@ -80,7 +80,7 @@ async function load() {
   } catch (err) {
     setPanelState("latency", "error", err.message);
     setPanelState("throughput", "error", err.message);
-    table.setRows([]);
+    table.showMessage(`Could not load the endpoints. ${err.message}`);
   }
 }
 
