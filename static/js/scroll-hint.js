@@ -34,18 +34,9 @@ function wireAll() {
   for (const box of document.querySelectorAll(BOXES)) wire(box);
 }
 
-let queued = false;
-window.addEventListener("resize", () => {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    for (const box of document.querySelectorAll(BOXES)) update(box);
-  });
-});
-
 wireAll();
-// A box shown later ("Show as table", a dialog) is measured when it becomes visible.
+// A box that changes width (a turned phone) or is shown later ("Show as table", a dialog) is
+// measured again then.
 if (typeof ResizeObserver === "function") {
   const resized = new ResizeObserver((entries) => {
     for (const entry of entries) update(entry.target);

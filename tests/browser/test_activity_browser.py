@@ -13,16 +13,22 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from tests.browser.conftest import SERVER_ENV, Panel
-from tests.servers import start_server
+from tests.browser.conftest import SERVER_ENV, plain_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 KEY = SERVER_ENV["INGEST_API_KEY"]
 
-# Every feed event's activity ids, as the page received them.
+# Every feed event's activity ids, as the page received them; and the pushes that prove the
+# socket is in the room (a feed event sent before that never reaches the page).
 FEED_SPY = """() => {
   window.__feedIds = [];
-  document.addEventListener("live:feed", (e) => (e.detail.activities || []).forEach((a) => window.__feedIds.push(a.id)));
+  window.__pushes = 0;
+  document.addEventListener("live:update", (e) => { if (e.detail.source === "socket") window.__pushes += 1; });
+  window.__feedUsers = [];
+  document.addEventListener("live:feed", (e) => (e.detail.activities || []).forEach((a) => {
+    window.__feedIds.push(a.id);
+    window.__feedUsers.push(a.user_id);
+  }));
 }"""
 FEED_ROWS = """() => [...document.querySelectorAll("#activity-feed li")].map((li) => {
   const time = li.querySelector("time");
@@ -37,14 +43,7 @@ MERGED = "() => Number(document.getElementById('activity-feed').dataset.merged |
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
     """A plain server: no demo traffic, a push every second."""
-    from tests.browser.conftest import _need_chromium
-
-    _need_chromium()
-    tmp = tmp_path_factory.mktemp("activity")
-    server = start_server(tmp, env={**SERVER_ENV, "LOG_CAPTURE": "false"}, demo=False)
-    running = Panel(server, tmp)
-    yield running
-    running.stop()
+    yield from plain_panel(tmp_path_factory, "activity")
 
 
 def ingest(panel, activities):
@@ -82,11 +81,16 @@ def test_feed_shows_each_action_once_newest_first_whatever_arrives_first(watched
     page.wait_for_function("u => [...document.querySelectorAll('#activity-feed li strong')]"
                            ".some(s => s.textContent === u)", arg=user["old"])
     page.evaluate(FEED_SPY)
+    page.wait_for_function("() => window.__pushes > 0")
 
     def feed_event(keys, action):
         ingest(panel, [{"user_id": user[k], "action": action, "detail": f"/{k}", "created_at": at[k]}
                        for k in keys])
-        page.wait_for_function("n => window.__feedIds.length === n", arg=len(page.evaluate("window.__feedIds")) + len(keys))
+        wait_for_feed(keys)
+
+    def wait_for_feed(keys):
+        page.wait_for_function("users => users.every(u => window.__feedUsers.includes(u))",
+                               arg=[user[k] for k in keys])
 
     # Three actions in one feed event, out of order; then one that arrives late (older than
     # what is shown); then ⟳ brings them all again over REST (the Activity page asks in the
@@ -99,13 +103,14 @@ def test_feed_shows_each_action_once_newest_first_whatever_arrives_first(watched
     # ⟳ first (its answer already holds them), then the feed event with the same three.
     ingest(panel, [{"user_id": user[k], "action": "search", "created_at": at[k]} for k in ("b1", "b2", "b3")])
     refresh_and_wait(page)
-    page.wait_for_function("() => window.__feedIds.length === 7")
+    wait_for_feed(["b1", "b2", "b3"])
 
     rows = [r for r in page.evaluate(FEED_ROWS) if r["user"].startswith(f"{page_name}-")]
     assert [r["user"] for r in rows] == shown_users(page, page_name)
     assert [r["user"] for r in rows] == [user[k] for k in ("b2", "a2", "b3", "a3", "b1", "a1", "late", "old")]
     assert len({r["id"] for r in rows}) == 8 and all(r["id"] for r in rows)
-    assert sorted(page.evaluate("window.__feedIds")) == sorted(int(r["id"]) for r in rows if r["user"] != user["old"])
+    feed = dict(zip(page.evaluate("window.__feedUsers"), page.evaluate("window.__feedIds")))
+    assert all(int(r["id"]) == feed[r["user"]] for r in rows if r["user"] in feed)
     keys = {v: k for k, v in user.items()}
     for row in rows:
         # The label belongs to this row: inside it, and about as old as the row's own time.

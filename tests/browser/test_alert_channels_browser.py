@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.browser.conftest import SERVER_ENV, Panel
+from tests.browser.conftest import plain_panel
 from tests.receivers import Inbox, Webhook
-from tests.servers import free_port, start_server
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -30,17 +30,10 @@ def receivers():
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory, receivers):
     """A plain server notifying the local receivers."""
-    from tests.browser.conftest import _need_chromium
-
-    _need_chromium()
     hook, controller, _ = receivers
-    tmp = tmp_path_factory.mktemp("channels")
-    env = {**SERVER_ENV, "LOG_CAPTURE": "false", "ALERT_WEBHOOK_URL": hook.url, "SMTP_HOST": "127.0.0.1",
-           "SMTP_PORT": str(controller.port), "SMTP_TO": "ops@example.com", "SMTP_STARTTLS": "false"}
-    server = start_server(tmp, env=env, demo=False)
-    running = Panel(server, tmp)
-    yield running
-    running.stop()
+    yield from plain_panel(tmp_path_factory, "channels", {
+        "ALERT_WEBHOOK_URL": hook.url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port),
+        "SMTP_TO": "ops@example.com", "SMTP_STARTTLS": "false"})
 
 
 def test_send_test_buttons_reach_the_webhook_and_the_mailbox(watched, receivers):

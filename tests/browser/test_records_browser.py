@@ -15,8 +15,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from tests.browser.conftest import SERVER_ENV, USER, Panel
-from tests.servers import start_server
+from tests.browser.conftest import USER, plain_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 KEY = "browser-ingest-key"
@@ -26,15 +25,7 @@ EVIL = '<img src=x onerror="window.__pwned=1"><b>bold</b> & done'
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
     """A plain server (no demo traffic, so the log view holds only what the test sends)."""
-    from tests.browser.conftest import _need_chromium
-
-    _need_chromium()
-    tmp = tmp_path_factory.mktemp("records")
-    env = {**SERVER_ENV, "INGEST_API_KEY": KEY, "LOG_CAPTURE": "false"}
-    server = start_server(tmp, env=env, demo=False)
-    running = Panel(server, tmp)
-    yield running
-    running.stop()
+    yield from plain_panel(tmp_path_factory, "records", {"INGEST_API_KEY": KEY})
 
 
 def ingest_logs(panel, logs):

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, SERVER_ENV, USER, Panel
-from tests.servers import start_server
+from tests.browser.conftest import PASSWORD, USER, plain_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -19,14 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
     """A server of its own: logging out ends every session of the user, so no other module shares it."""
-    from tests.browser.conftest import _need_chromium
-
-    _need_chromium()
-    tmp = tmp_path_factory.mktemp("session")
-    server = start_server(tmp, env={**SERVER_ENV, "LOG_CAPTURE": "false"}, demo=False)
-    running = Panel(server, tmp)
-    yield running
-    running.stop()
+    yield from plain_panel(tmp_path_factory, "session")
 
 
 def wait_for_endpoints(page, url):
