@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.browser.conftest import plain_panel
+from tests.browser.conftest import plain_panel, shot
 from tests.receivers import Inbox, Webhook
 from tests.servers import free_port
 
@@ -56,6 +56,8 @@ def test_send_test_buttons_reach_the_webhook_and_the_mailbox(watched, receivers)
     email_row.locator(".chan-result", has_text="Test delivered").wait_for()
     ((rcpts, message),) = inbox.messages
     assert rcpts == ["ops@example.com"] and message["Subject"].startswith("[TEST]")
+    page.locator("#channels-section").scroll_into_view_if_needed()
+    shot(page, "alerts-channels")
 
     # Both tests are in the audit trail.
     watched.goto("/admin/audit")
