@@ -35,6 +35,8 @@ function wireAll() {
 }
 
 wireAll();
+// Widths measured before the last stylesheet or font arrived are measured again.
+window.addEventListener("load", () => document.querySelectorAll(BOXES).forEach(update));
 // A box that changes width (a turned phone) or is shown later ("Show as table", a dialog) is
 // measured again then.
 if (typeof ResizeObserver === "function") {
