@@ -7,7 +7,7 @@ from flask_login import current_user
 import database
 from blueprints.api import BadParam, admin_required, bp, int_arg, json_body, time_arg
 from blueprints.errors import json_error
-from services import alert_rules, alerts, audit, notifications
+from services import alert_channels, alert_rules, alerts, audit, notifications
 from services.alert_dispatch import commit_and_announce
 from services.alert_history import AlertFilters, FilterError, list_alerts
 from services.alert_rules import RuleError
@@ -114,6 +114,30 @@ def alert_snooze(alert_id: int):
     _audit(session, "alert.snooze", f"alert:{alert_id}", {"minutes": minutes})
     commit_and_announce(current_app._get_current_object(), session, [change])
     return jsonify({"alert": alerts.alert_to_dict(change.alert)})
+
+
+@bp.get("/alerts/channels")
+def channels_list():
+    """Each notification channel: configured or not, where it delivers, its last delivery."""
+    return jsonify(alert_channels.channel_states(current_app, database.get_session()))
+
+
+@bp.post("/alerts/channels/<name>/test")
+@admin_required
+def channel_test(name: str):
+    """Send a test message through one channel now and answer whether it was delivered."""
+    try:
+        result = alert_channels.send_test(current_app, name, current_user.username)
+    except alert_channels.UnknownChannel as exc:
+        return json_error(404, str(exc))
+    except alert_channels.ChannelNotConfigured as exc:
+        return json_error(409, str(exc), "not_configured")
+    session = database.get_session()
+    audit.record(session, "alert_channel.test", actor=current_user.username, ip=request.remote_addr,
+                 target=f"channel:{name}", outcome="success" if result["delivered"] else "failure",
+                 detail={"error": result["error"]} if result["error"] else None)
+    session.commit()
+    return jsonify(result)
 
 
 @bp.get("/alerts/rules")

@@ -66,7 +66,7 @@ def user_activity(session: Session, now: datetime, minutes: int, limit: int, tz:
     by_action = [{"action": action, "count": int(n)} for action, n in session.execute(
         select(a.action, func.count()).where(*window).group_by(a.action)
         .order_by(desc(func.count()), a.action))]
-    recent = [{"user_id": row.user_id, "action": row.action, "detail": row.detail,
+    recent = [{"id": row.id, "user_id": row.user_id, "action": row.action, "detail": row.detail,
                "created_at": row.created_at.astimezone(tz).isoformat()}
               for row in session.scalars(select(a).where(*window)
                                          .order_by(desc(a.created_at), desc(a.id)).limit(limit))]

@@ -183,20 +183,17 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
 
 # -- activities and logs --------------------------------------------------------------------
 
-def _insert_activities(session: Session, rows: list[dict[str, Any]]) -> None:
-    bulk.insert(session, UserActivity.__table__, rows)
-
-
-def _insert_logs(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` and return their new ids in order (live clients key what they show by id)."""
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        return bulk.insert(session, LogEntry.__table__, rows, returning="id")
+        return bulk.insert(session, model.__table__, rows, returning="id")
     # SQLite: this batch holds the write lock, so the next ids are ours to hand out, and one
     # executemany replaces a row-by-row INSERT ... RETURNING.
-    first = (session.scalar(select(func.max(LogEntry.id))) or 0) + 1
+    first = (session.scalar(select(func.max(model.id))) or 0) + 1
     ids = list(range(first, first + len(rows)))
-    bulk.insert(session, LogEntry.__table__, [{**row, "id": i} for row, i in zip(rows, ids)])
+    bulk.insert(session, model.__table__, [{**row, "id": i} for row, i in zip(rows, ids)])
     return ids
 
 
@@ -220,8 +217,8 @@ def store(session: Session, clean: dict[str, list[dict[str, Any]]], now: datetim
             rollups.begin_write(session)
             if clean.get("transactions"):
                 _store_transactions(session, clean["transactions"], now, result)
-            _insert_activities(session, clean.get("activities") or [])
-            log_ids = _insert_logs(session, clean.get("logs") or [])
+            activity_ids = _insert_with_ids(session, UserActivity, clean.get("activities") or [])
+            log_ids = _insert_with_ids(session, LogEntry, clean.get("logs") or [])
             session.commit()
         except DBAPIError as exc:
             session.rollback()
@@ -232,7 +229,8 @@ def store(session: Session, clean: dict[str, list[dict[str, Any]]], now: datetim
         except BaseException:
             session.rollback()
             raise
-        result.stored_activities = clean.get("activities") or []
+        result.stored_activities = [{**row, "id": i} for row, i in
+                                    zip(clean.get("activities") or [], activity_ids)]
         result.stored_logs = [{**row, "id": i} for row, i in zip(clean.get("logs") or [], log_ids)]
         _announce(result)
         return result
@@ -244,7 +242,7 @@ def _announce(result: IngestResult) -> None:
     for row in result.stored_transactions:
         events.publish("transaction.stored", transaction_payload(row))
     for row in result.stored_activities:
-        events.publish("activity.stored", {"user_id": row["user_id"], "action": row["action"],
+        events.publish("activity.stored", {"id": row["id"], "user_id": row["user_id"], "action": row["action"],
                                            "detail": row["detail"], "created_at": _iso(row["created_at"])})
     for row in result.stored_logs:
         events.publish("log.stored", {"id": row["id"], "created_at": _iso(row["created_at"]),
@@ -298,12 +296,12 @@ def record_transaction(id: str, amount_cents: int, currency: str, status: str,  
 def log_user_activity(user_id: str, action: str, detail: str | None = None,
                       created_at: datetime | str | None = None, *, app: Flask | None = None,
                       session: Session | None = None) -> dict[str, Any]:
-    """Record that ``user_id`` did ``action`` (now unless ``created_at``); returns it as stored."""
+    """Record that ``user_id`` did ``action`` (now unless ``created_at``); returns it with its id."""
     now = utcnow()
     row = validate_activity({"user_id": user_id, "action": action, "detail": detail,
                              "created_at": created_at}, now)
-    _store_one("activities", row, now, app, session)
-    return {**row, "created_at": _iso(row["created_at"])}
+    stored = _store_one("activities", row, now, app, session).stored_activities[0]
+    return {**stored, "created_at": _iso(stored["created_at"])}
 
 
 def record_log(service: str, level: str, message: str, created_at: datetime | str | None = None,

@@ -101,25 +101,39 @@ def _text(event: str, alert: dict[str, Any]) -> str:
     return f"[{alert['severity'].upper()}] {verb}: {alert['title']} (value {shown}){extra}"
 
 
-def send_webhook(app: Flask, event: str, alert: dict[str, Any]) -> None:
-    """POST the alert as JSON (``text`` makes it readable in Slack-compatible chat); raise on failure."""
-    body = {"text": _text(event, alert), "event": event, "alert": alert}
+def post_webhook(app: Flask, body: dict[str, Any]) -> None:
+    """POST ``body`` as JSON to ``ALERT_WEBHOOK_URL``; raise on failure (any non-2xx answer)."""
     resp = requests.post(app.config["ALERT_WEBHOOK_URL"], json=body,
                          timeout=float(app.config.get("ALERT_WEBHOOK_TIMEOUT", 5.0)))
     if resp.status_code >= 300:
         raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
 
 
+def send_webhook(app: Flask, event: str, alert: dict[str, Any]) -> None:
+    """POST the alert as JSON (``text`` makes it readable in Slack-compatible chat); raise on failure."""
+    post_webhook(app, {"text": _text(event, alert), "event": event, "alert": alert})
+
+
+def recipients(app: Flask) -> list[str]:
+    """The addresses of ``SMTP_TO`` (comma-separated)."""
+    return [a.strip() for a in str(app.config.get("SMTP_TO") or "").split(",") if a.strip()]
+
+
 def send_email(app: Flask, event: str, alert: dict[str, Any]) -> None:
     """Send the alert through SMTP (STARTTLS and login when configured); raise on failure."""
-    cfg = app.config
-    msg = EmailMessage()
-    msg["Subject"] = _text(event, alert)[:200]
-    msg["From"] = cfg.get("SMTP_FROM") or "alerts@localhost"
-    msg["To"] = ", ".join(a.strip() for a in str(cfg["SMTP_TO"]).split(",") if a.strip())
     lines = [_text(event, alert), ""] + [f"{k}: {v}" for k, v in alert.items()
                                          if k != "notifications" and v is not None]
-    msg.set_content("\n".join(lines))
+    send_mail(app, _text(event, alert), "\n".join(lines))
+
+
+def send_mail(app: Flask, subject: str, text: str) -> None:
+    """Send one message to ``SMTP_TO`` through ``SMTP_HOST``; raise on failure."""
+    cfg = app.config
+    msg = EmailMessage()
+    msg["Subject"] = subject[:200]
+    msg["From"] = cfg.get("SMTP_FROM") or "alerts@localhost"
+    msg["To"] = ", ".join(recipients(app))
+    msg.set_content(text)
     timeout = float(cfg.get("SMTP_TIMEOUT", 10.0))
     with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
         if cfg.get("SMTP_STARTTLS"):

@@ -18,6 +18,11 @@ ALERT = obj({"id": INT, "rule": STR, "rule_id": nullable(INT), "metric": STR, "s
              "fired_at": nullable(TIME), "acknowledged_at": nullable(TIME),
              "resolved_at": nullable(TIME), "snoozed": BOOL})
 COUNTS = obj({"firing": INT, "acknowledged": INT, "pending": INT, "open": INT})
+CHANNEL = obj({"name": STR, "label": STR, "configured": BOOL, "problem": nullable(STR),
+               "target": nullable(STR),
+               "last_delivery": nullable(obj({"status": {"enum": ["sent", "failed", "retrying"]},
+                                              "created_at": TIME, "sent_at": nullable(TIME),
+                                              "error": nullable(STR), "attempts": INT}))})
 HEALTH = obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
               "checks": obj({name: obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
                                         "message": STR})
@@ -116,6 +121,16 @@ def _alerts() -> dict:
             "delete": op("Delete a custom rule", {**json_ok(obj({"deleted": INT})), **errors(404, 409)},
                          params=[rule_id], write=True, admin=True, tags=["alerts"]),
         },
+        "/admin/api/alerts/channels": {"get": op(
+            "Each notification channel: configured or not, where it delivers, its last delivery",
+            json_ok(obj({"channels": arr(CHANNEL), "configured": INT})), tags=["alerts"])},
+        "/admin/api/alerts/channels/{name}/test": {"post": op(
+            "Send a test message through one channel now (admin); answers whether it was delivered",
+            {**json_ok(obj({"channel": STR, "delivered": BOOL, "error": nullable(STR), "at": TIME,
+                            "duration_ms": NUM})), **errors(404, 409)},
+            params=[{"name": "name", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": ["webhook", "email"]}}],
+            write=True, admin=True, tags=["alerts"])},
         "/admin/api/alerts/rules/{rule_id}/snooze": {"post": op(
             "Silence a rule for some minutes (0 ends the snooze)",
             {**json_ok(obj({"rule": RULE})), **errors(404, 409)}, params=[rule_id], body=snooze,

@@ -108,10 +108,11 @@ def test_activity_and_log_hooks(app):
         events.unsubscribe("log.stored", seen.append)
     with database.session_scope(app) as s:
         row = s.scalars(select(UserActivity)).one()
-        assert (row.user_id, row.action, row.detail) == ("u7", "add_to_cart", "sku-1")
+        assert (row.id, row.user_id, row.action, row.detail) == (act["id"], "u7", "add_to_cart", "sku-1")
         entry = s.get(LogEntry, line["id"])
         assert (entry.level, entry.level_no, entry.logger) == ("ERROR", 40, "checkout.pay")
-    assert seen[0] == {"user_id": "u7", "action": "add_to_cart", "detail": "sku-1",
+    # The announcement carries the stored row's id: live pages key the feed by it.
+    assert seen[0] == {"id": row.id, "user_id": "u7", "action": "add_to_cart", "detail": "sku-1",
                        "created_at": act["created_at"]}
     assert seen[1]["id"] == line["id"] and seen[1]["level"] == "ERROR"
 

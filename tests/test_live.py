@@ -219,6 +219,17 @@ def test_ingested_items_reach_the_room_as_a_feed(app, client):
     (feed,) = events_named(sc.get_received(), "feed")
     assert [t["id"] for t in feed["transactions"]] == ["f1"]
     assert [(a["user_id"], a["action"]) for a in feed["activities"]] == [("u9", "signup")]
+    # The feed and the REST list name an activity by the same id, whatever their time formats,
+    # so a page that gets both shows it once.
+    recent = web_recent(app)
+    assert [a["id"] for a in feed["activities"]] == [r["id"] for r in recent if r["user_id"] == "u9"]
+    assert isinstance(feed["activities"][0]["id"], int)
+
+
+def web_recent(app):
+    web = app.test_client()
+    assert web.login(*VIEWER).status_code == 302
+    return web.get("/admin/api/user-activity", query_string={"tz": "Europe/Berlin"}).get_json()["recent"]
 
 
 def test_logout_disconnects_that_users_sockets(app):

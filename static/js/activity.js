@@ -2,7 +2,7 @@
 // and the live activity feed and transactions.
 import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "./cards.js";
-import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
+import { alpha, distinctColors, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, isNum } from "./format.js";
 import { drawHeatmap } from "./heatmap.js";
@@ -20,7 +20,7 @@ const actions = makeChart("actions", {
   },
 }, (c, colors) => {
   const ds = c.data.datasets[0];
-  ds.backgroundColor = c.data.labels.map((_, i) => alpha(colors.palette[i % colors.palette.length], 0.7));
+  ds.backgroundColor = distinctColors(c.data.labels.length, colors.palette).map((hex) => alpha(hex, 0.7));
   ds.borderColor = colors.surface;
   if (c.options.scales.r.ticks) c.options.scales.r.ticks.color = colors.muted;
 });
@@ -60,9 +60,7 @@ async function load(feed) {
     drawHeatmap("heatmap", body.heatmap);
     const range = document.getElementById("heatmap-range");
     if (range) range.textContent = isNum(body.heatmap_days) ? `last ${body.heatmap_days} days, ${TZ}` : TZ;
-    if (feed) {
-      feed.add(body.recent || [], false);
-    }
+    if (feed) feed.merge(body.recent || []);
   } catch (err) {
     if (ticket !== state.request) return;
     setPanelState("actions", "error", err.message);

@@ -1,31 +1,14 @@
 // Alerts page: open alerts with acknowledge/resolve/snooze (admins), the rules editor, and the
 // filterable history. Updates live on the "alert" socket event (as "live:alert" from live.js).
+import { channelNames, loadChannels } from "./alert-channels.js";
 import { api, toast, withQuery } from "./api.js";
+import { el, emptyBody as emptyRow } from "./dom.js";
 import { fmt } from "./format.js";
 
 const BASE = "/admin/api/alerts";
 const root = document.getElementById("alerts-root");
 const canEdit = root.dataset.canEdit === "true";
 const state = { rules: [], metrics: {}, cursor: null, filters: {}, editing: null };
-
-// ---- small DOM helpers (text only: nothing from the server is parsed as HTML) ----------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-function emptyRow(tbody, colspan, text) {
-  tbody.replaceChildren(el("tr", {}, el("td", { class: "empty-cell", colspan, text })));
-}
 
 function value(v, unit) {
   if (typeof v !== "number" || !Number.isFinite(v)) return "—";
@@ -209,7 +192,7 @@ async function loadRules() {
         el("td", { class: "num", text: duration(r.for_seconds) }),
         el("td", {}, severity(r.severity)),
         el("td", { text: r.enabled ? "yes" : "no" }),
-        el("td", { text: r.channels.join(", ") || "—" }),
+        el("td", { class: "wrap" }, channelNames(r.channels)),
         el("td", { text: r.snoozed ? `until ${fmt.dateTime(r.snoozed_until)}` : "—" }),
         el("td", {}, ruleActions(r)));
     }));
@@ -370,6 +353,8 @@ async function showDetails(id) {
 // ---- live --------------------------------------------------------------------------------------
 
 async function refreshAll() {
+  // The channels first: the rules table marks the channels that cannot deliver.
+  await loadChannels(canEdit);
   await Promise.all([loadOpen(), loadRules(), loadHistory(true)]);
 }
 

@@ -8,6 +8,8 @@
 // ApiError and shows an error toast, unless `{ quiet: true }` is passed. Classic (non-module)
 // scripts can use the same functions through `window.panel.api` / `window.panel.toast`.
 
+import { checkSession, endSession, sessionEnded } from "./session.js";
+
 const TOAST_MS = 6000;
 const MAX_TOASTS = 4;
 
@@ -32,9 +34,9 @@ export function csrfToken() {
 export function toast(message, kind = "info", timeout = TOAST_MS) {
   const box = document.getElementById("toasts");
   if (!box) return null;
-  // The same message twice in a row (e.g. several calls failing at once) shows once.
-  const last = box.lastElementChild;
-  if (last && last.dataset.message === message) return last;
+  // A message already on screen (e.g. several calls failing at once) shows once.
+  const same = [...box.children].find((item) => item.dataset.message === message);
+  if (same) return same;
   while (box.children.length >= MAX_TOASTS) box.firstElementChild.remove();
   const item = document.createElement("div");
   item.className = `toast toast-${kind}`;
@@ -55,6 +57,8 @@ export function toast(message, kind = "info", timeout = TOAST_MS) {
 }
 
 async function request(method, path, body, options = {}) {
+  // The session is gone: the page says so once (session.js); nothing more to ask or report.
+  if (sessionEnded()) throw new ApiError("Your session has ended.", 401, "unauthorized");
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin" };
   if (method !== "GET") {
@@ -88,9 +92,13 @@ async function request(method, path, body, options = {}) {
   const info = (data && data.error) || {};
   const message = info.message || `The server answered ${response.status} ${response.statusText}`.trim();
   const error = new ApiError(message, response.status, info.code || "http_error", data);
-  if (!options.quiet) {
-    toast(response.status === 401 ? "Your session has ended. Log in again to continue." : message, "error");
+  if (response.status === 401) {
+    endSession();
+    throw error;
   }
+  // A logout elsewhere also voids the CSRF token: a refused write may mean the session ended.
+  if (info.code === "csrf_failed" && !(await checkSession())) throw error;
+  if (!options.quiet) toast(message, "error");
   throw error;
 }
 

@@ -1,11 +1,11 @@
 // Audit page: filters and older pages by cursor. Read-only: the API has no write route.
 import { api, formFilters, withQuery } from "./api.js";
+import { fmt } from "./format.js";
 import { emptyRow } from "./tables.js";
 
 const form = document.getElementById("audit-filters");
 const body = document.getElementById("audit-table").tBodies[0];
 const olderBtn = document.getElementById("audit-older");
-const timeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 let filters = {};
 let cursor = null;
 
@@ -20,17 +20,57 @@ function cell(text, className) {
   return td;
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** A detail value as text: times in the page's one format, lists joined, nothing cut off. */
+function detailText(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (Array.isArray(value)) return value.map(detailText).join(", ");
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "string" && ISO_TIME.test(value)) return fmt.dateTime(value);
+  return String(value);
+}
+
+/** Flatten {a: 1, b: {c: 2}} into [["a", 1], ["b.c", 2]]. */
+function pairs(detail, prefix = "") {
+  return Object.entries(detail).flatMap(([key, value]) => (value && typeof value === "object" && !Array.isArray(value)
+    ? pairs(value, `${prefix}${key}.`) : [[`${prefix}${key}`, value]]));
+}
+
+/** The entry's detail as readable key/value lines (a <dl>), never raw JSON. */
+function detailCell(detail) {
+  const td = document.createElement("td");
+  td.className = "detail";
+  if (!detail || typeof detail !== "object" || !Object.keys(detail).length) {
+    td.textContent = detail ? detailText(detail) : "—";
+    return td;
+  }
+  const list = document.createElement("dl");
+  list.className = "kv";
+  for (const [key, value] of pairs(detail)) {
+    const item = document.createElement("div");
+    const dt = document.createElement("dt");
+    dt.textContent = key.replace(/_/g, " ");
+    const dd = document.createElement("dd");
+    dd.textContent = detailText(value);
+    item.append(dt, dd);
+    list.append(item);
+  }
+  td.append(list);
+  return td;
+}
+
 function row(entry) {
   const tr = document.createElement("tr");
   const when = document.createElement("td");
   const time = document.createElement("time");
   time.dateTime = entry.created_at;
-  time.textContent = timeFmt.format(new Date(entry.created_at));
+  time.textContent = fmt.dateTime(entry.created_at);
   time.title = entry.created_at;
   when.append(time);
   tr.append(when, cell(entry.actor), cell(entry.ip), cell(entry.action), cell(entry.target),
     cell(entry.outcome, `outcome-${entry.outcome}`),
-    cell(entry.detail ? JSON.stringify(entry.detail) : "", "detail"));
+    detailCell(entry.detail));
   return tr;
 }
 

@@ -1,6 +1,32 @@
 // Metric cards (macro `metric_card`): a value, and a trend arrow against a reference value.
 import { isNum } from "./format.js";
 
+// A figure too wide for its card (a seven-digit amount on a phone) is set smaller, down to this
+// share of the card's font size; past that it may wrap rather than spill out of the card.
+const MIN_SCALE = 0.6;
+
+/** Fit a card's value into its card: shrink the font only as much as it takes. */
+function fit(value) {
+  value.style.removeProperty("font-size");
+  value.classList.remove("squeezed");
+  const room = value.clientWidth;
+  if (!room || value.scrollWidth <= room) return;
+  const base = parseFloat(getComputedStyle(value).fontSize);
+  const size = Math.max(base * MIN_SCALE, Math.floor((base * room * 10) / value.scrollWidth) / 10);
+  value.style.fontSize = `${size}px`;
+  if (value.scrollWidth > value.clientWidth) value.classList.add("squeezed");
+}
+
+let refitQueued = false;
+window.addEventListener("resize", () => {
+  if (refitQueued) return;
+  refitQueued = true;
+  requestAnimationFrame(() => {
+    refitQueued = false;
+    for (const value of document.querySelectorAll("[data-card] .metric-value")) fit(value);
+  });
+});
+
 function cardParts(key) {
   const card = document.querySelector(`[data-card="${key}"]`);
   if (!card) return null;
@@ -23,6 +49,7 @@ export function setCard(key, value, format, detail) {
     parts.card.dataset.state = "empty";
     parts.value.textContent = "no data yet";
     parts.value.classList.add("empty");
+    fit(parts.value);
     delete parts.value.dataset.value;
     setTrend(key, null, null);
     return;
@@ -31,6 +58,7 @@ export function setCard(key, value, format, detail) {
   parts.value.classList.remove("empty");
   parts.value.textContent = format(value);
   parts.value.dataset.value = String(value);
+  fit(parts.value);
   if (detail !== undefined) parts.card.title = detail;
 }
 
@@ -87,6 +115,7 @@ export function setCardError(key, message = "") {
   parts.card.dataset.state = "error";
   parts.value.textContent = "unavailable";
   parts.value.classList.add("empty");
+  fit(parts.value);
   delete parts.value.dataset.value;
   parts.card.title = message;
   setTrend(key, null, null);

@@ -1,7 +1,7 @@
 // Revenue page, Channels section: revenue per sales channel per bucket (stacked bars) and the
 // channels side by side: revenue, orders, success rate, average order and share of revenue.
 import { api, withQuery } from "./api.js";
-import { alpha, makeChart, setData, setPanelState, themeColors } from "./charts.js";
+import { alpha, distinctColors, makeChart, setData, setPanelState, themeColors } from "./charts.js";
 import { pickedCurrency } from "./currency.js";
 import { TZ, count, isNum, money, ratio } from "./format.js";
 import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange } from "./insights-range.js";
@@ -10,8 +10,9 @@ const ID = "channels";
 const state = { request: 0, currency: null };
 
 function paint(c, colors) {
+  const hues = distinctColors(c.data.datasets.length, colors.palette);
   c.data.datasets.forEach((ds, i) => {
-    ds.backgroundColor = alpha(colors.palette[i % colors.palette.length], 0.8);
+    ds.backgroundColor = alpha(hues[i], 0.8);
   });
 }
 

@@ -35,8 +35,51 @@ export function alpha(hex, a) {
   return `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${a})`;
 }
 
+/**
+ * `n` colours that all differ: the palette first, then hues spread by the golden angle (so a
+ * ninth action never repeats the first one's colour).
+ */
+export function distinctColors(n, palette) {
+  const out = palette.slice(0, n);
+  for (let i = out.length; i < n; i += 1) {
+    const hue = (i - palette.length) * 137.508 + 20;
+    out.push(hslHex(hue % 360, 62, 48 + ((i % 3) - 1) * 8));
+  }
+  return out;
+}
+
+function hslHex(h, s, l) {
+  const a = (s / 100) * Math.min(l / 100, 1 - l / 100);
+  const channel = (k) => {
+    const v = l / 100 - a * Math.max(-1, Math.min((k + h / 30) % 12 - 3, 9 - ((k + h / 30) % 12), 1));
+    return Math.round(v * 255).toString(16).padStart(2, "0");
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
+}
+
+// Below this width (a phone) axis titles are dropped: the legend already names each series and
+// its unit, and a title squeezed beside the tick labels would sit on top of them.
+const NARROW_PX = 480;
+const titleShown = new WeakMap();
+const compactAxes = {
+  id: "compactAxes",
+  beforeUpdate(chart) {
+    const scales = chart.options.scales || {};
+    if (!titleShown.has(chart)) {
+      titleShown.set(chart, Object.fromEntries(Object.entries(scales)
+        .map(([id, scale]) => [id, Boolean(scale.title && scale.title.display)])));
+    }
+    const wanted = titleShown.get(chart);
+    const narrow = chart.width > 0 && chart.width < NARROW_PX;
+    for (const [id, scale] of Object.entries(scales)) {
+      if (wanted[id]) scale.title.display = !narrow;
+    }
+  },
+};
+
 function applyDefaults() {
   if (!Chart) return;
+  if (!Chart.registry.plugins.get("compactAxes")) Chart.register(compactAxes);
   const c = themeColors();
   Chart.defaults.color = c.muted;
   Chart.defaults.borderColor = c.grid;
@@ -46,6 +89,8 @@ function applyDefaults() {
   // Live charts move every second: animations would only cost battery.
   Chart.defaults.animation = false;
   Chart.defaults.plugins.legend.labels.boxWidth = 12;
+  // Time labels keep a clear gap: Chart.js skips labels until this many pixels separate them.
+  Chart.defaults.scale.ticks.autoSkipPadding = 14;
 }
 
 /**

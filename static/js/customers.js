@@ -3,7 +3,7 @@
 import { api, withQuery } from "./api.js";
 import { setCaption, setCard } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState } from "./charts.js";
-import { TZ, count, isNum, money, ratio } from "./format.js";
+import { TZ, count, isNum, money, plural, ratio } from "./format.js";
 import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange, rangeLabel } from "./insights-range.js";
 
 const ID = "customers";
@@ -48,14 +48,14 @@ function show(body, period) {
   setCard("orders_per_customer", s.orders_per_customer, (v) => v.toFixed(2));
   const conv = body.conversion || {};
   setCard("conversion", conv.rate, ratio,
-    isNum(conv.rate) ? `${count(conv.converted_users)} of ${count(conv.active_users)} active users bought` : undefined);
+    isNum(conv.rate) ? `${count(conv.converted_users)} of ${plural(conv.active_users, "active user")} bought` : undefined);
   const note = document.getElementById("conversion-note");
   if (note) {
-    const without = `${count(conv.buyers_without_activity)} buyers had no recorded activity in the range.`;
+    const without = `${plural(conv.buyers_without_activity, "buyer")} had no recorded activity in the range.`;
     if (!isNum(conv.active_users)) note.textContent = "";
     else if (conv.active_users === 0) note.textContent = `No recorded user activity in the range; ${without}`;
     else {
-      note.textContent = `${count(conv.converted_users)} of ${count(conv.active_users)} active users `
+      note.textContent = `${count(conv.converted_users)} of ${plural(conv.active_users, "active user")} `
         + `completed a purchase; ${without}`;
     }
   }

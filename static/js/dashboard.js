@@ -122,7 +122,7 @@ function showSnapshot(snap) {
   if (stamp && snap.timestamp) {
     stamp.dateTime = snap.timestamp;
     stamp.dataset.seq = String(snap.seq);
-    stamp.textContent = new Date(snap.timestamp).toLocaleTimeString();
+    stamp.textContent = fmt.timeSeconds(snap.timestamp);
   }
 }
 

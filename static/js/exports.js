@@ -2,6 +2,7 @@
 // The server streams CSV and JSON as it reads them and prepares Excel files first, so the bar
 // is indeterminate until the first bytes (or the size, for Excel) arrive.
 import { api, toast } from "./api.js";
+import { fmt } from "./format.js";
 
 const form = document.getElementById("export-form");
 const typeSel = document.getElementById("x-type");
@@ -38,7 +39,7 @@ function addHistory(link, bytes) {
   const name = document.createElement("td");
   name.textContent = link.filename;
   const expires = document.createElement("td");
-  expires.textContent = new Date(link.expires_at).toLocaleString();
+  expires.textContent = fmt.dateTime(link.expires_at);
   const sizeCell = document.createElement("td");
   sizeCell.textContent = bytes === null ? "—" : size(bytes);
   const linkCell = document.createElement("td");

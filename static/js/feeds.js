@@ -20,10 +20,12 @@ function txList(body) {
   return found || [];
 }
 
-/** Live transactions table in <table id=tableId>; returns {reload}. */
+/** Live transactions table in <table id=tableId>, newest first; returns {rows}. */
 export function transactionsTable(tableId = "live-transactions", max = 15) {
   const table = document.getElementById(tableId);
-  const rows = liveRows(table.tBodies[0], TX_COLUMNS, { idKey: "id", max, empty: "No transactions yet" });
+  const rows = liveRows(table.tBodies[0], TX_COLUMNS, {
+    idKey: "id", max, empty: "No transactions yet", order: (tx) => (toDate(tx.created_at) || 0).valueOf(),
+  });
   let loaded = false;
 
   document.addEventListener("live:update", (event) => {
@@ -40,18 +42,31 @@ export function transactionsTable(tableId = "live-transactions", max = 15) {
   return { rows };
 }
 
-function activityKey(item) {
-  return `${item.created_at}|${item.user_id}|${item.action}`;
+/** Newest first: by time, then by id (two actions in the same millisecond keep a stable order). */
+function newerFirst(a, b) {
+  return b.t - a.t || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0);
 }
 
-/** The live activity feed in <ol id=listId>; returns {reload}. */
+/**
+ * The live activity feed in <ol id=listId>, newest on top; returns {reload, merge}. Entries are
+ * keyed by their id, so an action that arrives both in a `feed` event and in a REST answer
+ * (each with its own time format) shows once, and each is placed by its time, not by arrival.
+ */
 export function activityFeed(listId = "activity-feed", max = 25, minutes = 30) {
   const list = document.getElementById(listId);
-  const seen = new Map();
+  const shown = new Map(); // key -> {key, id, t, li}
 
-  function itemFor(entry) {
+  function keyOf(entry, t) {
+    if (entry.id !== null && entry.id !== undefined) return `id:${entry.id}`;
+    return `t:${t}|${entry.user_id}|${entry.action}`;
+  }
+
+  function itemFor(entry, key, date) {
     const li = document.createElement("li");
-    li.dataset.key = activityKey(entry);
+    li.dataset.key = key;
+    if (entry.id !== null && entry.id !== undefined) li.dataset.id = String(entry.id);
+    const what = document.createElement("span");
+    what.className = "feed-what";
     const who = document.createElement("strong");
     who.textContent = entry.user_id || "someone";
     const action = document.createElement("span");
@@ -60,52 +75,60 @@ export function activityFeed(listId = "activity-feed", max = 25, minutes = 30) {
     const detail = document.createElement("span");
     detail.className = "muted feed-detail";
     detail.textContent = entry.detail ? ` — ${entry.detail}` : "";
+    what.append(who, action, detail);
     const time = document.createElement("time");
     time.className = "muted feed-time";
-    const date = toDate(entry.created_at);
     if (date) {
       time.dateTime = date.toISOString();
       time.title = fmt.dateTime(date);
       time.textContent = ago(date);
     }
-    li.append(who, action, detail, time);
+    li.append(what, time);
     return li;
   }
 
   function showEmpty() {
-    if (seen.size) return;
+    if (shown.size) return;
     const li = document.createElement("li");
     li.className = "empty-cell";
     li.textContent = "No activity yet";
     list.replaceChildren(li);
   }
 
+  /** Put `entries` in their places (already shown ones are left alone), keep the newest `max`. */
   function add(entries, flash) {
-    if (entries.length && !seen.size) list.replaceChildren();
-    // Oldest first so the newest ends on top.
-    const sorted = [...entries].sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
-    for (const entry of sorted) {
-      const key = activityKey(entry);
-      if (seen.has(key)) continue;
-      const li = itemFor(entry);
-      if (flash) li.classList.add("flash-new");
-      list.prepend(li);
-      seen.set(key, li);
+    if (entries.length && !shown.size) list.replaceChildren();
+    for (const entry of entries) {
+      const date = toDate(entry.created_at);
+      const t = date ? date.getTime() : 0;
+      const key = keyOf(entry, t);
+      if (shown.has(key)) continue;
+      const item = { key, id: Number(entry.id) || 0, t, li: itemFor(entry, key, date) };
+      if (flash) item.li.classList.add("flash-new");
+      const next = [...shown.values()].filter((other) => newerFirst(item, other) < 0).sort(newerFirst)[0];
+      list.insertBefore(item.li, next ? next.li : null);
+      shown.set(key, item);
     }
-    while (seen.size > max) {
+    while (shown.size > max) {
       const last = list.lastElementChild;
-      seen.delete(last.dataset.key);
+      shown.delete(last.dataset.key);
       last.remove();
     }
     showEmpty();
   }
 
+  /** Take in a REST answer's entries: merged, so a feed event that arrived meanwhile stays. */
+  function merge(entries) {
+    add(entries, false);
+    refreshAges();
+    // How many REST answers the list has taken in (the browser tests wait on it after ⟳).
+    list.dataset.merged = String(Number(list.dataset.merged || 0) + 1);
+  }
+
   async function reload() {
     try {
       const body = await api.get(withQuery("/admin/api/user-activity", { minutes, limit: max }));
-      seen.clear();
-      list.replaceChildren();
-      add(body.recent || [], false);
+      merge(body.recent || []);
       return body;
     } catch (err) {
       showEmpty();
@@ -113,13 +136,15 @@ export function activityFeed(listId = "activity-feed", max = 25, minutes = 30) {
     }
   }
 
+  function refreshAges() {
+    for (const time of list.querySelectorAll("time[datetime]")) time.textContent = ago(time.dateTime);
+  }
+
   document.addEventListener("live:feed", (event) => {
     const items = (event.detail && event.detail.activities) || [];
     if (items.length) add(items, true);
   });
   // Relative times ("12 s ago") stay true while the page is open.
-  setInterval(() => {
-    for (const time of list.querySelectorAll("time[datetime]")) time.textContent = ago(time.dateTime);
-  }, 10000);
-  return { reload, add };
+  setInterval(refreshAges, 10000);
+  return { reload, merge };
 }

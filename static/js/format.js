@@ -31,6 +31,11 @@ export function count(value) {
   return isNum(value) ? NUMBER.format(value) : "—";
 }
 
+/** A count with its noun in the right number: plural(1, "entry", "entries") → "1 entry". */
+export function plural(value, one, many = `${one}s`) {
+  return `${count(value)} ${value === 1 ? one : many}`;
+}
+
 /** Milliseconds, e.g. 12.345 → "12.3 ms", 1520 → "1.52 s". */
 export function ms(value) {
   if (!isNum(value)) return "—";
@@ -67,6 +72,7 @@ const TIME = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-di
 const TIME_S = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const DAY_HOUR = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit" });
 const DAY = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric" });
+// The one format for a full date and time, on every page (logs, audit, alerts, exports, feeds).
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 /** Parse an ISO string (or pass a Date through); null when it is not a time. */

@@ -17,10 +17,11 @@ export function drawHeatmap(id, grid) {
   const corner = document.createElement("span");
   corner.className = "hm-head";
   cells.push(corner);
-  for (let h = 0; h < 24; h += 1) {
+  // One label per three hours, each spanning its three columns (class hm-hour).
+  for (let h = 0; h < 24; h += 3) {
     const head = document.createElement("span");
     head.className = "hm-head hm-hour";
-    head.textContent = h % 3 === 0 ? String(h) : "";
+    head.textContent = String(h);
     cells.push(head);
   }
   rows.forEach((row, d) => {
@@ -74,8 +75,6 @@ function renderTable(box, rows) {
     tr.append(th);
     for (let h = 0; h < 24; h += 1) tr.insertCell().textContent = count(isNum(row[h]) ? row[h] : 0);
   });
-  const wrap = document.createElement("div");
-  wrap.className = "table-scroll";
-  wrap.append(table);
-  box.replaceChildren(wrap);
+  // The .chart-table box itself scrolls sideways (with the shared scroll hint).
+  box.replaceChildren(table);
 }

@@ -10,11 +10,13 @@
 //   "live:state"    detail = {state: "connecting" | "live" | "reconnecting" | "offline"}
 // `window.panel.live` exposes {state, emit(event, data), refresh()}.
 import { api, toast } from "./api.js";
+import { checkSession, endSession, sessionEnded } from "./session.js";
 
 const SNAPSHOT_URL = "/admin/api/metrics/live";
 // Past this long without a connection the badge says "offline" (still retrying in the background).
 const OFFLINE_AFTER_MS = 30000;
-const LABELS = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", offline: "offline" };
+const LABELS = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", offline: "offline",
+  ended: "signed out" };
 const OWN_EVENTS = { live_update: "update", alert: "alert", status: "status" };
 
 let state = "connecting";
@@ -29,13 +31,15 @@ function dispatch(name, detail) {
 
 function setState(next) {
   if (next === state && document.body.dataset.live === next) return;
+  if (state === "ended") return; // only a new page (after logging in again) goes live again
   state = next;
   document.body.dataset.live = next;
   const badge = document.getElementById("conn-badge");
   if (badge) {
     badge.textContent = LABELS[next];
     badge.className = `badge conn conn-${next}`;
-    badge.title = next === "live" ? "Receiving live updates" : "Live updates paused; the page shows the last data received";
+    badge.title = { live: "Receiving live updates", ended: "Your session has ended; log in again" }[next]
+      || "Live updates paused; the page shows the last data received";
   }
   dispatch("state", { state: next });
 }
@@ -92,16 +96,15 @@ function startConnection() {
     }
     markLost();
     // The server ended the connection on purpose (e.g. logout): socket.io does not retry by itself.
-    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 2000);
+    if (reason === "io server disconnect") setTimeout(() => sessionEnded() || socket.connect(), 2000);
   });
 
   socket.on("connect_error", (err) => {
     markLost();
-    // A refusal from the server (not logged in any more) is final until the user logs in again.
+    // A refusal from the server means this browser is not logged in any more.
     if (!socket.active) {
-      setState("offline");
-      toast("Live updates stopped: the server refused the connection. Log in again.", "error", 0);
       console.warn("socket refused:", err && err.message);
+      endSession();
     }
   });
 
@@ -114,6 +117,10 @@ function startConnection() {
       // A jump in seq means pushes were missed: pages reload their REST data to fill the hole.
       if (lastSeq !== null && payload.seq > lastSeq + 1) dispatch("refresh", { reason: "gap" });
       lastSeq = payload.seq;
+    }
+    if (event === "error" && payload && payload.code === "unauthorized") {
+      endSession();
+      return;
     }
     if (event === "error" && payload && payload.message) toast(payload.message, "error");
     const detail = payload && typeof payload === "object" && !Array.isArray(payload)
@@ -136,12 +143,22 @@ function markLost() {
 function init() {
   setState("connecting");
   const socket = startConnection();
+  document.addEventListener("live:session-ended", () => {
+    clearTimeout(offlineTimer);
+    setState("ended");
+    if (socket) socket.disconnect(); // no reconnecting with a session that is gone
+  });
   const button = document.getElementById("refresh-btn");
   if (button) {
     button.addEventListener("click", async () => {
       button.disabled = true;
       button.classList.add("spinning");
       try {
+        // Logged in again meanwhile (another tab)? Then this page starts afresh.
+        if (sessionEnded()) {
+          if (await checkSession()) window.location.reload();
+          return;
+        }
         if (socket && !socket.connected) socket.connect();
         await refresh("manual");
       } finally {
@@ -152,7 +169,7 @@ function init() {
   }
   window.addEventListener("offline", () => setState("offline"));
   window.addEventListener("online", () => {
-    if (socket && !socket.connected) {
+    if (socket && !socket.connected && !sessionEnded()) {
       setState("reconnecting");
       socket.connect();
     }

@@ -3,6 +3,7 @@
 // while it is scrolled to the bottom and stays put once the user scrolls up.
 // Every log text goes in with textContent, so HTML inside a log line stays inert text.
 import { api, formFilters, toast, withQuery } from "./api.js";
+import { fmt, plural } from "./format.js";
 
 const PAGE = 200;
 const MAX_ROWS = 3000; // while following, the oldest rows leave the page beyond this
@@ -18,9 +19,6 @@ const tailBtn = document.getElementById("live-tail");
 const countEl = document.getElementById("log-count");
 const meta = document.getElementById("log-meta");
 
-const timeFmt = new Intl.DateTimeFormat(undefined, {
-  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-});
 let filters = {};
 let cursor = null;
 let seen = new Set();
@@ -47,7 +45,7 @@ function row(entry, isNew) {
   const time = document.createElement("time");
   time.className = "log-time";
   time.dateTime = entry.created_at;
-  time.textContent = timeFmt.format(new Date(entry.created_at));
+  time.textContent = fmt.dateTime(entry.created_at);
   const level = document.createElement("span");
   level.className = `lvl lvl-${String(entry.level).toUpperCase()}`;
   level.textContent = entry.level;
@@ -63,11 +61,12 @@ function row(entry, isNew) {
 }
 
 function updateCount(handler) {
-  countEl.textContent = `${list.children.length} entries shown${cursor ? "; older ones available" : ""}`;
+  countEl.textContent = `${plural(list.children.length, "entry", "entries")} shown${cursor ? "; older ones available" : ""}`;
   empty.hidden = list.children.length > 0;
   empty.textContent = "No entries match these filters.";
   if (handler && handler.dropped) {
-    meta.textContent = `${handler.dropped} of the panel's own records were dropped because its log queue was full.`;
+    const dropped = plural(handler.dropped, "of the panel's own records was", "of the panel's own records were");
+    meta.textContent = `${dropped} dropped because its log queue was full.`;
   }
 }
 

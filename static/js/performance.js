@@ -113,7 +113,7 @@ async function load() {
     if (ticket !== request) return;
     setPanelState("latency", "error", err.message);
     setPanelState("throughput", "error", err.message);
-    table.setRows([]);
+    table.showMessage(`Could not load the endpoints. ${err.message}`);
     table.setTotal(null);
     for (const key of ["rpm", "avg", "p95", "error_rate"]) setCardError(key, err.message);
   }

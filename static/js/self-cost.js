@@ -1,7 +1,7 @@
 // Performance page: what the monitor itself costs (request timer, scheduler tick, sampler CPU,
 // memory), and a banner while a slow tick has widened the update interval.
 import { api } from "./api.js";
-import { count, isNum, ms } from "./format.js";
+import { count, isNum, ms, plural } from "./format.js";
 
 const REFRESH_MS = 10000;
 const box = document.getElementById("self-cost");
@@ -30,7 +30,7 @@ function show(data) {
     : "no tick yet in this process");
   put("cpu", isNum(data.sampler_cpu_share)
     ? `${(data.sampler_cpu_share * 100).toFixed(2)} %${tick ? ` (last ${count(tick.window)} ticks)` : ""}` : "—");
-  put("rss", `${mb(data.rss_bytes)} · ${count(data.threads)} threads`);
+  put("rss", `${mb(data.rss_bytes)} · ${plural(data.threads, "thread")}`);
   const b = data.budget || {};
   put("interval", isNum(b.interval_s)
     ? (b.widened ? `${b.interval_s} s (widened from ${b.base_interval_s} s)` : `${b.interval_s} s`)

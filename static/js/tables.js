@@ -99,6 +99,11 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
         tr.append(cell);
       });
     },
+    /** Say why there are no rows (a failed call), instead of "no data yet". */
+    showMessage(text) {
+      state.rows = [];
+      body.replaceChildren(emptyRow(columns.length, text));
+    },
     get rows() {
       return state.rows;
     },
@@ -107,10 +112,23 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
 
 /**
  * A live table body: `.add(items)` puts new rows on top (by `idKey`, updating rows it already
- * shows), keeps at most `max`, and flashes the new ones; `.replace(items)` starts over.
+ * shows), keeps at most `max`, and flashes the new ones; `.replace(items)` starts over. With
+ * `order(item)` (a number, higher = newer) a row goes to its place instead of the top, so one
+ * that arrives late never sits above newer ones.
  */
-export function liveRows(tbody, columns, { idKey = "id", max = 20, empty = "No data yet" } = {}) {
+export function liveRows(tbody, columns, { idKey = "id", max = 20, empty = "No data yet", order = null } = {}) {
   const byId = new Map();
+
+  function place(tr, item) {
+    if (!order) {
+      tbody.prepend(tr);
+      return;
+    }
+    tr.dataset.order = String(order(item));
+    const rank = Number(tr.dataset.order);
+    const next = [...tbody.rows].find((row) => row.dataset.order !== undefined && Number(row.dataset.order) < rank);
+    tbody.insertBefore(tr, next || null);
+  }
 
   function rowFor(item) {
     const tr = document.createElement("tr");
@@ -145,8 +163,11 @@ export function liveRows(tbody, columns, { idKey = "id", max = 20, empty = "No d
       const fresh = rowFor(item);
       if (flash) fresh.classList.add("flash-new");
       const old = byId.get(key);
-      if (old) old.replaceWith(fresh);
-      else tbody.prepend(fresh);
+      if (old && !order) old.replaceWith(fresh);
+      else {
+        if (old) old.remove();
+        place(fresh, item);
+      }
       byId.set(key, fresh);
     }
     while (byId.size > max) {

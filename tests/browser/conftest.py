@@ -93,6 +93,17 @@ def panel(tmp_path_factory):
     running.stop()
 
 
+def plain_panel(tmp_path_factory, name: str, env: dict[str, str] | None = None):
+    """A server without demo traffic (so a page holds only what the test sends), for a module's
+    own ``panel`` fixture to ``yield from``; ``env`` adds to ``SERVER_ENV``."""
+    _need_chromium()
+    tmp = tmp_path_factory.mktemp(name)
+    server = start_server(tmp, env={**SERVER_ENV, "LOG_CAPTURE": "false", **(env or {})}, demo=False)
+    running = Panel(server, tmp)
+    yield running
+    running.stop()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for the module."""

@@ -71,3 +71,21 @@ def test_bell_is_on_other_pages_and_links_to_alerts(watched):
     page.wait_for_url("**/admin/alerts")
     page.wait_for_function("() => document.getElementById('alert-summary').textContent.includes('firing')")
     watched.assert_clean()
+
+
+def test_without_channels_the_page_warns_that_alerts_reach_nobody(watched):
+    """The demo configures no webhook and no SMTP: the page must say so instead of listing
+    "webhook, email" on every rule as if they worked."""
+    page = watched.page
+    watched.goto("/admin/alerts")
+    page.wait_for_selector("#channels tbody tr[data-channel=email]")
+    page.wait_for_selector("#rules tbody tr[data-rule-id]")
+    warning = page.locator("#channel-warning")
+    assert warning.is_visible() and "reach nobody" in warning.inner_text()
+    for name in ("webhook", "email"):
+        row = page.locator(f"#channels tr[data-channel={name}]")
+        assert "not configured" in row.inner_text()
+        assert row.get_by_role("button", name="Send test").is_disabled()
+    shipped = page.locator("#rules tbody tr", has_text="High memory use")
+    assert "webhook (not configured)" in shipped.inner_text() and "reaches nobody" in shipped.inner_text()
+    watched.assert_clean()

@@ -54,11 +54,6 @@ def wait_for(page, js: str, arg=None, timeout: float = 10_000) -> None:
         pytest.fail(f"timed out waiting for {js!r} ({arg!r}); the page showed {page.evaluate(STATE)}")
 
 
-def card_value(page, key: str) -> float | None:
-    raw = page.get_attribute(f'[data-card="{key}"] .metric-value', "data-value")
-    return None if raw is None else float(raw)
-
-
 def wait_chart_data(page, chart_id: str, timeout: float = 10_000) -> int:
     wait_for(page, f"id => ({POINTS})(id) > 0", chart_id, timeout)
     return page.evaluate(POINTS, chart_id)
@@ -309,7 +304,7 @@ def test_screenshots_desktop_and_phone(watched, page_name):
         page.wait_for_function(f"() => ({overflow})() <= 1", timeout=5_000)
     except Exception:  # a timeout: say by how much
         pytest.fail(f"{page_name} scrolls sideways by {page.evaluate(overflow)}px at 375px")
-    shot(page, f"{page_name}-phone")
+    # The phone screenshots come from test_phone_layout, taken once each page has settled.
     watched.assert_clean()
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import datetime
 
 import pytest
 import requests
 
-from tests.browser.conftest import SERVER_ENV, USER, Panel
-from tests.servers import start_server
+from tests.browser.conftest import USER, plain_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 KEY = "browser-ingest-key"
@@ -23,15 +24,7 @@ EVIL = '<img src=x onerror="window.__pwned=1"><b>bold</b> & done'
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
     """A plain server (no demo traffic, so the log view holds only what the test sends)."""
-    from tests.browser.conftest import _need_chromium
-
-    _need_chromium()
-    tmp = tmp_path_factory.mktemp("records")
-    env = {**SERVER_ENV, "INGEST_API_KEY": KEY, "LOG_CAPTURE": "false"}
-    server = start_server(tmp, env=env, demo=False)
-    running = Panel(server, tmp)
-    yield running
-    running.stop()
+    yield from plain_panel(tmp_path_factory, "records", {"INGEST_API_KEY": KEY})
 
 
 def ingest_logs(panel, logs):
@@ -110,4 +103,45 @@ def test_export_downloads_with_progress_and_is_audited(watched, panel):
     page.wait_for_function("() => [...document.querySelectorAll('#audit-table tbody tr td:nth-child(4)')]"
                            ".map(td => td.textContent).join(',') === 'export.download,export.create'")
     assert page.locator("#audit-table tbody tr td:nth-child(2)").first.text_content() == USER
+    watched.assert_clean()
+
+
+EXPORT = """async () => {
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  const resp = await fetch("/admin/api/export", {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+    body: JSON.stringify({data_type: "logs", format: "csv"})});
+  return resp.status;
+}"""
+
+
+def test_one_time_format_counted_nouns_and_readable_audit_details(watched, panel):
+    page = watched.page
+    # A log line stamped with the very instant of the newest audit entry: both pages must write it alike.
+    stamp = page.request.get(f"{panel.url}/admin/api/audit?limit=1").json()["entries"][0]["created_at"]
+    ingest_logs(panel, [{"service": "format-check", "level": "info", "message": "the one line",
+                         "created_at": stamp}])
+    watched.goto("/admin/logs")
+    page.fill("#f-service", "format-check")
+    page.click("#log-filters button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('#log-list li').length === 1")
+    assert page.inner_text("#log-count") == "1 entry shown"
+    log_time = page.inner_text("#log-list .log-time")
+
+    assert page.evaluate(EXPORT) == 200
+    watched.goto("/admin/audit")
+    page.wait_for_selector("#audit-table tbody time")
+    audit_time = page.locator(f'#audit-table time[datetime="{stamp}"]').first.inner_text()
+    assert log_time == audit_time and str(datetime.fromisoformat(stamp).year) in log_time
+
+    # The export's detail: key/value lines, times in the same format, no JSON, nothing cut off.
+    row = page.locator("#audit-table tbody tr", has_text="export.create").first
+    detail = row.locator("td.detail")
+    pairs = detail.locator("dl.kv > div").evaluate_all(
+        "divs => divs.map(d => [d.querySelector('dt').textContent, d.querySelector('dd').textContent])")
+    shown = dict(pairs)
+    assert {"data type": "logs", "format": "csv"}.items() <= shown.items()
+    assert "T" not in shown["start"] and re.search(r"\d{4}", shown["start"]), shown
+    assert "{" not in detail.inner_text()
+    assert detail.evaluate("td => [...td.querySelectorAll('*')].every(e => e.scrollWidth <= e.clientWidth + 1)")
     watched.assert_clean()
