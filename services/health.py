@@ -37,7 +37,7 @@ def check_database(app: Flask) -> dict[str, Any]:
         with database.get_engine(app).connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        log.warning("health: database check failed: %s", exc)
+        circuit_breaker.log_failure(log, "checking health", exc)
         return _check("unhealthy", f"database did not answer: {type(exc).__name__}",
                       latency_ms=None, breaker=circuit_breaker.state(app))
     ms = round((time.perf_counter() - started) * 1000, 2)
