@@ -173,8 +173,9 @@ class LogWriter:
             outage = self.outage = Outage(datetime.now(timezone.utc), now, self.handler.dropped,
                                           last_said=now)
             log.warning("log capture: cannot store records, the database is unavailable (%s); "
-                        "keeping the oldest %d, dropping newer ones, retrying every %g-%g s",
-                        type(exc).__name__, self.handler.queue.maxsize + self.handler.batch_size,
+                        "holding the oldest (up to %d), dropping and counting newer ones, "
+                        "retrying after %g s, doubling up to %g s", type(exc).__name__,
+                        self.handler.queue.maxsize + self.handler.batch_size,
                         self.retry_first, self.retry_max)
         elif now - outage.last_said >= self.remind_every:
             outage.last_said = now
