@@ -263,3 +263,21 @@ def test_guarded_reads_run_side_by_side(outage_app):
         release.set()
         worker.join(5)
         other.join(5)
+
+
+def test_a_socket_event_in_an_outage_is_told_the_database_is_unavailable(outage_app, clock):
+    from app_factory import socketio
+
+    admin = outage_app.test_client()
+    assert admin.login(*ADMIN).status_code == 302
+    sock = socketio.test_client(outage_app, flask_test_client=admin)
+    try:
+        assert sock.is_connected()
+        clock.now += 10_000  # no cached snapshot left: the answer needs the database
+        with DeadDatabase(outage_app):
+            sock.get_received()
+            sock.emit("request_live_update")
+            errors = [e["args"][0] for e in sock.get_received() if e["name"] == "error"]
+        assert errors and errors[0]["code"] == "database_unavailable", errors
+    finally:
+        sock.disconnect()
