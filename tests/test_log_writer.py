@@ -92,6 +92,36 @@ def test_outage_backs_off_keeps_the_oldest_and_says_the_drops_once(make_app, cap
         handler.stop()
 
 
+def test_a_long_outage_is_recalled_now_and_then_not_per_try(make_app, caplog):
+    app = make_app()
+    handler = PanelLogHandler(app, "long", queue_size=1, flush_interval=0.05,
+                              retry_first=0.02, retry_max=0.05, remind_every=0.5)
+    logger = logging.getLogger("test.long")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    caplog.set_level(logging.INFO, logger=WRITER)
+    handler.start()
+    try:
+        with DeadDatabase(app):
+            logger.info("first")
+            assert _wait(lambda: handler.writer.outage is not None)
+            for i in range(5):
+                logger.info("more %d", i)
+            assert _wait(lambda: handler.writer.outage.attempts >= 30, timeout=20)
+            attempts = handler.writer.outage.attempts
+            elapsed = time.monotonic() - handler.writer.outage.started
+            lines = [r.getMessage() for r in _writer_lines(caplog)]
+        reminders = [line for line in lines if "still unavailable" in line]
+        # Dozens of tries, one line to start and about one reminder per half second.
+        assert 1 <= len(reminders) <= elapsed / 0.5 + 1 < attempts, (len(reminders), attempts)
+        assert lines[0].startswith("log capture: cannot store records")
+        assert reminders[-1].endswith("2 records waiting, 4 dropped so far")
+    finally:
+        logger.removeHandler(handler)
+        handler.stop()
+
+
 def test_stopping_during_an_outage_gives_up_and_says_so(make_app, caplog):
     app = make_app()
     handler = PanelLogHandler(app, "stop", queue_size=10, flush_interval=0.05,
