@@ -112,6 +112,8 @@ def load_config() -> dict[str, Any]:
         "LOG_CAPTURE_LEVEL": _env("LOG_CAPTURE_LEVEL", "INFO"),
         "LOG_SERVICE_NAME": _env("LOG_SERVICE_NAME", "admin-panel"),
         "LOG_QUEUE_SIZE": _env("LOG_QUEUE_SIZE", 10000, int),
+        # While the database is down the log writer retries after 0.5 s, doubling up to this.
+        "LOG_RETRY_MAX": _env("LOG_RETRY_MAX", 30.0, float),
         # Days kept per table by `flask --app app prune` and the daily prune; 0 keeps forever.
         "RETENTION_DAYS_METRICS": _env("RETENTION_DAYS_METRICS", 30, int),
         "RETENTION_DAYS_REQUEST_STATS": _env("RETENTION_DAYS_REQUEST_STATS", 30, int),
@@ -130,6 +132,8 @@ def load_config() -> dict[str, Any]:
         "CACHE_SIZE_ACTIVITY": _env("CACHE_SIZE_ACTIVITY", 256, int),
         "CACHE_SIZE_HEALTH": _env("CACHE_SIZE_HEALTH", 16, int),
         "CACHE_SIZE_HISTORY": _env("CACHE_SIZE_HISTORY", 64, int),
+        # Bytes (of JSON) of last answers kept for reads that are never cached, for outages.
+        "CACHE_FALLBACK_BYTES": _env("CACHE_FALLBACK_BYTES", 8 * 1024 * 1024, int),
         # Database circuit breaker: open after this many failures in a row, retry after N seconds.
         "DB_BREAKER_FAIL_MAX": _env("DB_BREAKER_FAIL_MAX", 3, int),
         "DB_BREAKER_RESET_TIMEOUT": _env("DB_BREAKER_RESET_TIMEOUT", 15.0, float),

@@ -1,13 +1,15 @@
 """Alerts JSON API: the history with filters, the lifecycle moves, snoozes and the rules editor."""
 from __future__ import annotations
 
+from dataclasses import astuple
+
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
 import database
 from blueprints.api import BadParam, admin_required, bp, int_arg, json_body, time_arg
 from blueprints.errors import json_error
-from services import alert_channels, alert_rules, alerts, audit, notifications
+from services import alert_channels, alert_rules, alerts, audit, circuit_breaker, notifications
 from services.alert_dispatch import commit_and_announce
 from services.alert_history import AlertFilters, FilterError, list_alerts
 from services.alert_rules import RuleError
@@ -40,17 +42,23 @@ def alerts_list():
             "limit": int_arg("limit", 100, 1, 500)})
     except FilterError as exc:
         raise BadParam(str(exc)) from None
-    session = database.get_session()
-    rows, cursor = list_alerts(session, filters)
-    now = database.utcnow()
-    return jsonify({"alerts": [alerts.alert_to_dict(a, now) for a in rows], "next_cursor": cursor,
-                    "counts": alerts.counts(session, now)})
+
+    def read():
+        session = database.get_session()
+        rows, cursor = list_alerts(session, filters)
+        now = database.utcnow()
+        return {"alerts": [alerts.alert_to_dict(a, now) for a in rows], "next_cursor": cursor,
+                "counts": alerts.counts(session, now)}
+
+    # Always fresh; while the database is down, the last answer to the same question.
+    return jsonify(circuit_breaker.fresh_read(("alerts", astuple(filters)), read))
 
 
 @bp.get("/alerts/count")
 def alerts_count():
     """The bell: firing (unsnoozed) alerts, plus open ones by status."""
-    return jsonify(alerts.counts(database.get_session()))
+    return jsonify(circuit_breaker.fresh_read(("alerts-count",), lambda: (
+        alerts.counts(database.get_session()))))
 
 
 @bp.get("/alerts/<int:alert_id>")
@@ -147,9 +155,9 @@ def rules_list():
     metrics = [{"name": k, "label": m.label, "unit": m.unit,
                 "params": {p: {"min": lo, "max": hi, "default": d} for p, (lo, hi, d) in m.params.items()}}
                for k, m in alert_rules.METRICS.items()]
-    return jsonify({"rules": [alert_rules.rule_to_dict(r, now) for r in
-                              alert_rules.list_rules(database.get_session())],
-                    "metrics": metrics, "operators": list(alert_rules.OPERATORS),
+    body = circuit_breaker.fresh_read(("alert-rules",), lambda: {
+        "rules": [alert_rules.rule_to_dict(r, now) for r in alert_rules.list_rules(database.get_session())]})
+    return jsonify({**body, "metrics": metrics, "operators": list(alert_rules.OPERATORS),
                     "severities": list(alert_rules.SEVERITIES), "channels": list(alert_rules.CHANNELS)})
 
 

@@ -5,16 +5,8 @@ from flask import jsonify, request
 
 import database
 from blueprints.api import BadParam, bp, int_arg, time_arg
-from blueprints.errors import json_error
 from services import analytics, analytics_activity, circuit_breaker
 from services.insights_buckets import InsightParamError, zone
-
-
-@bp.errorhandler(circuit_breaker.Unavailable)
-def _unavailable(exc: circuit_breaker.Unavailable):
-    resp, status = json_error(503, str(exc), "database_unavailable")
-    resp.headers["Retry-After"] = "5"
-    return resp, status
 
 
 def _zone():

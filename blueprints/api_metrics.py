@@ -5,22 +5,24 @@ from flask import jsonify, request
 
 import database
 from blueprints.api import BadParam, bp, int_arg
-from services import live, performance_stats
+from services import circuit_breaker, live, performance_stats
 
 LABELS = ("panel-api", "page", "ingest", "app")
 
 
 @bp.get("/metrics/live")
 def metrics_live():
-    """The same snapshot ``live_update`` carries."""
-    return jsonify(live.current_snapshot())
+    """The same snapshot ``live_update`` carries (the last one, marked stale, in an outage)."""
+    return jsonify(circuit_breaker.or_last_cached(live.CACHE_NAMESPACE, live.CACHE_KEY,
+                                                  live.current_snapshot))
 
 
 @bp.get("/metrics/system")
 def metrics_system():
     """System samples of the last ``minutes`` (1..1440) under ``points``."""
     minutes = int_arg("minutes", 60, 1, 1440)
-    return jsonify(performance_stats.system_series(database.get_session(), minutes))
+    return jsonify(circuit_breaker.fresh_read(("system", minutes), lambda: (
+        performance_stats.system_series(database.get_session(), minutes))))
 
 
 @bp.get("/performance")
@@ -33,4 +35,5 @@ def performance():
     label = request.args.get("label") or None
     if label is not None and label not in LABELS:
         raise BadParam(f"label must be one of {', '.join(LABELS)}")
-    return jsonify(performance_stats.endpoint_stats(database.get_session(), minutes, label=label))
+    return jsonify(circuit_breaker.fresh_read(("performance", minutes, label), lambda: (
+        performance_stats.endpoint_stats(database.get_session(), minutes, label=label))))

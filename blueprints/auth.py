@@ -1,18 +1,21 @@
 """Login and logout pages."""
 from __future__ import annotations
 
+import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_login import current_user, login_user, logout_user
 
 import database
 from app_factory import limiter
 from blueprints.forms import LoginForm
-from services import audit, events, users
+from services import audit, circuit_breaker, events, users
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
+log = logging.getLogger(__name__)
 
 
 def safe_next(target: str | None) -> str:
@@ -27,8 +30,9 @@ def safe_next(target: str | None) -> str:
 
 
 def _failed(response) -> bool:
-    # Only failed attempts count toward the limits; a real admin logging in is never charged.
-    return request.method == "POST" and response.status_code != 302
+    # Only failed attempts count toward the limits; a real admin logging in is never charged,
+    # nor anyone whose password could not be checked because the database was down (503).
+    return request.method == "POST" and response.status_code not in (302, 503)
 
 
 def _account_key() -> str:
@@ -50,7 +54,12 @@ def login():
     status = 200
     if form.validate_on_submit():
         db = database.get_session()
-        user = users.authenticate(db, form.username.data.strip(), form.password.data)
+        try:
+            user = users.authenticate(db, form.username.data.strip(), form.password.data)
+        except Exception as exc:
+            if not circuit_breaker.is_outage(exc):
+                raise
+            return _database_unavailable(form, exc)
         if user is not None:
             audit.record(db, "login", actor=user.username, ip=request.remote_addr)
             db.commit()
@@ -67,6 +76,17 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form), status
+
+
+def _database_unavailable(form: LoginForm, exc: Exception):
+    """The password cannot be checked: say so on the form (503), right or wrong as it may be."""
+    database.get_session().rollback()
+    circuit_breaker.note_outage(log, "checking a login: answered 503", exc)
+    flash("The database is unavailable right now, so your password cannot be checked. "
+          "Nothing was changed; try again in a minute.", "error")
+    resp = make_response(render_template("login.html", form=form), 503)
+    resp.headers["Retry-After"] = str(circuit_breaker.RETRY_AFTER_SECONDS)
+    return resp
 
 
 @bp.route("/logout", methods=["POST"])

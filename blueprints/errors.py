@@ -7,7 +7,10 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from services import circuit_breaker
+
 log = logging.getLogger(__name__)
+OUTAGE_MESSAGE = "The database is unavailable right now; try again in a few seconds."
 
 CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -57,10 +60,24 @@ def handle_csrf(exc: CSRFError):
     return _render(400, "csrf_failed", f"CSRF check failed: {exc.description}")
 
 
+def handle_outage(exc: Exception):
+    """The database is down: 503 ``database_unavailable`` with Retry-After, never a 500.
+
+    Every request fails the same way meanwhile, so this is logged once a minute, without
+    a traceback (see ``circuit_breaker.note_outage``).
+    """
+    circuit_breaker.note_outage(log, f"serving {request.method} {request.path}: answered 503", exc)
+    message = str(exc) if isinstance(exc, circuit_breaker.Unavailable) else OUTAGE_MESSAGE
+    return _render(503, "database_unavailable", message,
+                   [("Retry-After", str(circuit_breaker.RETRY_AFTER_SECONDS))])
+
+
 def handle_unexpected(exc: Exception):
-    """Log the traceback; show the user only that something failed."""
+    """Log the traceback; show the user only that something failed (503 for an outage)."""
     if isinstance(exc, HTTPException):
         return handle_http(exc)
+    if circuit_breaker.is_outage(exc):
+        return handle_outage(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http(InternalServerError())
 
@@ -79,8 +96,8 @@ def audit_forbidden(response):
         with database.session_scope() as session:
             audit.record(session, "forbidden", actor=actor, ip=request.remote_addr,
                          target=f"{request.method} {request.path}", outcome="denied")
-    except Exception:  # the refusal itself must still reach the client
-        log.exception("could not record a 403 in the audit trail")
+    except Exception as exc:  # the refusal itself must still reach the client
+        circuit_breaker.log_failure(log, "recording a 403 in the audit trail", exc)
     return response
 
 

@@ -7,6 +7,7 @@ from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
+from services import circuit_breaker
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ def healthz():
     """200 ``ok`` while the process is up and the database answers; 503 otherwise."""
     try:
         database.ping()
-    except SQLAlchemyError:
-        log.warning("healthz: database did not answer", exc_info=True)
+    except SQLAlchemyError as exc:
+        circuit_breaker.log_failure(log, "answering /healthz", exc)
         return "database unavailable", 503, {"Content-Type": "text/plain"}
     return "ok", 200, {"Content-Type": "text/plain"}

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import database
 from app_factory import limiter
 from blueprints.errors import json_error
-from services import audit, ingest
+from services import audit, circuit_breaker, ingest
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -51,9 +51,9 @@ def _audit_bad_key(reason: str) -> None:
         audit.record(db, "ingest.bad_key", actor=None, ip=request.remote_addr,
                      target=request.path, outcome="failure", detail={"reason": reason})
         db.commit()
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
         db.rollback()
-        log.exception("could not audit a refused ingest key")
+        circuit_breaker.log_failure(log, "auditing a refused ingest key", exc)
 
 
 @bp.route("/events", methods=["POST"])
@@ -76,10 +76,10 @@ def post_events():
         result = ingest.ingest_batch(database.get_session(), body)
     except ingest.ValidationError as exc:
         return jsonify({"error": exc.as_error()}), 413 if exc.code == "too_many_items" else 400
-    except SQLAlchemyError:
-        log.exception("ingest: the database refused a batch")
+    except SQLAlchemyError as exc:
+        circuit_breaker.log_failure(log, "ingest: storing a batch", exc)
         resp, status = json_error(503, "The database is unavailable; nothing was stored. Retry later.",
                                   "database_unavailable")
-        resp.headers["Retry-After"] = "5"
+        resp.headers["Retry-After"] = str(circuit_breaker.RETRY_AFTER_SECONDS)
         return resp, status
     return jsonify({"accepted": result.accepted(), "changed": result.changed}), 202

@@ -19,7 +19,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room  # noqa: A004
 
 from app_factory import socketio
-from services import events, live
+from services import circuit_breaker, events, live
 
 log = logging.getLogger(__name__)
 _users: dict[str, int] = {}  # sid -> user id, for the sockets of this process
@@ -103,7 +103,11 @@ def unknown_event(event: str, *_args: Any) -> None:
 
 
 def on_handler_error(exc: Exception) -> None:
-    """A handler failed: log it, tell that client without details."""
+    """A handler failed: log it, tell that client without details (or that the database is down)."""
+    if circuit_breaker.is_outage(exc):
+        circuit_breaker.note_outage(log, "handling a Socket.IO event", exc)
+        _error("database_unavailable", "The database is unavailable right now; try again shortly.")
+        return
     log.exception("Socket.IO handler failed", exc_info=exc)
     _error("internal_error", "Something went wrong on our side.")
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from database import CurrencyRollup, Transaction, UTCDateTime
+from services import circuit_breaker
 
 log = logging.getLogger(__name__)
 BUCKET = timedelta(minutes=15)
@@ -46,8 +47,8 @@ class DbProbe:
         started = time.perf_counter()
         try:
             session.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            log.warning("database check failed during alert evaluation", exc_info=True)
+        except SQLAlchemyError as exc:
+            circuit_breaker.log_failure(log, "the database check of alert evaluation", exc)
             self.note_failure(now)
             return None
         return (time.perf_counter() - started) * 1000.0

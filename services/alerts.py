@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from database import Alert, AlertNotification, AlertRule, utcnow
+from services import circuit_breaker
 from services.alert_metrics import DbProbe, MetricContext
 from services.alert_rules import METRICS, OPEN_STATUSES
 
@@ -112,8 +113,9 @@ def evaluate(session: Session, snapshot: dict[str, Any], now: datetime | None = 
             continue
         try:
             value = ctx.value(rule.metric, rule.params)
-        except Exception:  # one broken metric must not stop the other rules
-            log.exception("alert metric %s failed; rule %r skipped this tick", rule.metric, rule.name)
+        except Exception as exc:  # one broken metric must not stop the other rules
+            circuit_breaker.log_failure(
+                log, f"alert metric {rule.metric} (rule {rule.name!r} skipped this tick)", exc)
             continue
         changes += _expire_snooze(alert, now)
         changes += _step(session, rule, alert, value, now)

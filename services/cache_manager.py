@@ -5,7 +5,9 @@ Each namespace is a ``cachetools.TTLCache`` with its own TTL and size (config
 eviction counters. ``get_or_compute`` computes a missing entry once, however many
 requests ask for it at the same moment (a lock per key). The last value of every
 key is also kept past its expiry so a route can answer stale data while the
-database is down (``get_stale``). Ingest makes namespaces stale: the
+database is down (``get_stale``). Reads that are never served from the cache keep
+their last answer beside the namespaces, for outages only (``keep_fallback`` /
+``fallback``, bounded in bytes). Ingest makes namespaces stale: the
 ``ingest.committed`` event invalidates exactly those. With ``REDIS_URL`` set, clears
 and invalidations are broadcast to every process (``services.cache_sync``).
 
@@ -14,6 +16,7 @@ they fall back to the most recently initialised one (a single-app process).
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -40,6 +43,9 @@ DEFAULTS: dict[str, tuple[float, int]] = {
     # current hour, so ingest does not invalidate them; the TTL bounds late arrivals.
     "history": (600.0, 64),
 }
+# The last answers of reads that always go to the database (logs, alerts, audit), kept only to
+# stand in while it is down. Bounded in bytes of JSON, since one logs page can be large.
+FALLBACK_BYTES = 8 * 1024 * 1024
 _MISSING = object()
 _managers: "weakref.WeakSet[CacheManager]" = weakref.WeakSet()
 _last: "weakref.ref[CacheManager] | None" = None
@@ -90,6 +96,9 @@ class CacheManager:
             size = int(config.get(f"CACHE_SIZE_{name.upper()}", size))
             self.namespaces[name] = Namespace(
                 name, ttl, size, _CountingTTLCache(size, ttl, self.timer), LRUCache(size))
+        self.fallbacks: LRUCache = LRUCache(
+            int(config.get("CACHE_FALLBACK_BYTES", FALLBACK_BYTES)), getsizeof=_answer_size)
+        self._fallback_lock = threading.Lock()
         self._key_locks: dict[tuple[str, Hashable], list] = {}
         self._key_locks_guard = threading.Lock()
         self.sync = None  # services.cache_sync.RedisSync when REDIS_URL is set
@@ -140,6 +149,19 @@ class CacheManager:
         ns = self.ns(namespace)
         with ns.lock:
             ns.stale[key] = (value, as_of)
+
+    def keep_fallback(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` as the answer for ``key`` while the database is down (never fresh)."""
+        with self._fallback_lock:
+            try:
+                self.fallbacks[key] = (value, utcnow())
+            except ValueError:  # larger than the whole budget: keep none rather than evict all
+                self.fallbacks.pop(key, None)
+
+    def fallback(self, key: Hashable) -> tuple[Any, datetime] | None:
+        """The last answer kept for ``key`` and when it was read, or None."""
+        with self._fallback_lock:
+            return self.fallbacks.get(key)
 
     def get_or_compute(self, namespace: str, key: Hashable, fn: Callable[[], Any]) -> Any:
         """The cached value of ``key``, or ``fn()`` computed once and stored.
@@ -239,7 +261,10 @@ class CacheManager:
             for k in totals:
                 totals[k] += row[k]
         totals["hit_ratio"] = _ratio(totals["hits"], totals["misses"])
-        result = {"namespaces": out, "totals": totals,
+        with self._fallback_lock:
+            fallback = {"entries": len(self.fallbacks), "bytes": self.fallbacks.currsize,
+                        "max_bytes": self.fallbacks.maxsize}
+        result = {"namespaces": out, "totals": totals, "fallback": fallback,
                   "backend": "memory+redis" if self.sync is not None else "memory"}
         if self.sync is not None:
             result["redis"] = self.sync.status()
@@ -249,6 +274,10 @@ class CacheManager:
         """Stop the Redis listener, if any."""
         if self.sync is not None:
             self.sync.stop()
+
+
+def _answer_size(item: tuple[Any, datetime]) -> int:
+    return len(json.dumps(item[0], default=str, separators=(",", ":")))
 
 
 def _ratio(hits: int, misses: int) -> float | None:

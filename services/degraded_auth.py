@@ -20,8 +20,11 @@ from cachetools import TTLCache
 from flask import Flask, current_app
 
 from services import events
+from services.log_throttle import LogThrottle
 
 log = logging.getLogger(__name__)
+# Every request of a signed-in person passes here during an outage: say it once a minute each.
+_recall_log = LogThrottle(60.0)
 _stores: "weakref.WeakSet[_Store]" = weakref.WeakSet()
 
 
@@ -72,8 +75,9 @@ def recall(token: str) -> Any:
     with store.lock:
         user = store.cache.get(token)
     if user is not None:
-        log.warning("database unavailable: session of %s accepted from its last check",
-                    getattr(user, "username", "?"))
+        name = getattr(user, "username", "?")
+        _recall_log.log(log, logging.WARNING, name,
+                        "database unavailable: session of %s accepted from its last check", name)
     return user
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import LogEntry, Transaction, User, UserActivity, utcnow
-from services import bulk, demo_console, first_seen, ingest, rollups, users
+from services import bulk, circuit_breaker, demo_console, first_seen, ingest, rollups, users
 from services.demo_traffic import ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, ORDERS_PER_MINUTE, Shop, poisson
 from services.validation import LEVELS
 
@@ -260,8 +260,8 @@ def _loop(name: str, interval: float, step) -> None:
         began = time.monotonic()
         try:
             step()
-        except Exception:  # the demo must keep going whatever one tick hit
-            log.exception("demo %s: step failed; continuing", name)
+        except Exception as exc:  # the demo must keep going whatever one tick hit
+            circuit_breaker.log_failure(log, f"demo {name}: a step (continuing)", exc)
         socketio.sleep(max(0.05, interval - (time.monotonic() - began)))
 
 

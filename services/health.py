@@ -37,7 +37,7 @@ def check_database(app: Flask) -> dict[str, Any]:
         with database.get_engine(app).connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        log.warning("health: database check failed: %s", exc)
+        circuit_breaker.log_failure(log, "checking health", exc)
         return _check("unhealthy", f"database did not answer: {type(exc).__name__}",
                       latency_ms=None, breaker=circuit_breaker.state(app))
     ms = round((time.perf_counter() - started) * 1000, 2)
@@ -109,6 +109,18 @@ def check_notifications(app: Flask, database_status: str) -> dict[str, Any]:
         return _check("degraded", "notification outcomes could not be read")
 
 
+def check_log_capture(app: Flask) -> dict[str, Any] | None:
+    """The panel's own log records (when captured): degraded while they wait for the database."""
+    handler = app.extensions.get("log_handler")
+    if handler is None:
+        return None
+    stats = handler.stats()
+    if stats["state"] != "storing":
+        return _check("degraded", f"log records wait for the database since {stats['outage_since']} "
+                                  f"({stats['queued']} waiting, {stats['dropped']} dropped)", **stats)
+    return _check("healthy", f"{stats['written']} records stored, {stats['dropped']} dropped", **stats)
+
+
 def check_redis(app: Flask) -> dict[str, Any] | None:
     """PING Redis when ``REDIS_URL`` is set (None otherwise); down is degraded."""
     url = app.config.get("REDIS_URL")
@@ -177,9 +189,9 @@ def report(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     # The monitor's own cost: degraded while a slow tick has widened the scheduler's interval.
     checks["self_cost"] = self_cost.health()
     checks["notifications"] = check_notifications(app, checks["database"]["status"])
-    redis_check = check_redis(app)
-    if redis_check is not None:
-        checks["redis"] = redis_check
+    for name, optional in (("redis", check_redis(app)), ("log_capture", check_log_capture(app))):
+        if optional is not None:
+            checks[name] = optional
     # The contract calls the scheduler check "sampler": the same check under both names.
     checks["sampler"] = checks["scheduler"]
     status = max((c["status"] for c in checks.values()), key=ORDER.__getitem__)

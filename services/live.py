@@ -27,7 +27,7 @@ from flask import Flask, current_app, has_app_context
 
 import database
 from app_factory import socketio
-from services import events, self_cost
+from services import circuit_breaker, events, self_cost
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,8 @@ def tick(app: Flask, now: float | None = None) -> dict | None:
     now = time.monotonic() if now is None else now
     try:
         performance_monitor.flush(app)
-    except Exception:  # the sampling and the push must still happen
-        log.exception("flushing request timings failed")
+    except Exception as exc:  # the sampling and the push must still happen
+        circuit_breaker.log_failure(log, "flushing request timings", exc)
     _emit_feed()
     if st.leader is not None and not st.leader.check():
         return None
@@ -227,8 +227,8 @@ def tick(app: Flask, now: float | None = None) -> dict | None:
         st.last_sample = now
         try:
             performance_monitor.sample(app)
-        except Exception:  # the push goes on with the previous sample
-            log.exception("system sample failed")
+        except Exception as exc:  # the push goes on with the previous sample
+            circuit_breaker.log_failure(log, "storing a system sample", exc)
     if st.last_push is not None and now - st.last_push < float(app.config["LIVE_UPDATE_INTERVAL"]) * 0.95:
         return None
     st.last_push = now
@@ -254,8 +254,8 @@ def _run_hooks(app: Flask, snap: dict) -> None:
         try:
             with database.session_scope(app) as session:
                 hook(app, session, snap)
-        except Exception:  # one broken hook must not stop the others or the loop
-            log.exception("tick hook %r failed", hook)
+        except Exception as exc:  # one broken hook must not stop the others or the loop
+            circuit_breaker.log_failure(log, f"tick hook {hook!r}", exc)
 
 
 def _loop(app: Flask, st: LiveState) -> None:
@@ -268,9 +268,9 @@ def _loop(app: Flask, st: LiveState) -> None:
             with app.app_context(), self_cost.measure_tick():
                 tick(app, began)
             st.ticks += 1
-        except Exception:  # logged, and the next tick tries again
+        except Exception as exc:  # logged, and the next tick tries again
             st.failures += 1
-            log.exception("live tick failed; the loop goes on")
+            circuit_breaker.log_failure(log, "a live tick (the loop goes on)", exc)
         # A tick over its budget widens the wait instead of letting the ticks fall behind.
         wait = self_cost.next_interval(period)
         # socketio.sleep in short slices so stop() does not wait a whole period.

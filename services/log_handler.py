@@ -2,8 +2,9 @@
 
 A request must never wait for a log line: ``emit`` only puts a small dict on a
 bounded queue and, when the queue is full, drops the record and counts it. One
-background thread per process drains the queue and inserts the records in
-batches, then announces each stored row on the "log.stored" topic.
+background thread per process (``services.log_writer``) drains the queue and inserts
+the records in batches; while the database is unavailable it holds them and retries
+with backoff (the rule for what is kept and what is dropped is described there).
 """
 from __future__ import annotations
 
@@ -14,11 +15,16 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
+from services.log_writer import LogWriter
+
 log = logging.getLogger(__name__)
 
 # Loggers whose records would only echo our own writes or every HTTP request.
 EXCLUDED_PREFIXES = ("sqlalchemy.engine", "werkzeug", "engineio", "socketio")
 STANDARD_LEVELS = (10, 20, 30, 40, 50)
+# As for logs sent through the ingest API; longer text keeps its start and its end (where a
+# traceback names the error). Bounds what a full queue can hold.
+MAX_MESSAGE_CHARS = 10_000
 _FORMATTER = logging.Formatter()
 
 
@@ -28,11 +34,21 @@ def normalise_level_no(levelno: int) -> int:
     return below[-1] if below else STANDARD_LEVELS[0]
 
 
+def clip_message(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``message`` if short enough, else its start and end around a note of what was cut."""
+    if len(message) <= limit:
+        return message
+    note = f"\n[... {len(message) - limit} characters cut ...]\n"
+    head = (limit - len(note)) * 2 // 5
+    tail = limit - len(note) - head
+    return f"{message[:head]}{note}{message[-tail:]}"
+
+
 class PanelLogHandler(logging.Handler):
     """A non-blocking handler: bounded queue, batched writer thread, dropped-record counter."""
 
     def __init__(self, app, service: str, *, queue_size: int = 10_000, batch_size: int = 500,
-                 flush_interval: float = 0.5, level: int = logging.INFO):
+                 flush_interval: float = 0.5, level: int = logging.INFO, **writer_options):
         super().__init__(level)
         self.app = app
         self.service = service[:64]
@@ -42,17 +58,15 @@ class PanelLogHandler(logging.Handler):
         self.dropped = 0
         self.written = 0
         self.failed = 0
-        self._count_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._writer_ident: int | None = None
+        self.count_lock = threading.Lock()
+        self.writer = LogWriter(self, **writer_options)
         self.previous_root_level: int | None = None
 
     # -- producer side: called on the request's thread, must never block ------------------
     def emit(self, record: logging.LogRecord) -> None:
         """Queue the record, or count it as dropped when the queue is full."""
-        if record.name.startswith(EXCLUDED_PREFIXES) or threading.get_ident() == self._writer_ident:
-            return  # the writer's own errors go to the other handlers, never back into the queue
+        if record.name.startswith(EXCLUDED_PREFIXES) or threading.get_ident() == self.writer.ident:
+            return  # what the writer says goes to the other handlers, never back into the queue
         try:
             message = record.getMessage()
             if record.exc_info:
@@ -62,7 +76,7 @@ class PanelLogHandler(logging.Handler):
                 "level": logging.getLevelName(normalise_level_no(record.levelno)),
                 "level_no": normalise_level_no(record.levelno),
                 "logger": record.name[:128],
-                "message": message,
+                "message": clip_message(message),
             }
         except Exception:  # a broken record must not break the caller
             self.handleError(record)
@@ -70,25 +84,21 @@ class PanelLogHandler(logging.Handler):
         try:
             self.queue.put_nowait(item)
         except queue.Full:
-            with self._count_lock:
+            with self.count_lock:
                 self.dropped += 1
 
     # -- consumer side ---------------------------------------------------------------------
     def start(self) -> None:
         """Start the writer thread (once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
-            self._thread.start()
+        self.writer.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Write what is queued, then end the writer thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.writer.stop(timeout)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far is written (tests, shutdown); True when it was."""
-        if self._thread is None or not self._thread.is_alive():
+        if not self.writer.alive():
             # Nobody would take the marker (never started, or already stopped): do not wait for it.
             return self.queue.empty()
         done = threading.Event()
@@ -98,49 +108,12 @@ class PanelLogHandler(logging.Handler):
             return False
         return done.wait(timeout)
 
-    def stats(self) -> dict[str, int]:
-        """Counters for the API and health: queued now, written, dropped, failed."""
-        return {"queued": self.queue.qsize(), "written": self.written, "dropped": self.dropped,
-                "failed": self.failed, "capacity": self.queue.maxsize}
-
-    def _run(self) -> None:
-        self._writer_ident = threading.get_ident()
-        while not (self._stop.is_set() and self.queue.empty()):
-            try:
-                first = self.queue.get(timeout=self.flush_interval)
-            except queue.Empty:
-                continue
-            items = [first]
-            while len(items) < self.batch_size:
-                try:
-                    items.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
-            batch = [i for i in items if "_flush" not in i]
-            waiters = [i["_flush"] for i in items if "_flush" in i]
-            if batch:
-                self._write(batch)
-            for waiter in waiters:
-                waiter.set()
-
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        import database
-        from services import events
-
-        try:
-            with database.session_scope(self.app) as session:
-                rows = [database.LogEntry(service=self.service, **item) for item in batch]
-                session.add_all(rows)
-                session.flush()
-                payloads = [entry_payload(row) for row in rows]
-        except Exception:  # the database may be down: count the loss, keep the thread alive
-            with self._count_lock:
-                self.failed += len(batch)
-            log.exception("could not store %d log records", len(batch))
-            return
-        self.written += len(batch)
-        for payload in payloads:
-            events.publish("log.stored", payload)
+    def stats(self) -> dict[str, Any]:
+        """Counters for the API and health: queued now (held by the writer included), written,
+        dropped, failed (refused by the database), and whether the writer waits for it."""
+        return {"queued": self.queue.qsize() + self.writer.held, "written": self.written,
+                "dropped": self.dropped, "failed": self.failed, "capacity": self.queue.maxsize,
+                **self.writer.status()}
 
 
 def entry_payload(row) -> dict[str, Any]:
@@ -174,6 +147,7 @@ def install(app, **options) -> PanelLogHandler:
         batch_size=options.get("batch_size", 500),
         flush_interval=options.get("flush_interval", 0.5),
         level=_level(cfg.get("LOG_CAPTURE_LEVEL")),
+        retry_max=float(options.get("retry_max", cfg.get("LOG_RETRY_MAX", 30.0))),
     )
     with _current_lock:
         previous, _current = _current, handler

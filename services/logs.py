@@ -136,6 +136,13 @@ def query_logs(session: Session, filters: LogFilters, *, limit: int = 100,
     return rows, next_cursor
 
 
+def page(session: Session, filters: LogFilters, *, limit: int = 100,
+         cursor: str | None = None) -> dict[str, Any]:
+    """One page as the API answers it: ``{"logs": [...], "next_cursor"}``."""
+    rows, next_cursor = query_logs(session, filters, limit=limit, cursor=cursor)
+    return {"logs": [to_dict(row) for row in rows], "next_cursor": next_cursor}
+
+
 def to_dict(row: LogEntry) -> dict[str, Any]:
     """A log entry as the API and the live tail send it."""
     return entry_payload(row)

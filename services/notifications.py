@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import Alert, AlertNotification, utcnow
+from services import circuit_breaker
 
 log = logging.getLogger(__name__)
 IDLE_EXIT_SECONDS = 60.0
@@ -199,8 +200,8 @@ class Notifier:
                 return
             try:
                 self._deliver(nid)
-            except Exception:  # the worker must survive anything one row does (e.g. DB down)
-                log.exception("alert notification %s could not be processed", nid)
+            except Exception as exc:  # the worker must survive anything one row does (e.g. DB down)
+                circuit_breaker.log_failure(log, f"processing alert notification {nid}", exc)
             finally:
                 with self._cond:
                     self._busy -= 1

@@ -33,7 +33,7 @@ def _live() -> dict:
             "The snapshot live_update carries", json_ok(LIVE), tags=["live"])},
         "/admin/api/metrics/system": {"get": op(
             "System samples of the last minutes, oldest first",
-            json_ok(obj({"points": arr(obj()), "minutes": INT, "since": TIME, "until": TIME})),
+            json_ok(obj({"points": arr(obj()), "minutes": INT, "since": TIME, "until": TIME}, STALE)),
             params=[minutes(60, 1440)], tags=["system"])},
         "/admin/api/performance": {"get": op(
             "Per-endpoint request figures, a summary and a per-minute timeline",
@@ -49,7 +49,8 @@ def _live() -> dict:
             tags=["performance"])},
         "/admin/api/self-cost": {"get": op(
             "What the monitoring costs this process (timer, tick, sampler, memory)",
-            json_ok(obj({"rss_bytes": nullable(INT), "threads": INT})), tags=["performance"])},
+            json_ok(obj({"rss_bytes": nullable(INT), "threads": INT})), unavailable=False,
+            tags=["performance"])},
     }
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.openapi_spec import (
-    BOOL, INT, NUM, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, path_id, query,
+    BOOL, INT, NUM, STALE, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, path_id, query,
 )
 
 SEVERITY = {"enum": ["critical", "warning", "info"]}
@@ -17,12 +17,18 @@ ALERT = obj({"id": INT, "rule": STR, "rule_id": nullable(INT), "metric": STR, "s
              "value": nullable(NUM), "threshold": NUM, "started_at": TIME,
              "fired_at": nullable(TIME), "acknowledged_at": nullable(TIME),
              "resolved_at": nullable(TIME), "snoozed": BOOL})
-COUNTS = obj({"firing": INT, "acknowledged": INT, "pending": INT, "open": INT})
+COUNT_FIELDS = {"firing": INT, "acknowledged": INT, "pending": INT, "open": INT}
+COUNTS = obj(COUNT_FIELDS)
 CHANNEL = obj({"name": STR, "label": STR, "configured": BOOL, "problem": nullable(STR),
                "target": nullable(STR),
                "last_delivery": nullable(obj({"status": {"enum": ["sent", "failed", "retrying"]},
                                               "created_at": TIME, "sent_at": nullable(TIME),
                                               "error": nullable(STR), "attempts": INT}))})
+# The panel's own log records: what waits, what was stored, dropped or refused, and whether the
+# writer waits for the database.
+LOG_HANDLER = obj({"queued": INT, "written": INT, "dropped": INT, "failed": INT, "capacity": INT,
+                   "state": {"enum": ["storing", "waiting_for_database"]}},
+                  {"outage_since": nullable(TIME), "retry_in": nullable(NUM)})
 HEALTH = obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
               "checks": obj({name: obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
                                         "message": STR})
@@ -46,8 +52,9 @@ def _health_cache() -> dict:
         "/admin/api/cache/stats": {"get": op(
             "Per-namespace cache figures, totals and the backend",
             json_ok(obj({"backend": STR, "namespaces": {"type": "object", "additionalProperties": CACHE_NS},
-                         "totals": obj({"hits": INT, "misses": INT, "size": INT})})),
-            tags=["cache"])},
+                         "totals": obj({"hits": INT, "misses": INT, "size": INT})},
+                        {"fallback": obj({"entries": INT, "bytes": INT, "max_bytes": INT})})),
+            unavailable=False, tags=["cache"])},
         "/admin/api/cache/clear": {"post": op(
             "Empty one cache namespace, or every one when none is given",
             json_ok(obj({"cleared": INT, "namespace": nullable(STR), "namespaces": arr(STR)})),
@@ -59,11 +66,12 @@ def _health_cache() -> dict:
 def _downloads() -> dict:
     return {
         "/admin/api/openapi.json": {"get": op(
-            "This document", json_ok(obj({"openapi": STR, "paths": obj()})), tags=["meta"])},
+            "This document", json_ok(obj({"openapi": STR, "paths": obj()})), unavailable=False,
+            tags=["meta"])},
         "/admin/api/grafana-dashboard.json": {"get": op(
             "The Grafana dashboard for /metrics, to import",
             json_ok(obj({"title": STR, "panels": arr(obj({"targets": arr(obj({"expr": STR}))}))})),
-            tags=["meta"])},
+            unavailable=False, tags=["meta"])},
         "/admin/api/alerts/prometheus-rules": {"get": op(
             "The alert rules that map onto /metrics, as a Prometheus rule file",
             {"200": {"description": "YAML rule file", "content": {"application/yaml": {"schema": obj(
@@ -83,7 +91,7 @@ def _alerts() -> dict:
     return {
         "/admin/api/alerts": {"get": op(
             "Alerts newest first, with counts by status",
-            json_ok(obj({"alerts": arr(ALERT), "next_cursor": nullable(INT), "counts": COUNTS})),
+            json_ok(obj({"alerts": arr(ALERT), "next_cursor": nullable(INT), "counts": COUNTS}, STALE)),
             params=[query("status", {"enum": ["active", "pending", "firing", "acknowledged", "resolved",
                                               "all"]}),
                     query("severity", STR, "Comma-separated severities."),
@@ -92,7 +100,8 @@ def _alerts() -> dict:
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
             tags=["alerts"])},
         "/admin/api/alerts/count": {"get": op(
-            "Firing and open alerts by status (the bell)", json_ok(COUNTS), tags=["alerts"])},
+            "Firing and open alerts by status (the bell)", json_ok(obj(COUNT_FIELDS, STALE)),
+            tags=["alerts"])},
         "/admin/api/alerts/{alert_id}": {"get": op(
             "One alert with its notifications",
             {**json_ok(obj({"alert": ALERT})), **errors(404)}, params=[alert_id], tags=["alerts"])},
@@ -109,7 +118,7 @@ def _alerts() -> dict:
             "get": op("Alert rules and what a rule may watch",
                       json_ok(obj({"rules": arr(RULE), "metrics": arr(obj({"name": STR, "unit": STR})),
                                    "operators": arr(STR), "severities": arr(STR),
-                                   "channels": arr(STR)})), tags=["alerts"]),
+                                   "channels": arr(STR)}, STALE)), tags=["alerts"]),
             "post": op("Create a rule", {**json_ok(obj({"rule": RULE}), 201), **errors(409)},
                        body=rule_in, write=True, admin=True, tags=["alerts"]),
         },
@@ -147,7 +156,8 @@ def _data() -> dict:
     return {
         "/admin/api/logs": {"get": op(
             "Log entries, newest first, paged by cursor",
-            json_ok(obj({"logs": arr(log_entry), "next_cursor": nullable(STR)})),
+            json_ok(obj({"logs": arr(log_entry), "next_cursor": nullable(STR)},
+                        {**STALE, "handler": nullable(LOG_HANDLER)})),
             params=[query("level", {"enum": ["debug", "info", "warning", "error", "critical"]},
                           "Minimum level."),
                     query("service", STR), query("q", STR, "Text the message contains."),
@@ -169,7 +179,7 @@ def _data() -> dict:
             "The audit trail, newest first (admins only)",
             json_ok(obj({"entries": arr(obj({"id": INT, "created_at": TIME, "action": STR,
                                              "actor": nullable(STR), "outcome": STR})),
-                         "next_cursor": nullable(STR)})),
+                         "next_cursor": nullable(STR)}, STALE)),
             params=[query("actor", STR), query("action", STR), query("outcome", STR),
                     query("since", TIME_Q), query("until", TIME_Q), query("cursor", STR),
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],

@@ -28,7 +28,8 @@ CSRF = [{"session": [], "csrf": []}]
 REASONS = {
     400: "Bad parameter or body, or a missing CSRF token", 401: "Not logged in, or a bad key",
     403: "Needs the admin role", 404: "No such item", 409: "Conflicts with the current state",
-    413: "Body too large", 415: "Not JSON", 429: "Rate limited", 503: "A dependency is unavailable",
+    413: "Body too large", 415: "Not JSON", 429: "Rate limited",
+    503: "The database is unavailable (database_unavailable; see Retry-After)",
 }
 
 
@@ -92,11 +93,12 @@ def json_ok(schema: dict, status: int = 200, description: str = "OK") -> dict:
 
 
 def op(summary: str, responses: dict, *, params: list | None = None, body: dict | None = None,
-       body_required: bool = True, write: bool = False, admin: bool = False, unavailable: bool = False,
+       body_required: bool = True, write: bool = False, admin: bool = False, unavailable: bool = True,
        tags: list[str] | None = None) -> dict:
     """One operation under /admin/api: login needed (401); writes need CSRF (400) and maybe admin (403).
 
-    ``unavailable`` marks reads that answer 503 when the database is down and nothing is cached.
+    Anything that needs the database answers 503 while it is down and no earlier answer can
+    stand in; ``unavailable=False`` marks the few operations that never touch it.
     """
     codes = [401] + ([400, 403] if write or admin else [])
     if params:

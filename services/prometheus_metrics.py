@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import database
 from database import Alert, CurrencyRollup, SystemMetric
+from services import circuit_breaker
 from services.prometheus_requests import LE_LABELS, ZERO, RequestTotals, SeriesGate, route_keys
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,8 @@ class PanelCollector:
             try:
                 with database.session_scope(self.app) as session:
                     families = list(builder(session))
-            except SQLAlchemyError:
-                log.warning("metrics: reading %s failed", name, exc_info=True)
+            except SQLAlchemyError as exc:
+                circuit_breaker.log_failure(log, f"metrics: reading {name}", exc)
                 up.add_metric([name], 0)
                 continue
             up.add_metric([name], 1)
