@@ -39,7 +39,7 @@ def alerts_list():
             "until": time_arg("until"), "cursor": int_arg("cursor", None, 1, 2**62),
             "limit": int_arg("limit", 100, 1, 500)})
     except FilterError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(exc.message, exc.field) from None
     session = database.get_session()
     rows, cursor = list_alerts(session, filters)
     now = database.utcnow()
@@ -65,12 +65,7 @@ def alert_detail(alert_id: int):
 
 
 def _note_body() -> object:
-    body = request.get_json(silent=True)
-    if body is None and not request.data:
-        return None
-    if not isinstance(body, dict):
-        raise BadParam("the body must be a JSON object")
-    return body.get("note")
+    return json_body(required=False).get("note")
 
 
 def _move(alert_id: int, action: str, fn, *args):

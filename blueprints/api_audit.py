@@ -24,5 +24,5 @@ def list_audit():
             database.get_session(), filters, limit=int_arg("limit", 100, 1, audit_trail.MAX_LIMIT),
             cursor=args.get("cursor") or None)
     except audit_trail.LogQueryError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(exc.message, exc.field) from None
     return jsonify({"entries": [audit_trail.to_dict(r) for r in rows], "next_cursor": next_cursor})

@@ -19,7 +19,7 @@ def list_logs():
                                             limit=int_arg("limit", 100, 1, logs.MAX_LIMIT),
                                             cursor=request.args.get("cursor") or None)
     except logs.LogQueryError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(exc.message, exc.field) from None
     handler = current_app.extensions.get("log_handler")
     return jsonify({
         "logs": [logs.to_dict(row) for row in rows],

@@ -83,7 +83,7 @@ def _alerts() -> dict:
                                               "all"]}),
                     query("severity", STR, "Comma-separated severities."),
                     query("rule", STR, "A rule id or name."), query("since", TIME_Q), query("until", TIME_Q),
-                    query("cursor", {"type": "integer", "minimum": 1}),
+                    query("cursor", {"type": "integer", "minimum": 1, "maximum": 2**62}),
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
             tags=["alerts"])},
         "/admin/api/alerts/count": {"get": op(
