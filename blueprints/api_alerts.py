@@ -11,6 +11,7 @@ from services import alert_rules, alerts, audit, notifications
 from services.alert_dispatch import commit_and_announce
 from services.alert_history import AlertFilters, FilterError, list_alerts
 from services.alert_rules import RuleError
+from services.input_checks import MAX_ID
 from services.alerts import AlertStateError
 
 
@@ -36,7 +37,7 @@ def alerts_list():
         filters = AlertFilters.from_mapping({
             "status": request.args.get("status", "all"), "severity": request.args.get("severity"),
             "rule": request.args.get("rule"), "since": time_arg("since"),
-            "until": time_arg("until"), "cursor": int_arg("cursor", None, 1, 2**62),
+            "until": time_arg("until"), "cursor": int_arg("cursor", None, 1, MAX_ID),
             "limit": int_arg("limit", 100, 1, 500)})
     except FilterError as exc:
         raise BadParam(exc.message, exc.field) from None

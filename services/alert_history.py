@@ -11,10 +11,7 @@ from sqlalchemy.orm import Session
 from database import Alert, utcnow
 from services.alert_rules import OPEN_STATUSES, SEVERITIES
 from services.alerts import alert_to_dict
-from services.input_checks import InputError, ascii_int, check_text
-
-# Alert and rule ids are 32-bit integer columns on PostgreSQL.
-MAX_ID = 2**31 - 1
+from services.input_checks import MAX_ID, InputError, ascii_int, check_text
 
 STATUS_FILTERS = {
     "active": OPEN_STATUSES,

@@ -17,8 +17,10 @@ from typing import Any, Iterable
 # Deeper than any body the API takes (an ingest batch is 3 levels, a rule 2), far below the
 # parser's recursion limit.
 MAX_JSON_DEPTH = 20
-# The largest id or number a query parameter may name: a signed 64-bit integer.
+# The largest number a query parameter may name: a signed 64-bit integer (bigint columns)...
 MAX_INT = 2**63 - 1
+# ...and the largest id of a table whose ids are 32-bit integers (alerts, rules, users).
+MAX_ID = 2**31 - 1
 
 # Longest value, in characters, each query parameter may have. Free text and lists are
 # capped so one request cannot make the database scan with a huge pattern.

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from services.input_checks import DEFAULT_QUERY_CAP, QUERY_CAPS
+from services.input_checks import DEFAULT_QUERY_CAP, MAX_ID, QUERY_CAPS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 TIME = {"type": "string", "format": "date-time"}
@@ -73,8 +73,9 @@ def query(name: str, schema: dict, description: str = "", required: bool = False
 
 
 def path_id(name: str = "id") -> dict:
-    """An integer path parameter."""
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    """An integer path parameter: an id of a 32-bit id column (larger ones answer 404)."""
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def minutes(default: int, maximum: int) -> dict:

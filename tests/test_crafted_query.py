@@ -47,6 +47,7 @@ def test_digits_that_are_not_ascii(admin_client, path, field):
     (f"/admin/api/alerts?rule={HUGE}", "rule"),
     ("/admin/api/alerts?rule=2147483648", "rule"),  # one past a PostgreSQL integer
     (f"/admin/api/alerts?cursor={HUGE}", "cursor"),
+    ("/admin/api/alerts?cursor=68719476737", "cursor"),
     (f"/admin/api/logs?level={HUGE}", "level"),
     (f"/admin/api/logs?limit={HUGE}", "limit"),
     (f"/admin/api/logs?cursor={_cursor(HUGE)}", "cursor"),
@@ -60,8 +61,13 @@ def test_integers_beyond_the_database_range(admin_client, path, field):
 
 
 def test_ids_beyond_the_database_range_in_a_path_are_not_found(admin_client):
-    for path in (f"/admin/api/alerts/{HUGE}", "/admin/api/alerts/9223372036854775808"):
-        assert admin_client.get(path).status_code == 404
+    for path in (f"/admin/api/alerts/{HUGE}", "/admin/api/alerts/9223372036854775808",
+                 "/admin/api/alerts/2147483648", "/admin/api/alerts/68719476737"):
+        assert admin_client.get(path).status_code == 404, path
+    for method in ("PUT", "DELETE"):
+        for rule_id in ("68719476737", "8462503534619908096", HUGE):
+            resp = admin_client.api(method, f"/admin/api/alerts/rules/{rule_id}", json={"enabled": False})
+            assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("path, field", [
