@@ -74,8 +74,8 @@ def json_body(required: bool = True) -> dict:
     """The request's JSON object (``{}`` when an optional body is left out); BadParam when the
     body is not an object, InputError when it is not JSON at all (see ``read_json``)."""
     body = read_json(required=required)
-    if body is None:
-        return {}
+    if body is None and not request.get_data(cache=True):
+        return {}  # left out; a JSON null is not an object and is refused below
     if not isinstance(body, dict):
         raise BadParam("the body must be a JSON object", "body")
     return body
