@@ -219,11 +219,22 @@ def _flask_command() -> str | None:
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """``<int:id>`` stops at the largest id a database can hold: 404, not an overflow error."""
+    """``<int:id>`` answers 404 past the largest id its table can hold, not an overflow error.
 
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(url_map, *args, **kwargs)
+    The ids in paths (alerts, rules) are 32-bit integer columns; PostgreSQL refuses a larger
+    number even in a comparison. The 404 is raised here rather than by a ``max`` bound,
+    with which Werkzeug would go on matching and answer a misleading 405.
+    """
+
+    def to_python(self, value: str) -> int:
+        from werkzeug.exceptions import NotFound
+
+        from services.input_checks import MAX_ID
+
+        number = super().to_python(value)
+        if number > MAX_ID:
+            raise NotFound(f"No item has the id {value[:30]}: ids go up to {MAX_ID}.")
+        return number
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

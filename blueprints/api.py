@@ -12,6 +12,8 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from blueprints.errors import json_error
+from blueprints.request_input import check_query_args, read_json
+from services.input_checks import InputError, ascii_int
 from services.validation import ValidationError, parse_query_time
 
 bp = Blueprint("api", __name__, url_prefix="/admin/api")
@@ -23,6 +25,10 @@ def require_login():
     if not current_user.is_authenticated:
         return json_error(401, "Log in to use this API.")
     return None
+
+
+# After the login check: an anonymous caller learns only that it must log in.
+bp.before_request(check_query_args)
 
 
 def admin_required(view):
@@ -37,13 +43,11 @@ def admin_required(view):
     return wrapper
 
 
-class BadParam(ValueError):
-    """A query or body parameter is missing or malformed (answered 400)."""
+class BadParam(InputError):
+    """A query or body parameter is missing or malformed (answered 400, naming ``field``)."""
 
-
-@bp.errorhandler(BadParam)
-def _bad_param(exc: BadParam):
-    return json_error(400, str(exc), "invalid_parameter")
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message, field)
 
 
 def int_arg(name: str, default: int, lo: int, hi: int) -> int:
@@ -51,13 +55,7 @@ def int_arg(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParam(f"{name} must be an integer") from None
-    if not lo <= value <= hi:
-        raise BadParam(f"{name} must be between {lo} and {hi}")
-    return value
+    return ascii_int(raw, name, lo, hi)
 
 
 def time_arg(name: str, default: datetime | None = None) -> datetime | None:
@@ -69,12 +67,15 @@ def time_arg(name: str, default: datetime | None = None) -> datetime | None:
         # A "+" in a query string arrives as a space.
         return parse_query_time(raw.replace(" ", "+"), name)
     except ValidationError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(str(exc), name) from None
 
 
-def json_body() -> dict:
-    """The request's JSON object; BadParam when the body is not one."""
-    body = request.get_json(silent=True)
+def json_body(required: bool = True) -> dict:
+    """The request's JSON object (``{}`` when an optional body is left out); BadParam when the
+    body is not an object, InputError when it is not JSON at all (see ``read_json``)."""
+    body = read_json(required=required)
+    if body is None and not request.get_data(cache=True):
+        return {}  # left out; a JSON null is not an object and is refused below
     if not isinstance(body, dict):
-        raise BadParam("the body must be a JSON object")
+        raise BadParam("the body must be a JSON object", "body")
     return body

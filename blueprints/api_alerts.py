@@ -13,6 +13,7 @@ from services import alert_channels, alert_rules, alerts, audit, circuit_breaker
 from services.alert_dispatch import commit_and_announce
 from services.alert_history import AlertFilters, FilterError, list_alerts
 from services.alert_rules import RuleError
+from services.input_checks import MAX_ID
 from services.alerts import AlertStateError
 
 
@@ -38,10 +39,10 @@ def alerts_list():
         filters = AlertFilters.from_mapping({
             "status": request.args.get("status", "all"), "severity": request.args.get("severity"),
             "rule": request.args.get("rule"), "since": time_arg("since"),
-            "until": time_arg("until"), "cursor": int_arg("cursor", None, 1, 2**62),
+            "until": time_arg("until"), "cursor": int_arg("cursor", None, 1, MAX_ID),
             "limit": int_arg("limit", 100, 1, 500)})
     except FilterError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(exc.message, exc.field) from None
 
     def read():
         session = database.get_session()
@@ -73,12 +74,7 @@ def alert_detail(alert_id: int):
 
 
 def _note_body() -> object:
-    body = request.get_json(silent=True)
-    if body is None and not request.data:
-        return None
-    if not isinstance(body, dict):
-        raise BadParam("the body must be a JSON object")
-    return body.get("note")
+    return json_body(required=False).get("note")
 
 
 def _move(alert_id: int, action: str, fn, *args):

@@ -13,7 +13,7 @@ def _zone():
     try:
         return zone(request.args.get("tz"))
     except InsightParamError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(str(exc), "tz") from None
 
 
 @bp.get("/analytics/revenue")
@@ -24,9 +24,12 @@ def analytics_revenue():
     try:
         query = analytics.plan(period, time_arg("start"), time_arg("end"), tz_name,
                                database.utcnow())
-        currency = analytics.normalise_currency(request.args.get("currency"))
     except InsightParamError as exc:
         raise BadParam(str(exc)) from None
+    try:
+        currency = analytics.normalise_currency(request.args.get("currency"))
+    except InsightParamError as exc:
+        raise BadParam(str(exc), "currency") from None
     key = ("revenue", period, tz_name, query.start, query.end, currency)
     # Ranges ending "now" move with the clock: during an outage, the latest answer with the
     # same start stands in (its own start/end in the body say what it covers).

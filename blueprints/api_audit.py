@@ -33,4 +33,4 @@ def list_audit():
         # Always fresh; while the database is down, the last answer to the same question.
         return jsonify(circuit_breaker.fresh_read(("audit", astuple(filters), limit, cursor), read))
     except audit_trail.LogQueryError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(exc.message, exc.field) from None

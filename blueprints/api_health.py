@@ -26,11 +26,10 @@ def cache_stats():
 @admin_required
 def cache_clear():
     """Empty one namespace (``{"namespace": "analytics"}``) or every one (``{}``); audit-logged."""
-    body = json_body() if request.get_data() else {}
-    namespace = body.get("namespace")
+    namespace = json_body(required=False).get("namespace")
     known = cache_manager.namespaces()
     if namespace is not None and (not isinstance(namespace, str) or namespace not in known):
-        raise BadParam(f"namespace must be one of {', '.join(known)} (or left out for all)")
+        raise BadParam(f"namespace must be one of {', '.join(known)} (or left out for all)", "namespace")
     cleared = cache_manager.clear(namespace)
     session = database.get_session()
     audit.record(session, "cache.clear", actor=current_user.username, ip=request.remote_addr,

@@ -1,22 +1,19 @@
 """Business insights under /admin/api/: customers, channels, the shared timeline, the monitor's cost."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from flask import jsonify, request
 
 import database
 from blueprints.api import BadParam, bp, int_arg, time_arg
-from services import circuit_breaker, self_cost
+from services import analytics, circuit_breaker, self_cost
 from services.insights_buckets import (
     InsightParamError, fixed_buckets, period_buckets, resolve_range, zone,
 )
 from services.insights_channels import channel_insights
 from services.insights_customers import customer_insights
 from services.timeline import STEP, build_timeline
-
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _period_and_buckets(default_period: str):
@@ -30,12 +27,10 @@ def _period_and_buckets(default_period: str):
 
 
 def _currency_arg() -> str | None:
-    raw = request.args.get("currency")
-    if not raw:
-        return None
-    if not CURRENCY.match(raw.upper()):
-        raise BadParam("currency must be a three-letter code such as EUR")
-    return raw.upper()
+    try:
+        return analytics.normalise_currency(request.args.get("currency"))
+    except InsightParamError as exc:
+        raise BadParam(str(exc), "currency") from None
 
 
 def _answer(namespace: str, key: tuple, fn):

@@ -23,7 +23,7 @@ def list_logs():
         body = circuit_breaker.fresh_read(("logs", astuple(filters), limit, cursor), lambda: (
             logs.page(database.get_session(), filters, limit=limit, cursor=cursor)))
     except logs.LogQueryError as exc:
-        raise BadParam(str(exc)) from None
+        raise BadParam(exc.message, exc.field) from None
     handler = current_app.extensions.get("log_handler")
     # This process's own records: queued, written, dropped (queue full), and whether the
     # writer is waiting for the database. Current even when the entries are stale.

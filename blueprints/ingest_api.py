@@ -11,11 +11,12 @@ import hmac
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 import database
 from app_factory import limiter
 from blueprints.errors import json_error
+from blueprints.request_input import read_json
 from services import audit, circuit_breaker, ingest
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api/v1")
@@ -68,14 +69,18 @@ def post_events():
         resp, status = json_error(401, "Send the ingest key as 'Authorization: Bearer <key>'.")
         resp.headers["WWW-Authenticate"] = 'Bearer realm="ingest"'
         return resp, status
-    body = request.get_json(force=True, silent=True)  # a body over MAX_CONTENT_LENGTH raises 413 here
-    if body is None:
-        return json_error(400, "The body must be JSON: {\"transactions\": [...], \"activities\": [...], "
-                               "\"logs\": [...]}.", "invalid_json")
+    # JSON only (415 otherwise), at most MAX_CONTENT_LENGTH (413), nested no deeper than a batch
+    # can be; every text field is checked by the item validators, which name the item.
+    body = read_json(check_text=False)
     try:
         result = ingest.ingest_batch(database.get_session(), body)
     except ingest.ValidationError as exc:
         return jsonify({"error": exc.as_error()}), 413 if exc.code == "too_many_items" else 400
+    except DataError:
+        # A value the database refused is the sender's to fix, not an outage to retry.
+        log.warning("ingest: the database refused a value of a batch")
+        return json_error(400, "The database refused a value of this batch; nothing was stored.",
+                          "invalid_item")
     except SQLAlchemyError as exc:
         circuit_breaker.log_failure(log, "ingest: storing a batch", exc)
         resp, status = json_error(503, "The database is unavailable; nothing was stored. Retry later.",

@@ -35,7 +35,8 @@ def logs_subscribe(data: Any = None):
     try:
         filters = LogFilters.from_mapping(data if isinstance(data, dict) else {})
     except LogQueryError as exc:
-        socketio.emit("error", {"code": "invalid_parameter", "message": str(exc)}, to=request.sid)
+        socketio.emit("error", {"code": "bad_request", "message": exc.message, "field": exc.field},
+                      to=request.sid)
         return
     with _lock:
         _subscriptions[request.sid] = filters

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from database import Alert, utcnow
 from services.alert_rules import OPEN_STATUSES, SEVERITIES
 from services.alerts import alert_to_dict
+from services.input_checks import MAX_ID, InputError, ascii_int, check_text
 
 STATUS_FILTERS = {
     "active": OPEN_STATUSES,
@@ -23,8 +24,8 @@ STATUS_FILTERS = {
 }
 
 
-class FilterError(ValueError):
-    """A history filter is not understood (answered 400)."""
+class FilterError(InputError):
+    """A history filter is not understood (answered 400, naming ``field``)."""
 
 
 @dataclass
@@ -33,7 +34,7 @@ class AlertFilters:
 
     status: str = "all"
     severity: tuple[str, ...] = ()
-    rule: str | None = None
+    rule: str | int | None = None
     since: datetime | None = None
     until: datetime | None = None
     cursor: int | None = None
@@ -42,22 +43,40 @@ class AlertFilters:
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> "AlertFilters":
         """Build filters from loose input (query args, an export request), checking each one."""
-        status = (raw.get("status") or "all").strip().lower()
+        status = _ascii_lower(raw.get("status") or "all")
         if status not in STATUS_FILTERS:
-            raise FilterError(f"status must be one of: {', '.join(STATUS_FILTERS)}")
+            raise FilterError(f"status must be one of: {', '.join(STATUS_FILTERS)}", "status")
         severity = raw.get("severity") or ()
         if isinstance(severity, str):
-            severity = tuple(s.strip().lower() for s in severity.split(",") if s.strip())
-        bad = [s for s in severity if s not in SEVERITIES]
-        if bad:
-            raise FilterError(f"severity must be among: {', '.join(SEVERITIES)}")
-        rule = raw.get("rule")
-        rule = str(rule).strip() if rule not in (None, "") else None
+            severity = tuple(_ascii_lower(s) for s in severity.split(",") if s.strip())
+        if not isinstance(severity, (list, tuple)) or any(s not in SEVERITIES for s in severity):
+            raise FilterError(f"severity must be among: {', '.join(SEVERITIES)}", "severity")
+        rule = _rule(raw.get("rule"))
         since, until = raw.get("since"), raw.get("until")
         if since and until and since > until:
-            raise FilterError("since must not be after until")
+            raise FilterError("since must not be after until", "since")
         return cls(status=status, severity=tuple(severity), rule=rule, since=since, until=until,
                    cursor=raw.get("cursor"), limit=int(raw.get("limit") or 100))
+
+
+def _ascii_lower(value) -> str:
+    # Folded only when ASCII: the Kelvin sign must not become the "k" of "acknowledged".
+    text = str(value).strip()
+    return text.lower() if text.isascii() else text
+
+
+def _rule(raw) -> int | str | None:
+    """A rule id (ASCII digits, within the id column's range) or a rule name."""
+    if raw in (None, ""):
+        return None
+    try:
+        text = check_text(str(raw), "rule").strip()
+        if text.isdigit():
+            # An id, in ASCII digits ("²" and "١٢" are digits to Python's int(), not to us).
+            return ascii_int(text, "rule", 1, MAX_ID)
+    except InputError as exc:
+        raise FilterError(f"{exc.message} (a rule id in ASCII digits, or a rule name)", "rule") from None
+    return text or None
 
 
 def _query(filters: AlertFilters):
@@ -67,9 +86,10 @@ def _query(filters: AlertFilters):
         query = query.where(Alert.status.in_(statuses))
     if filters.severity:
         query = query.where(Alert.severity.in_(filters.severity))
-    if filters.rule:
-        query = query.where(Alert.rule_id == int(filters.rule)) if filters.rule.isdigit() \
-            else query.where(Alert.rule_name == filters.rule)
+    if isinstance(filters.rule, int):
+        query = query.where(Alert.rule_id == filters.rule)
+    elif filters.rule:
+        query = query.where(Alert.rule_name == filters.rule)
     if filters.since:
         query = query.where(Alert.started_at >= filters.since)
     if filters.until:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from database import Alert, AlertRule, utcnow
+from services.input_checks import has_control
+from services.rollups import begin_write
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,9 @@ SEVERITIES = ("critical", "warning", "info")
 CHANNELS = ("webhook", "email")
 OPEN_STATUSES = ("pending", "firing", "acknowledged")
 MAX_FOR_SECONDS = 7 * 24 * 3600
+MAX_NAME = 120
+# Thresholds and params are floats in the database; beyond this they mean a typo, not a limit.
+MAX_MAGNITUDE = 1e15
 
 
 @dataclass(frozen=True)
@@ -110,9 +116,29 @@ def rule_to_dict(rule: AlertRule, now: datetime | None = None) -> dict[str, Any]
 
 
 def _number(name: str, raw: Any) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
-        raise RuleError(f"{name} must be a finite number")
+    # Checked as sent: a 4,000-digit integer is too large for a float, so compare first.
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or \
+            not -MAX_MAGNITUDE <= raw <= MAX_MAGNITUDE or not math.isfinite(raw):
+        raise RuleError(f"{name} must be a number between {-MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}")
     return float(raw)
+
+
+def name_key(name: str) -> str:
+    """What makes two rule names the same: Unicode compatibility form, case folded.
+
+    ``Ärger`` and ``ärger``, ``Straße`` and ``STRASSE``, or a fullwidth ``Ｒule`` and ``Rule``
+    are one name to people reading an alert, so they are one name here too.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def _name(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > MAX_NAME:
+        raise RuleError(f"name must be a non-empty string of at most {MAX_NAME} characters")
+    if has_control(raw):
+        # A name is one line of text shown in pages, notifications and exported rule files.
+        raise RuleError("name must not contain control characters or line breaks")
+    return raw.strip()
 
 
 def validate(payload: dict[str, Any], partial: bool = False,
@@ -130,12 +156,9 @@ def validate(payload: dict[str, Any], partial: bool = False,
         raise RuleError(f"missing field(s): {', '.join(missing)}")
     clean: dict[str, Any] = {}
     if "name" in payload:
-        name = payload["name"]
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
-            raise RuleError("name must be a non-empty string of at most 120 characters")
-        clean["name"] = name.strip()
+        clean["name"] = _name(payload["name"])
     if "metric" in payload:
-        if payload["metric"] not in METRICS:
+        if not isinstance(payload["metric"], str) or payload["metric"] not in METRICS:
             raise RuleError(f"metric must be one of: {', '.join(METRICS)}")
         clean["metric"] = payload["metric"]
     if "operator" in payload:
@@ -201,11 +224,29 @@ def get_rule(session: Session, rule_id: int) -> AlertRule | None:
 
 
 def _check_name_free(session: Session, name: str, rule_id: int | None = None) -> None:
-    query = select(AlertRule.id).where(func.lower(AlertRule.name) == name.lower())
-    if rule_id is not None:
-        query = query.where(AlertRule.id != rule_id)
-    if session.scalar(query) is not None:
-        raise RuleError(f"a rule named {name!r} already exists", conflict=True)
+    """409 when another rule has the same name up to case and Unicode form (see ``name_key``).
+
+    Compared in Python: SQLite's lower() folds ASCII only. Concurrent creates and renames take
+    turns (a transaction lock on PostgreSQL, the write lock on SQLite), so two of them cannot
+    both pass the check; the unique index stays the last word (see ``_flush_named``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('alert_rules.name'))"))
+    else:
+        begin_write(session)
+    key = name_key(name)
+    for other_id, other in session.execute(select(AlertRule.id, AlertRule.name)):
+        if other_id != rule_id and name_key(other) == key:
+            raise RuleError(f"a rule named {other!r} already exists", conflict=True)
+
+
+def _flush_named(session: Session, name: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another writer took the name between the check and this insert.
+        session.rollback()
+        raise RuleError(f"a rule named {name!r} already exists", conflict=True) from None
 
 
 def create_rule(session: Session, payload: dict[str, Any]) -> AlertRule:
@@ -217,7 +258,7 @@ def create_rule(session: Session, payload: dict[str, Any]) -> AlertRule:
     now = utcnow()
     rule = AlertRule(**clean, builtin=False, created_at=now, updated_at=now)
     session.add(rule)
-    session.flush()
+    _flush_named(session, rule.name)
     return rule
 
 
@@ -237,7 +278,7 @@ def update_rule(session: Session, rule: AlertRule, payload: dict[str, Any]) -> d
             setattr(rule, key, value)
     if changes:
         rule.updated_at = utcnow()
-    session.flush()
+    _flush_named(session, rule.name)
     return changes
 
 

@@ -27,7 +27,8 @@ from services.insights_buckets import (
     ROLLUP_STEP, Buckets, InsightParamError, period_buckets, ratio, resolve_range, zone,
 )
 
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# Matched against what was sent, before upper-casing ("ısd".upper() is "ISD").
+CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$", re.ASCII)
 _STATUS = ("completed", "pending", "failed", "refunded")
 
 
@@ -82,10 +83,10 @@ def normalise_currency(raw: str | None) -> str | None:
     """An ISO 4217 code in upper case, None when not given; AnalyticsParamError when malformed."""
     if raw is None or raw == "":
         return None
-    code = raw.strip().upper()
+    code = raw.strip()
     if not CURRENCY_RE.match(code):
         raise AnalyticsParamError("currency must be a three-letter ISO 4217 code such as EUR")
-    return code
+    return code.upper()
 
 
 def revenue(session: Session, query: RevenueQuery, currency: str | None = None) -> dict[str, Any]:

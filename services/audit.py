@@ -6,6 +6,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from database import AuditLog
+from services.input_checks import storable
+
+
+def _storable(text: str | None) -> str | None:
+    return None if text is None else storable(text)
 
 
 def record(
@@ -18,10 +23,14 @@ def record(
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Add one audit entry to ``session`` (the caller commits with its own work)."""
+    """Add one audit entry to ``session`` (the caller commits with its own work).
+
+    ``actor`` and ``target`` may come from a request (a refused user name, a download path);
+    characters no database stores are replaced, so a hostile request is still recorded.
+    """
     entry = AuditLog(
-        action=action, actor=actor, ip=ip, target=(target or None) and target[:255],
-        outcome=outcome, detail=detail,
+        action=action, actor=_storable(actor), ip=ip,
+        target=(target or None) and _storable(target[:255]), outcome=outcome, detail=detail,
     )
     session.add(entry)
     return entry

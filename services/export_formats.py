@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -19,8 +20,11 @@ from typing import Any, Iterable, Iterator
 
 import xlsxwriter
 
-# Characters a spreadsheet treats as the start of a formula (OWASP's CSV injection list).
+# OWASP's CSV injection list: a cell starting with one of these is run as a formula...
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# ...and spreadsheets skip leading blanks and line breaks, and read the fullwidth and small
+# forms (＝ ＋ － ＠ ﹦ ...) as the ASCII ones, so these are looked for after any such lead-in.
+FORMULA_STARTS = frozenset("=+-@")
 # ISO 4217 minor-unit exponents that are not 2 (the usual case).
 MINOR_UNITS = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
                "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
@@ -39,8 +43,25 @@ class Column:
 
 
 def escape_formula(value: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula (``=cmd|...``)."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    """Prefix a quote to text a spreadsheet would run as a formula (``=cmd|...``).
+
+    Following OWASP's CSV injection guidance: a cell is neutralised when it starts with
+    ``= + - @``, a tab or a carriage return, or when its first character after leading
+    whitespace, line breaks and invisible format characters is ``= + - @`` in any width
+    (compared after NFKC normalisation, which maps ``＝`` to ``=``). The quote makes the
+    spreadsheet show the text as text; the data itself is unchanged otherwise.
+    """
+    if not value or (value[0].isascii() and value[0].isalnum()):
+        return value  # the common case, decided by one character
+    if value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    for char in value:
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        if unicodedata.normalize("NFKC", char)[:1] in FORMULA_STARTS or char == "\u2212":
+            return "'" + value
+        break
+    return value
 
 
 def major_units(cents: int, currency: str | None) -> Decimal:

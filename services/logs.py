@@ -18,27 +18,36 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from database import LogEntry
+from services.input_checks import MAX_INT, InputError, ascii_int, check_text
 from services.log_handler import STANDARD_LEVELS, entry_payload, install
 
 LEVEL_NAMES = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40,
                "critical": 50, "fatal": 50}
 MAX_LIMIT = 500
+# A numeric level is a logging level number: CRITICAL is 50, custom levels sit below 100.
+MAX_LEVEL_NO = 100
 
 
-class LogQueryError(ValueError):
-    """A filter or cursor is malformed; the message says which."""
+class LogQueryError(InputError):
+    """A filter or cursor is malformed; the message and ``field`` say which."""
 
 
 def level_number(name: str | int | None) -> int | None:
-    """``"warning"`` → 30; numbers pass through; None/'' → None; unknown names raise."""
+    """``"warning"`` → 30; numbers (ASCII digits, 0-100) pass through; None/'' → None; else raise."""
     if name is None or name == "":
         return None
-    if isinstance(name, int) or str(name).isdigit():
-        return int(name)
-    try:
-        return LEVEL_NAMES[str(name).strip().lower()]
-    except KeyError:
-        raise LogQueryError(f"unknown level {name!r}; use one of debug, info, warning, error, critical") from None
+    text = str(name).strip()
+    if isinstance(name, int) or (text.isascii() and text.isdigit()):
+        try:
+            return ascii_int(name, "level", 0, MAX_LEVEL_NO)
+        except InputError as exc:
+            raise LogQueryError(exc.message, "level") from None
+    # Names are compared in ASCII only: no Unicode case folding turns something else into one.
+    level = LEVEL_NAMES.get(text.lower()) if text.isascii() else None
+    if level is None:
+        raise LogQueryError(f"unknown level {name!r}; use one of debug, info, warning, error, critical",
+                            "level")
+    return level
 
 
 def encode_cursor(created_at: datetime, row_id: int) -> str:
@@ -55,9 +64,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         created_at = datetime.fromisoformat(when)
         if created_at.tzinfo is None:
             raise ValueError("naive time")
-        return created_at, int(row_id)
-    except (ValueError, UnicodeDecodeError):
-        raise LogQueryError("cursor is not valid; start again without it") from None
+        # An id in ASCII digits that a bigint column holds: anything else was not made here.
+        return created_at, ascii_int(row_id, "cursor", 0, MAX_INT)
+    except (ValueError, UnicodeDecodeError):  # InputError is a ValueError
+        raise LogQueryError("cursor is not valid; start again without it", "cursor") from None
 
 
 @dataclass
@@ -72,14 +82,21 @@ class LogFilters:
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> "LogFilters":
-        """Build from request args or a socket payload (strings); LogQueryError on bad values."""
+        """Build from request args or a socket payload (strings); LogQueryError on bad values.
+
+        Each text is capped (``input_checks.QUERY_CAPS``) and free of control characters, the
+        same for the API and the live tail.
+        """
         def text(key):
             value = data.get(key)
             if value is None:
                 return None
-            if not isinstance(value, (str, int)):
-                raise LogQueryError(f"{key} must be a string")
-            value = str(value).strip()
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise LogQueryError(f"{key} must be a string", key)
+            try:
+                value = check_text(str(value), key).strip()
+            except InputError as exc:
+                raise LogQueryError(exc.message, key) from None
             return value or None
 
         return cls(min_level=level_number(text("level")), service=text("service"), q=text("q"))

@@ -1,6 +1,7 @@
 """Paths of the OpenAPI document: health, cache, alerts, logs, export, downloads and ingest."""
 from __future__ import annotations
 
+from services.input_checks import MAX_ID
 from services.openapi_spec import (
     BOOL, INT, NUM, STALE, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, path_id, query,
 )
@@ -96,7 +97,7 @@ def _alerts() -> dict:
                                               "all"]}),
                     query("severity", STR, "Comma-separated severities."),
                     query("rule", STR, "A rule id or name."), query("since", TIME_Q), query("until", TIME_Q),
-                    query("cursor", {"type": "integer", "minimum": 1}),
+                    query("cursor", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
             tags=["alerts"])},
         "/admin/api/alerts/count": {"get": op(

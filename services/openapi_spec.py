@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Flask
 
+from services.input_checks import DEFAULT_QUERY_CAP, MAX_ID, QUERY_CAPS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 TIME = {"type": "string", "format": "date-time"}
 NUM = {"type": "number"}
@@ -52,8 +54,19 @@ def nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+# Query text may hold no control characters (see services.input_checks).
+NO_CONTROL = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+
+
 def query(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
-    """A query parameter; an optional one may also be sent empty, which means "not given"."""
+    """A query parameter; an optional one may also be sent empty, which means "not given".
+
+    Text parameters carry their length cap and the no-control-characters rule, so clients
+    (and the fuzz suite) see the limits the server enforces.
+    """
+    if schema.get("type") == "string":
+        schema = {"pattern": NO_CONTROL, **schema,
+                  "maxLength": QUERY_CAPS.get(name, DEFAULT_QUERY_CAP)}
     if not required:
         schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
     return {"name": name, "in": "query", "required": required, "schema": schema,
@@ -61,8 +74,9 @@ def query(name: str, schema: dict, description: str = "", required: bool = False
 
 
 def path_id(name: str = "id") -> dict:
-    """An integer path parameter."""
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    """An integer path parameter: an id of a 32-bit id column (larger ones answer 404)."""
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def minutes(default: int, maximum: int) -> dict:
@@ -104,7 +118,7 @@ def op(summary: str, responses: dict, *, params: list | None = None, body: dict 
     if params:
         codes.append(400)
     if body is not None:
-        codes += [400, 413]
+        codes += [400, 413, 415]
     if unavailable:
         codes.append(503)
     operation: dict[str, Any] = {"summary": summary, "tags": tags or [],

@@ -2,14 +2,18 @@
 
 Only rules whose metric has a PromQL equivalent over the ``/metrics`` families are exported;
 the others are listed in a comment at the top, so nobody assumes Prometheus watches them.
-The YAML is written by hand: every string is emitted as a JSON string, which is a valid YAML
-double-quoted scalar, so no quoting rule of YAML can bite.
+
+Rule names are user text. PyYAML writes the document, so any character is quoted or escaped
+as YAML requires; and since Prometheus expands Go templates in labels and annotations, every
+brace of a name is written as an action that prints it (``template_literal``), so a name is
+shown as the text it is and never runs as a template.
 """
 from __future__ import annotations
 
 import json
 import re
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,8 +67,16 @@ def alert_name(name: str) -> str:
     return joined if joined[0].isalpha() else f"Rule{joined}"
 
 
-def _q(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def template_literal(text: str) -> str:
+    """``text`` as a Go template that prints exactly ``text``: each ``{`` and ``}`` becomes
+    ``{{ "{" }}`` / ``{{ "}" }}``, so no brace is left to open an action of its own."""
+    return re.sub(r"[{}]", lambda m: '{{ "' + m.group(0) + '" }}', text)
+
+
+def _comment_text(name: str) -> str:
+    # One line of printable ASCII whatever the name holds (a YAML comment ends at a line break,
+    # and YAML allows no DEL or other control character anywhere in the file).
+    return json.dumps(name).replace("\x7f", "\\u007f")
 
 
 def _threshold(value: float) -> str:
@@ -82,24 +94,21 @@ def build_rules(session: Session, group: str = "adminpanel") -> tuple[str, list[
         if not rule.enabled or expr is None or rule.operator not in OPERATORS:
             skipped.append(rule.name)
             continue
-        lines = [
-            f"      - alert: {_q(alert_name(rule.name))}",
-            f"        expr: {_q(f'{expr} {rule.operator} {_threshold(rule.threshold)}')}",
-        ]
+        condition = f"{expr} {rule.operator} {_threshold(rule.threshold)}"
+        entry = {"alert": alert_name(rule.name), "expr": condition}
         if rule.for_seconds:
-            lines.append(f"        for: {_q(f'{int(rule.for_seconds)}s')}")
-        lines += [
-            "        labels:",
-            f"          severity: {_q(rule.severity)}",
-            "        annotations:",
-            f"          summary: {_q(f'{rule.name}: {rule.metric} {rule.operator} {_threshold(rule.threshold)}')}",
-            f"          panel_rule: {_q(rule.name)}",
-        ]
-        exported.append("\n".join(lines))
+            entry["for"] = f"{int(rule.for_seconds)}s"
+        name = template_literal(rule.name)
+        entry["labels"] = {"severity": rule.severity}
+        entry["annotations"] = {
+            "summary": f"{name}: {rule.metric} {rule.operator} {_threshold(rule.threshold)}",
+            "panel_rule": name,
+        }
+        exported.append(entry)
     head = ["# Prometheus rule file exported from the admin panel's alert rules."]
     if skipped:
         head.append("# Not exported (disabled, or no Prometheus metric for them): "
-                    + ", ".join(skipped))
-    body = ["groups:", f"  - name: {_q(group)}"]
-    body.append("    rules:" if exported else "    rules: []")
-    return "\n".join(head + body + exported) + "\n", skipped
+                    + ", ".join(_comment_text(n) for n in skipped))
+    document = {"groups": [{"name": group, "rules": exported}]}
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=4096)
+    return "\n".join(head) + "\n" + body, skipped

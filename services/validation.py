@@ -11,6 +11,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from services.input_checks import has_control, has_unstorable
+
 STATUSES = ("completed", "pending", "failed", "refunded")
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
@@ -24,7 +26,8 @@ MIN_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 MAX_MESSAGE = 10_000
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:@/+=-]{1,64}$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# Checked on what was sent, before upper-casing: "ısd".upper() is "ISD".
+_CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$", re.ASCII)
 _CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 _SERVICE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
 
@@ -52,7 +55,9 @@ class ValidationError(ValueError):
 
 
 def _string(item: dict, field: str, *, required: bool, max_len: int,
-            pattern: re.Pattern | None = None, hint: str = "") -> str | None:
+            pattern: re.Pattern | None = None, hint: str = "", multiline: bool = False) -> str | None:
+    """A text field, stripped; one line unless ``multiline`` (which still refuses what no
+    database stores: NUL and lone surrogates)."""
     value = item.get(field)
     if value is None:
         if required:
@@ -67,6 +72,9 @@ def _string(item: dict, field: str, *, required: bool, max_len: int,
         return None
     if len(value) > max_len:
         raise ValidationError(f"{field} must have at most {max_len} characters", field=field)
+    if has_unstorable(value) if multiline else has_control(value):
+        raise ValidationError(f"{field} must not contain " + (
+            "NUL characters or lone surrogates" if multiline else "control characters"), field=field)
     if pattern is not None and not pattern.match(value):
         raise ValidationError(f"{field} {hint or 'has characters that are not allowed'}", field=field)
     return value
@@ -127,16 +135,18 @@ def validate_transaction(item: Any, now: datetime) -> dict[str, Any]:
     if not 0 <= amount <= MAX_AMOUNT_CENTS:
         raise ValidationError(f"amount_cents must be between 0 and {MAX_AMOUNT_CENTS}", field="amount_cents")
     currency = _string(item, "currency", required=True, max_len=3)
-    currency = currency.upper()
     if not _CURRENCY_RE.match(currency):
         raise ValidationError("currency must be a 3-letter ISO 4217 code", field="currency")
-    status = _string(item, "status", required=True, max_len=16).lower()
+    currency = currency.upper()
+    status = _string(item, "status", required=True, max_len=16)
+    status = status.lower() if status.isascii() else status
     if status not in STATUSES:
         raise ValidationError(f"status must be one of {', '.join(STATUSES)}", field="status")
     customer = _string(item, "customer_id", required=True, max_len=64)
     channel = _string(item, "channel", required=False, max_len=32)
     if channel is not None:
-        channel = channel.lower()
+        # ASCII first: the Kelvin sign lower-cases to "k".
+        channel = channel.lower() if channel.isascii() else channel
         if not _CHANNEL_RE.match(channel):
             raise ValidationError("channel must be a short lowercase name such as web, app or amazon",
                                   field="channel")
@@ -157,7 +167,7 @@ def validate_activity(item: Any, now: datetime) -> dict[str, Any]:
     return {
         "user_id": _string(item, "user_id", required=True, max_len=64),
         "action": _string(item, "action", required=True, max_len=64),
-        "detail": _string(item, "detail", required=False, max_len=500),
+        "detail": _string(item, "detail", required=False, max_len=500, multiline=True),
         "created_at": _optional_time(item, "created_at", now) or now,
     }
 
@@ -168,7 +178,8 @@ def validate_log(item: Any, now: datetime) -> dict[str, Any]:
         raise ValidationError("a log entry must be a JSON object")
     service = _string(item, "service", required=True, max_len=64, pattern=_SERVICE_RE,
                       hint="may use letters, digits and _ . : / - only")
-    level = _string(item, "level", required=True, max_len=10).upper()
+    level = _string(item, "level", required=True, max_len=10)
+    level = level.upper() if level.isascii() else level  # "ınfo".upper() is "INFO"
     level = LEVEL_ALIASES.get(level, level)
     if level not in LEVELS:
         raise ValidationError(f"level must be one of {', '.join(LEVELS)}", field="level")
@@ -177,6 +188,9 @@ def validate_log(item: Any, now: datetime) -> dict[str, Any]:
         raise ValidationError("message is required and must be a non-empty string", field="message")
     if len(message) > MAX_MESSAGE:
         raise ValidationError(f"message must have at most {MAX_MESSAGE} characters", field="message")
+    if has_unstorable(message):
+        raise ValidationError("message must not contain NUL characters or lone surrogates",
+                              field="message")
     return {
         "service": service, "level": level, "level_no": LEVELS[level],
         "logger": _string(item, "logger", required=False, max_len=128),

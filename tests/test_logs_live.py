@@ -69,7 +69,7 @@ def test_ingested_entries_reach_the_tail_with_service_filter(app, socket_client)
 def test_bad_filter_is_an_error_event(app, socket_client):
     socket_client.emit("logs_subscribe", {"level": "loud"})
     errors = _received(socket_client, "error")
-    assert errors and errors[0]["code"] == "invalid_parameter"
+    assert errors and (errors[0]["code"], errors[0]["field"]) == ("bad_request", "level")
 
 
 def test_anonymous_never_receives_entries(app, client):
