@@ -1,6 +1,7 @@
 """The one scheduler loop: flush request timings, sample the machine, push ``live_update``.
 
 Each tick (every ``min(LIVE_UPDATE_INTERVAL, SAMPLE_INTERVAL)`` seconds):
+0. every process ends its sockets whose session has ended (``services.socket_registry``);
 1. every process flushes its request timer into ``request_stats`` (rows add up across processes)
    and emits the transactions/activities it announced since the last tick as one ``feed`` event;
 2. the leader (the only process when there is no ``REDIS_URL``; the holder of a Redis lock when
@@ -27,7 +28,7 @@ from flask import Flask, current_app, has_app_context
 
 import database
 from app_factory import socketio
-from services import events, self_cost
+from services import events, self_cost, socket_registry
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,10 @@ def tick(app: Flask, now: float | None = None) -> dict | None:
         performance_monitor.flush(app)
     except Exception:  # the sampling and the push must still happen
         log.exception("flushing request timings failed")
+    try:  # before anything is pushed: a socket whose session ended gets nothing more
+        socket_registry.check(app)
+    except Exception:
+        log.exception("checking the sessions of open sockets failed")
     _emit_feed()
     if st.leader is not None and not st.leader.check():
         return None
