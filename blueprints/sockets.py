@@ -19,6 +19,7 @@ from flask_login import current_user
 # Flask-SocketIO passes only its own ConnectionRefusedError through to refuse the handshake.
 from flask_socketio import ConnectionRefusedError, join_room, leave_room  # noqa: A004
 
+import database
 from app_factory import socketio
 from services import events, live, socket_registry
 from services.login_sessions import Ended, SessionRef
@@ -47,6 +48,7 @@ def on_connect(auth: Any = None):
         raise ConnectionRefusedError("unauthorized: log in first")
     ref = SessionRef(user_id=current_user.id, token=current_user.session_token,
                      login_id=session.get("login_id"), auth_at=float(session.get("auth_at", 0)))
+    _release_connection()
     why = socket_registry.admit(current_app._get_current_object(), request.sid, ref)
     if why is not None:
         code = why.reason if why.reason == socket_registry.TOO_MANY else socket_registry.UNAUTHORIZED
@@ -73,9 +75,20 @@ def on_disconnect(*_reason: Any) -> None:
             log.warning("could not unregister socket %s in Redis", request.sid, exc_info=True)
 
 
+def _release_connection() -> None:
+    """Give the connection that loaded ``current_user`` back to the pool before going on.
+
+    A handler holding one while it waits for another (the snapshot's computation, the
+    session check) let a burst of joins take every pooled connection and wait for each
+    other; the handshakes behind them then waited past the clients' timeout.
+    """
+    database.get_session().close()
+
+
 def _still_logged_in() -> bool:
     # The session is checked again on every event, besides the check of every tick.
     if current_user.is_authenticated and socket_registry.registry().knows(request.sid):
+        _release_connection()
         return True
     socket_registry.end_socket(request.sid, SESSION_ENDED)
     return False
