@@ -43,7 +43,9 @@ def _live() -> dict:
             tags=["performance"])},
         "/admin/api/self-cost": {"get": op(
             "What the monitoring costs this process (timer, tick, sampler, memory)",
-            json_ok(obj({"rss_bytes": nullable(INT), "threads": INT})), tags=["performance"])},
+            json_ok(obj({"rss_bytes": nullable(INT), "threads": INT,
+                         "sockets": obj({"total": INT, "per_user_limit": INT})})),
+            tags=["performance"])},
     }
 
 

@@ -21,7 +21,7 @@ COUNTS = obj({"firing": INT, "acknowledged": INT, "pending": INT, "open": INT})
 HEALTH = obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
               "checks": obj({name: obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
                                         "message": STR})
-                             for name in ("database", "cache", "sampler", "disk", "memory")}),
+                             for name in ("database", "cache", "sampler", "disk", "memory", "sockets")}),
               "checked_at": TIME})
 CACHE_NS = obj({"hits": INT, "misses": INT, "hit_ratio": nullable(NUM), "size": INT, "maxsize": INT,
                 "ttl": NUM})

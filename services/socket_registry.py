@@ -222,3 +222,14 @@ def counts(app: Flask | None = None) -> dict[str, Any]:
             "total": sum(p["connected"] for p in listed), "per_user_limit": reg.per_user,
             "last_check": {"sockets": reg.last.sockets, "ended": reg.last.ended,
                            "ms": round(reg.last.seconds * 1000, 3), "failed": reg.last.failed}}
+
+
+def health_check(app: Flask) -> dict[str, Any]:
+    """The ``sockets`` entry of health: counts per process and the serving model; always healthy."""
+    figures = counts(app)
+    here = figures["this_process"]["connected"]
+    message = f"{here} socket{'s' if here != 1 else ''} connected to this process"
+    if len(figures["processes"]) > 1:
+        message += f", {figures['total']} in all"
+    return {"status": "healthy", "message": message,
+            "async_mode": app.config.get("SOCKETIO_ASYNC_MODE"), **figures}
