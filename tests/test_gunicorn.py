@@ -16,11 +16,9 @@ import requests
 import database
 from tests.conftest import ADMIN
 from tests.live_client import LiveClient, login
-from tests.servers import ROOT, free_port
+from tests.servers import PRODUCTION, ROOT, free_port
 
 pytestmark = [pytest.mark.timeout(120)]
-# The worker options of the production command in README.md and docs/DEPLOY.md.
-PRODUCTION = ("-k", "gevent", "-w", "1", "--worker-connections", "2000")
 
 
 @contextmanager
