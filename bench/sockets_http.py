@@ -169,6 +169,11 @@ def worker_rss(server) -> int:
     return sum(c.memory_info().rss for c in children) if children else 0
 
 
+def worker_cpu(server) -> float:
+    """CPU seconds the gunicorn worker has used so far."""
+    return sum(sum(c.cpu_times()[:2]) for c in psutil.Process(server.proc.pid).children())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, default=1000)
@@ -200,7 +205,9 @@ def main() -> None:
                   f"load average {os.getloadavg()[0]:.1f}")
             load(server.url, admin, 3, "warm")  # caches, pools, first tick
             rss_idle = worker_rss(server)
+            cpu = worker_cpu(server)
             quiet = load(server.url, admin, args.seconds, "quiet")
+            cpu_quiet, cpu = worker_cpu(server) - cpu, worker_cpu(server)
             cookies = ["; ".join(f"{c.name}={c.value}" for c in login(server.url, f"admin{i % USERS}").cookies)
                        for i in range(USERS)]
             per_socket = [cookies[i % USERS] for i in range(sockets)]
@@ -212,7 +219,9 @@ def main() -> None:
             for w in workers:
                 w.start()
             connected = sum(ready.get(timeout=300) for _ in workers)
+            cpu = worker_cpu(server)
             busy = load(server.url, admin, args.seconds, "busy")
+            cpu_busy = worker_cpu(server) - cpu
             rss_busy = worker_rss(server)
             check = admin.get(f"{server.url}/admin/api/self-cost", timeout=60).json()["sockets"]
             stop.set()
@@ -222,6 +231,11 @@ def main() -> None:
         finally:
             stop.set()
             server.stop()
+            if args.database:
+                from sqlalchemy import create_engine, text
+
+                with create_engine(args.database).begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     problems = [p for r in results for p in r["problems"]]
     starved = min(r["min_updates"] for r in results)
     print(f"{'phase':<26} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
@@ -234,6 +248,8 @@ def main() -> None:
             print(f"{label:<26} {len(timings[kind]):>8} {p50:>8.1f} {p95:>8.1f} {top:>8.1f}")
     for kind in ("ingest", "health"):
         print(f"p95 ratio {kind}: {stats(busy[kind])[1] / stats(quiet[kind])[1]:.2f}x with the sockets open")
+    print(f"worker CPU: {cpu_quiet / args.seconds:.0%} of one core with no socket, "
+          f"{cpu_busy / args.seconds:.0%} with {connected} sockets")
     print(f"worker RSS: {rss_idle / 2**20:.1f} MB idle, {rss_busy / 2**20:.1f} MB with {connected} sockets "
           f"(+{(rss_busy - rss_idle) / max(1, connected) / 1024:.0f} KB per socket)")
     print(f"session check per tick: {check['last_check']['sockets']} sockets in "

@@ -153,6 +153,9 @@ def emit_to_admins(event: str, payload: Any) -> bool:
         return False
     try:
         socketio.emit(event, payload, to=ROOM)
+        # Under gevent the sockets' writers run only when this greenlet yields: let them deliver
+        # now, not after whatever the caller does next (a tick's snapshot and alert rules).
+        socketio.sleep(0)
         return True
     except Exception:  # a broken message queue must not break the caller (an ingest, a tick)
         log.exception("could not emit %s to room %s", event, ROOM)
