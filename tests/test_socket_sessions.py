@@ -212,3 +212,24 @@ def test_sockets_per_user_are_capped_with_a_clear_error(make_app):
     time.sleep(0.1)
     assert fourth.is_connected()
     assert socket_registry.registry(app).count() == 3
+
+
+def test_with_the_database_down_the_check_keeps_sockets_but_still_ends_expired_ones(make_app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from services import login_sessions
+
+    app = with_viewer(make_app(SESSION_ABSOLUTE_HOURS=0.0005))  # 1.8 s
+    _, sc = watching(app)
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(login_sessions, "ended", down)
+    stats = socket_registry.check(app)
+    assert stats.failed and stats.ended == 0 and sc.is_connected()
+    time.sleep(2)  # the absolute limit needs no database: known since the handshake
+    stats = socket_registry.check(app)
+    assert stats.ended == 1
+    assert [p["args"][0]["reason"] for p in take(sc) if p["name"] == "error"] == ["expired"]
+    assert not sc.is_connected()
