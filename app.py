@@ -4,11 +4,28 @@
 """
 from __future__ import annotations
 
-import argparse
-import logging
-import sys
+import os
 
-from app_factory import ConfigError, create_app, socketio
+
+def _serve_with_gevent() -> bool:
+    """SOCKETIO_ASYNC_MODE=gevent (environment or .env) asks for the gevent server."""
+    from dotenv import dotenv_values
+
+    mode = os.environ.get("SOCKETIO_ASYNC_MODE") or dotenv_values(".env").get("SOCKETIO_ASYNC_MODE")
+    return (mode or "").strip().lower() == "gevent"
+
+
+if __name__ == "__main__" and _serve_with_gevent():
+    # Before anything else is imported: sockets, threads and time must be gevent's everywhere.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+from app_factory import ConfigError, create_app, socketio  # noqa: E402
 
 __all__ = ["create_app", "main"]
 

@@ -82,6 +82,12 @@ def load_config() -> dict[str, Any]:
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "SCHEDULER_ENABLED": _env("SCHEDULER_ENABLED", True, bool),
         "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
+        # How sockets are served: "gevent" (one greenlet per socket; what production runs) or
+        # "threading" (a thread per socket; development and tests). Unset: gevent when the
+        # process was started under gevent (gunicorn -k gevent), else threading.
+        "SOCKETIO_ASYNC_MODE": _env("SOCKETIO_ASYNC_MODE"),
+        # Open sockets per user and process; one more is told "too_many_sockets" and closed.
+        "SOCKETS_PER_USER": _env("SOCKETS_PER_USER", 20, int),
         "PROXY_FIX": _env("PROXY_FIX", 0, int),
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
         # Days of history --demo fills an empty database with.
@@ -257,7 +263,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from blueprints import register_blueprints, security
     from services import (
         alerts, cache_manager, circuit_breaker, derived, live, log_relay, logs,
-        performance_monitor, prometheus_metrics, retention, self_cost,
+        performance_monitor, prometheus_metrics, retention, self_cost, socket_registry,
     )
 
     database.init_app(app)
@@ -271,6 +277,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # the timer sees the environ Flask sees (Socket.IO's layer passes a copy inwards).
     performance_monitor.init_app(app)
     _init_socketio(app)
+    socket_registry.init_app(app)
     security.init_app(app)
     cache_manager.init_app(app)
     circuit_breaker.init_app(app)
@@ -285,14 +292,43 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def async_mode(configured: str | None) -> str:
+    """The Socket.IO serving model: ``configured``, else what the process was started under.
+
+    Always explicit: Flask-SocketIO would pick gevent by itself whenever it is installed, even in
+    a threaded server, where every socket would then hang.
+    """
+    patched = _gevent_patched()
+    mode = (configured or "").strip().lower() or ("gevent" if patched else "threading")
+    if mode not in ("gevent", "threading"):
+        raise ConfigError(f"SOCKETIO_ASYNC_MODE={configured!r}: use gevent or threading")
+    if mode == "gevent" and not patched:
+        raise ConfigError("SOCKETIO_ASYNC_MODE=gevent needs a gevent server: run "
+                          "gunicorn -k gevent (docs/DEPLOY.md) or python app.py with it set")
+    if mode == "threading" and patched:
+        raise ConfigError("SOCKETIO_ASYNC_MODE=threading under a gevent server: unset it")
+    return mode
+
+
+def _gevent_patched() -> bool:
+    import sys
+
+    if "gevent" not in sys.modules:  # never import gevent just to ask
+        return False
+    from gevent import monkey
+
+    return bool(monkey.is_module_patched("socket"))
+
+
 def _init_socketio(app: Flask) -> None:
-    """Bind Socket.IO: threading mode, Redis as message queue when configured, same origin only."""
+    """Bind Socket.IO: the serving model, Redis as message queue when configured, same origin only."""
     origins = app.config["ALLOWED_ORIGINS"]
+    app.config["SOCKETIO_ASYNC_MODE"] = async_mode(app.config["SOCKETIO_ASYNC_MODE"])
     # The singleton remembers the last app's Redis queue; each app must get only its own.
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
         channel=f'{app.config["REDIS_NAMESPACE"]}-socketio',
         # None means same-origin only; never "*".

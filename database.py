@@ -67,9 +67,7 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Flask-Login protocol
-    is_authenticated = True
-    is_anonymous = False
+    is_authenticated, is_anonymous = True, False  # Flask-Login protocol
 
     def get_id(self) -> str:
         return self.session_token
@@ -77,6 +75,15 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+class LoginSession(Base):
+    """One login (a browser's cookie): begun when, last used over HTTP when (idle timeout)."""
+    __tablename__ = "login_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Transaction(Base):
@@ -320,10 +327,8 @@ class DatabaseState:
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
+        cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
 

@@ -12,6 +12,10 @@ the same server with asyncio receivers, in one morning's runs on the same machin
 
     python bench/fanout.py                        # 50, 200, 500 clients, 5 pushes each
     python bench/fanout.py --clients 50,200 --pushes 3
+    python bench/fanout.py --server production    # under gunicorn -k gevent instead
+
+A size at which any client fails to connect, is refused or is disconnected stops the run with
+exit status 1 and the reason: a percentile over fewer clients than asked is no figure.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import start_server  # noqa: E402
+from tests.servers import PRODUCTION, start_server  # noqa: E402
 
 ADMIN = ("bench", "bench-password-1")
 
@@ -60,8 +64,10 @@ def worker(url: str, cookie: str, count: int, pushes: int, timeout: float, out: 
     out.put(asyncio.run(_clients(url, cookie, count, pushes, timeout)))
 
 
-async def _clients(url: str, cookie: str, count: int, pushes: int, timeout: float) -> tuple[int, list[float]]:
+async def _clients(url: str, cookie: str, count: int, pushes: int,
+                   timeout: float) -> tuple[int, list[float], list[str]]:
     latencies: list[float] = []
+    problems: list[str] = []  # refusals, server errors, drops: each one voids the figure
     done = asyncio.Event()
     per_seq: dict[int, int] = {}
     state = {"baseline": None, "max_seen": 0, "expected": count}
@@ -80,14 +86,20 @@ async def _clients(url: str, cookie: str, count: int, pushes: int, timeout: floa
     async def make() -> socketio.AsyncClient | None:
         client = socketio.AsyncClient(reconnection=False)
         client.on("live_update", on_update)
+        client.on("error", lambda err: problems.append(f"error event {err}"))
         try:
             await client.connect(url, headers={"Cookie": cookie, "Origin": url},
                                  transports=["websocket"], wait_timeout=20)
             await client.emit("join_admin_room")
-            return client
         except Exception as exc:  # reported, never hidden
-            print(f"connect failed: {exc!r}", file=sys.stderr)
+            problems.append(f"connect failed: {exc!r}")
             return None
+
+        @client.on("disconnect")
+        def dropped(*_reason):
+            if not state.get("closing"):
+                problems.append("disconnected by the server")
+        return client
 
     clients = []
     for start in range(0, count, 32):  # connect a few dozen at a time, as a crowd would arrive
@@ -101,12 +113,14 @@ async def _clients(url: str, cookie: str, count: int, pushes: int, timeout: floa
         await asyncio.wait_for(done.wait(), timeout)
     except asyncio.TimeoutError:
         pass
+    state["closing"] = True
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-    return len(clients), list(latencies)
+    return len(clients), list(latencies), problems
 
 
-def measure(url: str, cookie: str, clients: int, pushes: int, procs: int) -> tuple[int, list[float]]:
-    """Run ``clients`` clients split over ``procs`` processes; (connected, latencies in ms)."""
+def measure(url: str, cookie: str, clients: int, pushes: int,
+            procs: int) -> tuple[int, list[float], list[str]]:
+    """Run ``clients`` clients split over ``procs`` processes; (connected, latencies in ms, problems)."""
     out: mp.Queue = mp.Queue()
     shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     workers = [mp.Process(target=worker, args=(url, cookie, n, pushes, 60.0, out))
@@ -116,7 +130,8 @@ def measure(url: str, cookie: str, clients: int, pushes: int, procs: int) -> tup
     results = [out.get(timeout=180) for _ in workers]
     for w in workers:
         w.join(30)
-    return sum(r[0] for r in results), [x for r in results for x in r[1]]
+    return (sum(r[0] for r in results), [x for r in results for x in r[1]],
+            [p for r in results for p in r[2]])
 
 
 def main() -> None:
@@ -125,20 +140,31 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=5)
     parser.add_argument("--interval", type=float, default=1.0, help="LIVE_UPDATE_INTERVAL")
     parser.add_argument("--procs", type=int, default=4, help="client processes")
+    parser.add_argument("--server", choices=("app", "production"), default="app",
+                        help="python app.py (threading), or the production gunicorn -k gevent")
     args = parser.parse_args()
     sizes = [min(int(n), 1000) for n in args.clients.split(",")]
     pushes = max(1, min(args.pushes, 20))
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(Path(tmp), env={
+        server = start_server(Path(tmp), gunicorn=PRODUCTION if args.server == "production" else None,
+                              env={
             "ADMIN_USERNAME": ADMIN[0], "ADMIN_PASSWORD": ADMIN[1], "REDIS_URL": "",
-            "LIVE_UPDATE_INTERVAL": str(args.interval), "SAMPLE_INTERVAL": str(args.interval)})
+            "LIVE_UPDATE_INTERVAL": str(args.interval), "SAMPLE_INTERVAL": str(args.interval),
+            # One admin with every tab open: this measures the push, not the per-user cap.
+            "SOCKETS_PER_USER": str(max(sizes))})
         try:
             cookie = login(server.url)
-            print(f"\nserver {server.url}, push every {args.interval}s, {pushes} pushes per size, "
-                  f"clients in {args.procs} processes, cpus={os.cpu_count()}")
+            print(f"\nserver {server.url} ({args.server}), push every {args.interval}s, {pushes} "
+                  f"pushes per size, clients in {args.procs} processes, cpus={os.cpu_count()}")
             print(f"{'clients':>8} {'connected':>10} {'receipts':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
             for n in sizes:
-                connected, lat = measure(server.url, cookie, n, pushes, max(1, min(args.procs, n)))
+                connected, lat, problems = measure(server.url, cookie, n, pushes,
+                                                   max(1, min(args.procs, n)))
+                if connected < n or problems:
+                    print(f"{n:>8} {connected:>10} {len(lat):>9} {'-':>8} {'-':>8} {'-':>8}")
+                    raise SystemExit(f"FAILED at {n} clients: {connected} connected, "
+                                     f"{len(problems)} problems, first: {problems[:3]}; "
+                                     "no figure over fewer clients than asked")
                 if not lat:
                     print(f"{n:>8} {connected:>10} {0:>9} {'-':>8} {'-':>8} {'-':>8}")
                     continue

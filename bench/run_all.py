@@ -46,6 +46,8 @@ BENCHES = [
     Bench("analytics", "analytics.py", [],
           ["--sizes", "10000,100000", "--repeat", "3", "--raw-repeat", "1"], PARSERS["analytics"]),
     Bench("fan-out", "fanout.py", [], ["--clients", "50,200", "--pushes", "3"], PARSERS["fanout"]),
+    Bench("sockets + HTTP", "sockets_http.py", [], ["--sockets", "200", "--seconds", "5"],
+          PARSERS["sockets_http"]),
     Bench("export memory", "export_memory.py", [], ["--rows", "20000"], PARSERS["export_memory"]),
     Bench("alerts", "alerts.py", [], ["--sizes", "10000,100000", "--repeat", "5"], PARSERS["alerts"]),
     Bench("insights", "insights.py", ["--sizes", "1000000,10000000", "--per-day", "11111", "--repeat", "3"],

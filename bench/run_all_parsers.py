@@ -177,6 +177,20 @@ def _largest_row(out: str, bench: str, what: str) -> list[Result]:
             for name, cell in zip(header.group(1).split(" | "), cells.split(" | "))]
 
 
-PARSERS = {"ingest": ingest, "request_overhead": request_overhead, "analytics": analytics, "fanout": fanout,
+def sockets_http(out: str) -> list[Result]:
+    """Ingest and health p95 with the sockets open (< 1 s), and the worker's RSS with them."""
+    rows = []
+    for m in re.finditer(r"^(ingest|health) \((\d+) sockets open\)\s+\d+\s+[\d.]+\s+([\d.]+)", out, re.M):
+        p95 = float(m.group(3))
+        rows.append(Result("sockets + HTTP", f"{m.group(1)} p95 with {m.group(2)} sockets open", p95,
+                           "ms", "< 1000", p95 < 1000))
+    rss = re.search(r"^worker RSS: [\d.]+ MB idle, ([\d.]+) MB with (\d+) sockets", out, re.M)
+    if rss:
+        rows.append(Result("sockets + HTTP", f"worker RSS with {rss.group(2)} sockets",
+                           float(rss.group(1)), "MB", "", None))
+    return rows
+
+
+PARSERS = {"ingest": ingest, "sockets_http": sockets_http, "request_overhead": request_overhead, "analytics": analytics, "fanout": fanout,
            "export_memory": export_memory, "alerts": alerts, "insights": insights, "insights_pg": insights_pg,
            "logs_query": logs_query, "dashboard_assets": dashboard_assets}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 import database
 from blueprints.api import BadParam, bp, int_arg, time_arg
@@ -88,5 +88,6 @@ def timeline():
 
 @bp.route("/self-cost")
 def self_cost_view():
-    """What the monitor costs this process: timer per request, tick, sampler CPU share, memory."""
-    return jsonify(self_cost.snapshot())
+    """What the monitor costs this process: timer per request, tick, sampler CPU share, memory,
+    open sockets."""
+    return jsonify(self_cost.report(current_app._get_current_object()))

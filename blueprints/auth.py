@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 import database
 from app_factory import limiter
 from blueprints.forms import LoginForm
-from services import audit, circuit_breaker, events, users
+from services import audit, circuit_breaker, events, login_sessions, users
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
@@ -62,11 +62,14 @@ def login():
             return _database_unavailable(form, exc)
         if user is not None:
             audit.record(db, "login", actor=user.username, ip=request.remote_addr)
+            now = time.time()
+            login_id = login_sessions.start(db, user, now,
+                                            current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600)
             db.commit()
             session.clear()  # no fixation: a new session for a new login
             login_user(user)
             session.permanent = True
-            session["auth_at"] = time.time()
+            session.update(auth_at=now, seen_at=now, login_id=login_id)
             return redirect(safe_next(form.next.data))
         audit.record(db, "login", actor=form.username.data.strip()[:64], ip=request.remote_addr,
                      outcome="failure")

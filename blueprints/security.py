@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import database
 from app_factory import login_manager
 from blueprints.errors import json_error
-from services import degraded_auth, users
+from services import degraded_auth, login_sessions, users
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -56,14 +56,33 @@ def unauthorized():
 
 
 def enforce_session_age():
-    """End a session that outlived the absolute timeout, however active it was."""
+    """End a session past the absolute or the idle limit; note that a live one was used.
+
+    The idle limit counts from ``seen_at``, which moves (with the login's row, where open
+    sockets read it) at most once per ``touch_every`` seconds: pages and sockets end together.
+    """
     if not current_user.is_authenticated:
         return None
+    cfg, now = current_app.config, time.time()
+    idle = cfg["SESSION_IDLE_MINUTES"] * 60
     started = session.get("auth_at", 0)
-    limit = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
-    if time.time() - started > limit:
+    if now - started > cfg["SESSION_ABSOLUTE_HOURS"] * 3600 or now - session.get("seen_at", now) > idle:
         logout_user()
         session.clear()
+        return None
+    login_id = session.get("login_id")
+    if login_id and now - session.get("seen_at", 0) < login_sessions.touch_every(idle):
+        return None
+    db = database.get_session()
+    try:
+        # A session from before logins had rows gets one now; sockets need it to connect.
+        login_id = login_id or login_sessions.new_id()
+        login_sessions.touch(db, login_id, current_user.id, started or now, now)
+        db.commit()
+    except SQLAlchemyError:  # the database is down: the page degrades, the session stays
+        db.rollback()
+        return None
+    session.update(login_id=login_id, seen_at=now)
     return None
 
 

@@ -4,26 +4,30 @@ Client events: ``join_admin_room``, ``leave_admin_room``, ``request_live_update`
 events: ``status`` ``{"room", "joined"}``, ``live_update`` (the snapshot), ``feed`` (what was
 ingested since the last tick), ``error`` ``{"code", "message"}``. Authentication happens in
 ``connect`` with ``current_user`` (never ``login_required`` on a handler); a foreign Origin is
-refused by Flask-SocketIO itself (``cors_allowed_origins`` is never ``*``). A logout
-disconnects every socket of that user, in every process when Redis is configured.
+refused by Flask-SocketIO itself (``cors_allowed_origins`` is never ``*``). A logout ends
+every socket of that user at once, in every process when Redis is configured; any other end
+of a session (password change, timeouts, a removed account) within one scheduler tick
+(``services.socket_registry``). Either way the socket gets ``error`` ``unauthorized`` first.
 """
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_login import current_user
 # Flask-SocketIO passes only its own ConnectionRefusedError through to refuse the handshake.
 from flask_socketio import ConnectionRefusedError, join_room, leave_room  # noqa: A004
 
+import database
 from app_factory import socketio
-from services import circuit_breaker, events, live
+from services import circuit_breaker, events, live, socket_registry
+from services.login_sessions import Ended, SessionRef
+
+SESSION_ENDED = Ended("ended", "Your session has ended; log in again.")
+LOGGED_OUT = Ended("logged_out", "You logged out; log in again.")
 
 log = logging.getLogger(__name__)
-_users: dict[str, int] = {}  # sid -> user id, for the sockets of this process
-_lock = threading.Lock()
 
 
 def _error(code: str, message: str) -> None:
@@ -36,11 +40,21 @@ def _registry():
 
 
 def on_connect(auth: Any = None):
-    """Accept only a logged-in session (its cookie came with the handshake)."""
+    """Accept only a logged-in, live session, and at most ``SOCKETS_PER_USER`` per user.
+
+    A refused session or a user over the cap is told why (``error``) and disconnected at once.
+    """
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("unauthorized: log in first")
-    with _lock:
-        _users[request.sid] = current_user.id
+    ref = SessionRef(user_id=current_user.id, token=current_user.session_token,
+                     login_id=session.get("login_id"), auth_at=float(session.get("auth_at", 0)))
+    _release_connection()
+    why = socket_registry.admit(current_app._get_current_object(), request.sid, ref)
+    if why is not None:
+        code = why.reason if why.reason == socket_registry.TOO_MANY else socket_registry.UNAUTHORIZED
+        # Told after the handshake completes, so the client really receives the reason.
+        socketio.start_background_task(socket_registry.end_after_connect, request.sid, why, code)
+        return True
     registry = _registry()
     if registry is not None:
         try:
@@ -52,22 +66,31 @@ def on_connect(auth: Any = None):
 
 def on_disconnect(*_reason: Any) -> None:
     """Forget the socket."""
-    with _lock:
-        user_id = _users.pop(request.sid, None)
+    ref = socket_registry.registry().remove(request.sid)
     registry = _registry()
-    if registry is not None and user_id is not None:
+    if registry is not None and ref is not None:
         try:
-            registry.remove_sid(user_id, request.sid)
+            registry.remove_sid(ref.user_id, request.sid)
         except Exception:
             log.warning("could not unregister socket %s in Redis", request.sid, exc_info=True)
 
 
+def _release_connection() -> None:
+    """Give the connection that loaded ``current_user`` back to the pool before going on.
+
+    A handler holding one while it waits for another (the snapshot's computation, the
+    session check) let a burst of joins take every pooled connection and wait for each
+    other; the handshakes behind them then waited past the clients' timeout.
+    """
+    database.get_session().close()
+
+
 def _still_logged_in() -> bool:
-    # The session is checked again on every event: a logout elsewhere rotates the token.
-    if current_user.is_authenticated:
+    # The session is checked again on every event, besides the check of every tick.
+    if current_user.is_authenticated and socket_registry.registry().knows(request.sid):
+        _release_connection()
         return True
-    _error("unauthorized", "Your session has ended; log in again.")
-    socketio.server.disconnect(request.sid)
+    socket_registry.end_socket(request.sid, SESSION_ENDED)
     return False
 
 
@@ -113,10 +136,9 @@ def on_handler_error(exc: Exception) -> None:
 
 
 def _on_logged_out(payload: dict) -> None:
-    """``user.logged_out``: disconnect every socket of that user (all processes with Redis)."""
+    """``user.logged_out``: end every socket of that user at once (all processes with Redis)."""
     user_id = payload.get("user_id")
-    with _lock:
-        sids = {sid for sid, uid in _users.items() if uid == user_id}
+    sids = socket_registry.registry().sids_of(user_id)
     try:
         registry = _registry()
         if registry is not None:
@@ -124,10 +146,7 @@ def _on_logged_out(payload: dict) -> None:
     except Exception:
         log.warning("could not read the sockets of user %s from Redis", user_id, exc_info=True)
     for sid in sids:
-        try:
-            socketio.server.disconnect(sid, namespace="/")
-        except Exception:
-            log.warning("could not disconnect socket %s", sid, exc_info=True)
+        socket_registry.end_socket(sid, LOGGED_OUT)
 
 
 HANDLERS = (("connect", on_connect), ("disconnect", on_disconnect),

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from services import cache_manager, circuit_breaker, notifications, self_cost
+from services import cache_manager, circuit_breaker, notifications, self_cost, socket_registry
 
 log = logging.getLogger(__name__)
 ORDER = {"healthy": 0, "degraded": 1, "unhealthy": 2}
@@ -189,6 +189,7 @@ def report(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     # The monitor's own cost: degraded while a slow tick has widened the scheduler's interval.
     checks["self_cost"] = self_cost.health()
     checks["notifications"] = check_notifications(app, checks["database"]["status"])
+    checks["sockets"] = socket_registry.health_check(app)
     for name, optional in (("redis", check_redis(app)), ("log_capture", check_log_capture(app))):
         if optional is not None:
             checks[name] = optional

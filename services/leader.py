@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -101,3 +102,21 @@ class RedisLeader:
         pipe.delete(key)
         members, _ = pipe.execute()
         return [m.decode() for m in members]
+
+    # Sockets connected to each process, so health in any process can list them all.
+    def publish_sockets(self, process: str, connected: int) -> None:
+        """Record this process's socket count (with the time, so dead processes drop out)."""
+        self.client.hset(f"{self.prefix}:sockets", process, f"{int(connected)} {time.time():.3f}")
+
+    def socket_counts(self) -> dict[str, int]:
+        """Every process's socket count published within the last few ticks."""
+        fresh_after = time.time() - max(30.0, 3 * self.ttl)
+        out: dict[str, int] = {}
+        for name, raw in self.client.hgetall(f"{self.prefix}:sockets").items():
+            try:
+                count, at = raw.decode().split()
+                if float(at) >= fresh_after:
+                    out[name.decode()] = int(count)
+            except ValueError:
+                continue
+        return out

@@ -1,6 +1,7 @@
 """The one scheduler loop: flush request timings, sample the machine, push ``live_update``.
 
 Each tick (every ``min(LIVE_UPDATE_INTERVAL, SAMPLE_INTERVAL)`` seconds):
+0. every process ends its sockets whose session has ended (``services.socket_registry``);
 1. every process flushes its request timer into ``request_stats`` (rows add up across processes)
    and emits the transactions/activities it announced since the last tick as one ``feed`` event;
 2. the leader (the only process when there is no ``REDIS_URL``; the holder of a Redis lock when
@@ -27,7 +28,7 @@ from flask import Flask, current_app, has_app_context
 
 import database
 from app_factory import socketio
-from services import circuit_breaker, events, self_cost
+from services import circuit_breaker, events, self_cost, socket_registry
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,9 @@ def emit_to_admins(event: str, payload: Any) -> bool:
         return False
     try:
         socketio.emit(event, payload, to=ROOM)
+        # Under gevent the sockets' writers run only when this greenlet yields: let them deliver
+        # now, not after whatever the caller does next (a tick's snapshot and alert rules).
+        socketio.sleep(0)
         return True
     except Exception:  # a broken message queue must not break the caller (an ingest, a tick)
         log.exception("could not emit %s to room %s", event, ROOM)
@@ -220,6 +224,10 @@ def tick(app: Flask, now: float | None = None) -> dict | None:
         performance_monitor.flush(app)
     except Exception as exc:  # the sampling and the push must still happen
         circuit_breaker.log_failure(log, "flushing request timings", exc)
+    try:  # before anything is pushed: a socket whose session ended gets nothing more
+        socket_registry.check(app)
+    except Exception as exc:
+        circuit_breaker.log_failure(log, "checking the sessions of open sockets", exc)
     _emit_feed()
     if st.leader is not None and not st.leader.check():
         return None

@@ -49,7 +49,8 @@ def _live() -> dict:
             tags=["performance"])},
         "/admin/api/self-cost": {"get": op(
             "What the monitoring costs this process (timer, tick, sampler, memory)",
-            json_ok(obj({"rss_bytes": nullable(INT), "threads": INT})), unavailable=False,
+            json_ok(obj({"rss_bytes": nullable(INT), "threads": INT,
+                         "sockets": obj({"total": INT, "per_user_limit": INT})})), unavailable=False,
             tags=["performance"])},
     }
 

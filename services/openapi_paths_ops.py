@@ -33,7 +33,7 @@ LOG_HANDLER = obj({"queued": INT, "written": INT, "dropped": INT, "failed": INT,
 HEALTH = obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
               "checks": obj({name: obj({"status": {"enum": ["healthy", "degraded", "unhealthy"]},
                                         "message": STR})
-                             for name in ("database", "cache", "sampler", "disk", "memory")}),
+                             for name in ("database", "cache", "sampler", "disk", "memory", "sockets")}),
               "checked_at": TIME})
 CACHE_NS = obj({"hits": INT, "misses": INT, "hit_ratio": nullable(NUM), "size": INT, "maxsize": INT,
                 "ttl": NUM})

@@ -222,3 +222,10 @@ def snapshot() -> dict:
 def health() -> dict:
     """See ``SelfCost.health``."""
     return _current.health()
+
+
+def report(app) -> dict:
+    """``snapshot`` and the sockets connected to this process (and the others', with Redis)."""
+    from services import socket_registry  # the registry reads the app; this module does not
+
+    return {**_current.snapshot(), "sockets": socket_registry.counts(app)}

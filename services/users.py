@@ -6,10 +6,11 @@ import re
 import secrets
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from database import User, utcnow
+from services import login_sessions
 
 log = logging.getLogger(__name__)
 ROLES = ("admin", "viewer")
@@ -71,8 +72,11 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 def rotate_token(user: User) -> None:
-    """Invalidate every session of ``user`` (logout, password change)."""
+    """Invalidate every session of ``user`` (logout, password change), logins and sockets alike."""
     user.session_token = new_token()
+    session = object_session(user)
+    if session is not None and user.id is not None:
+        login_sessions.end_all(session, user.id)
 
 
 def set_password(user: User, password: str, method: str = "scrypt") -> None:

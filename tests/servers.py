@@ -17,6 +17,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+# The gunicorn options of the production command (README.md, docs/DEPLOY.md).
+PRODUCTION = ("-k", "gevent", "-w", "1", "--worker-connections", "2000")
 
 
 def free_port() -> int:
@@ -61,10 +63,12 @@ class ServerProcess:
 
 
 def start_server(tmp_path: Path, env: dict[str, str] | None = None, demo: bool = False,
-                 port: int | None = None, wait: float = 60) -> ServerProcess:
+                 port: int | None = None, wait: float = 60,
+                 gunicorn: tuple[str, ...] | None = None) -> ServerProcess:
     """Start ``python app.py`` with ``env`` on top of a clean test environment and wait for /healthz.
 
     A ``None`` in ``env`` removes that variable (``{"SECRET_KEY": None}`` starts as a newcomer would).
+    With ``gunicorn`` (its worker options, e.g. ``PRODUCTION``), start gunicorn with them instead.
     """
     port = port or free_port()
     base_env = {k: v for k, v in os.environ.items()
@@ -82,6 +86,9 @@ def start_server(tmp_path: Path, env: dict[str, str] | None = None, demo: bool =
             base_env[name] = value
     log_path = tmp_path / f"server-{port}.log"
     args = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)]
+    if gunicorn is not None:
+        args = [sys.executable, "-m", "gunicorn", *gunicorn, "-b", f"127.0.0.1:{port}",
+                "--chdir", str(ROOT), "app:create_app()"]
     if demo:
         args.append("--demo")
     with open(log_path, "wb") as log:

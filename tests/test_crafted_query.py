@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 import pytest
 
-from app_factory import socketio
 from services.input_checks import QUERY_CAPS
 
 HUGE = "99999999999999999999999999"

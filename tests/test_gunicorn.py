@@ -16,7 +16,7 @@ import requests
 import database
 from tests.conftest import ADMIN
 from tests.live_client import LiveClient, login
-from tests.servers import ROOT, free_port
+from tests.servers import PRODUCTION, ROOT, free_port
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -31,7 +31,7 @@ def gunicorn(tmp_path, **extra_env):
                 "ADMIN_USERNAME": ADMIN[0], "ADMIN_PASSWORD": ADMIN[1], "INGEST_API_KEY": "g-key",
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "LIVE_UPDATE_INTERVAL": "0.5",
                 "SAMPLE_INTERVAL": "0.5", **extra_env})
-    args = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "20", "-b", f"127.0.0.1:{port}",
+    args = [sys.executable, "-m", "gunicorn", *PRODUCTION, "-b", f"127.0.0.1:{port}",
             "--chdir", str(ROOT), "app:create_app()"]
     log = open(tmp_path / "gunicorn.log", "wb")
     proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -65,7 +65,7 @@ def gunicorn_server(tmp_path):
 
 
 @pytest.mark.sqlite_only
-def test_gunicorn_threads_serve_pages_and_a_websocket(gunicorn_server):
+def test_the_gevent_worker_serves_pages_and_a_websocket(gunicorn_server):
     http, _ = login(gunicorn_server, *ADMIN)
     page = http.get(f"{gunicorn_server}/admin/dashboard", timeout=10)
     assert page.status_code == 200 and "csrf-token" in page.text
@@ -100,3 +100,82 @@ def test_a_stopped_gunicorn_worker_hands_the_scheduler_lock_over_at_once(tmp_pat
         proc.wait(15)
     # Released on the way out, not left to expire: another process can lead right away.
     assert not client.exists(key)
+
+
+class SocketCrowd:
+    """``count`` logged-in sockets in the admin room, held open by one asyncio loop in a thread."""
+
+    def __init__(self, url: str, cookie: str, count: int):
+        import asyncio
+        import threading
+
+        self.url, self.cookie, self.count = url, cookie, count
+        self.updates = 0
+        self.errors: list = []
+        self.clients: list = []
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    async def _open(self):
+        import asyncio
+
+        import socketio
+
+        async def one():
+            client = socketio.AsyncClient(reconnection=False)
+            client.on("live_update", lambda _p: setattr(self, "updates", self.updates + 1))
+            client.on("error", self.errors.append)
+            await client.connect(self.url, headers={"Cookie": self.cookie, "Origin": self.url},
+                                 transports=["websocket"], wait_timeout=30)
+            await client.emit("join_admin_room")
+            return client
+
+        for start in range(0, self.count, 25):
+            self.clients += await asyncio.gather(*(one() for _ in range(min(25, self.count - start))))
+
+    def __enter__(self):
+        import asyncio
+
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._open(), self.loop).result(timeout=90)
+        return self
+
+    def __exit__(self, *exc):
+        import asyncio
+
+        async def close():
+            await asyncio.gather(*(c.disconnect() for c in self.clients), return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.timeout(240)
+def test_http_still_answers_with_more_sockets_open_than_the_old_thread_count(tmp_path):
+    """150 open sockets of one admin (the old threaded worker had 100 threads in all)."""
+    count = 150
+    with gunicorn(tmp_path, SOCKETS_PER_USER=str(count)) as (url, _proc):
+        http, _ = login(url, *ADMIN)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+        with SocketCrowd(url, cookie, count) as crowd:
+            deadline = time.monotonic() + 30
+            while crowd.updates < count and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert crowd.updates >= count, f"{crowd.updates} live_update for {count} sockets"
+            assert crowd.errors == []
+            # Generous timeouts: this asks whether HTTP is served at all, not how fast.
+            health = http.get(f"{url}/admin/api/health", timeout=20)
+            assert health.status_code in (200, 503), health.text
+            assert health.json()["checks"]["sockets"]["this_process"]["connected"] == count
+            assert health.json()["checks"]["sockets"]["async_mode"] == "gevent"
+            stamp = database.utcnow().isoformat()
+            batch = {"transactions": [{"id": f"crowd-{i}", "amount_cents": 100, "currency": "USD",
+                                       "status": "completed", "customer_id": f"c{i}",
+                                       "created_at": stamp} for i in range(1000)]}
+            resp = requests.post(f"{url}/api/v1/events", json=batch, timeout=20,
+                                 headers={"Authorization": "Bearer g-key"})
+            assert resp.status_code == 202, resp.text
+            assert http.get(f"{url}/admin/dashboard", timeout=20).status_code == 200

@@ -214,3 +214,29 @@ def test_redis_down_degrades_and_recovers(cluster):
         client.wait_for(lambda p: p["seq"] > first["seq"], 10)
     finally:
         client.close()
+
+
+def test_health_on_a_counts_the_sockets_of_b_and_a_logout_on_a_ends_them(cluster):
+    http_b, _ = login(cluster["b"].url, *ADMIN)
+    client = LiveClient(cluster["b"].url, http_b)
+    errors: queue.Queue = queue.Queue()
+    client.sio.on("error", errors.put)
+    try:
+        client.wait_for(lambda p: True, 15)
+        http_a, csrf_a = login(cluster["a"].url, *ADMIN)
+
+        def b_counted():
+            check = health(cluster["a"], http_a)["checks"]["sockets"]
+            here = check["this_process"]["process"]
+            others = [p for p in check["processes"] if p["process"] != here]
+            return others and others[0]["connected"] >= 1 and check["total"] >= 1
+
+        until(b_counted, 15, "process A's health never listed B's socket")
+        # A logout on A ends every session of that admin, so the socket on B too, told why.
+        assert http_a.post(f"{cluster['a'].url}/admin/logout", data={"csrf_token": csrf_a},
+                           allow_redirects=False, timeout=10).status_code == 302
+        error = errors.get(timeout=15)
+        assert error["code"] == "unauthorized" and error["reason"] == "logged_out"
+        until(lambda: not client.sio.connected, 15, "the socket on B stayed open")
+    finally:
+        client.close()

@@ -19,6 +19,18 @@ function micro(ns) {
   return isNum(ns) ? `${(ns / 1000).toFixed(1)} µs` : "—";
 }
 
+// "12 (3 users) · 40 in 2 processes · at most 20 per user": this process first, the whole
+// deployment when other processes published their counts (Redis).
+function socketsText(sockets) {
+  if (!sockets || !sockets.this_process) return "—";
+  const here = sockets.this_process;
+  let text = `${count(here.connected)} (${count(here.users)} ${here.users === 1 ? "user" : "users"})`;
+  if (sockets.processes.length > 1) {
+    text += ` · ${count(sockets.total)} in ${sockets.processes.length} processes`;
+  }
+  return `${text} · at most ${count(sockets.per_user_limit)} per user`;
+}
+
 function show(data) {
   const timer = data.timer;
   const folded = timer && isNum(timer.fold_ns_per_request) ? ` + ${micro(timer.fold_ns_per_request)} folded later` : "";
@@ -35,6 +47,7 @@ function show(data) {
   put("interval", isNum(b.interval_s)
     ? (b.widened ? `${b.interval_s} s (widened from ${b.base_interval_s} s)` : `${b.interval_s} s`)
     : "scheduler not running in this process");
+  put("sockets", socketsText(data.sockets));
   put("every", timer ? count(timer.sample_every) : "N");
   put("share", isNum(b.share) ? `${+(b.share * 100).toPrecision(2)} %` : "half");
   box.dataset.state = "ready";

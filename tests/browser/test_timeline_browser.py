@@ -150,6 +150,11 @@ def test_performance_page_shows_the_monitors_cost_and_the_widened_interval(watch
     assert page.locator("#self-cost").get_attribute("data-widened") == "true"
     assert "MB" in page.locator('[data-cost="rss"]').inner_text()
     assert "ms" in page.locator('[data-cost="tick"]').inner_text()
+    # This page's own socket is one of them ("1 (1 user) · at most 20 per user"); the figure
+    # refreshes every 10 s, in case the first answer came before the socket connected.
+    page.wait_for_function("() => /^[1-9]\\d* \\(\\d+ users?\\) · at most \\d+ per user/"
+                           ".test(document.querySelector('[data-cost=sockets]').textContent)",
+                           timeout=15000)
     page.reload()  # more requests, so some have their timer cost sampled (1 in 2 here)
     page.wait_for_function("() => document.querySelector('[data-cost=timer]').textContent.includes('µs')")
     health = page.evaluate("async () => (await fetch('/admin/api/health')).json()")
