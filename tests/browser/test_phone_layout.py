@@ -220,3 +220,17 @@ def test_value_per_customer_shows_mean_and_median_on_a_desktop(watched):
     assert check == {"heads": [["Currency", True], ["Paying customers", True], ["Revenue", True],
                                ["Mean", True], ["Median", True]], "scrolls": False}
     watched.assert_clean()
+
+
+def test_a_long_key_stays_in_view_when_the_table_scrolls(phone):
+    """A key longer than the phone (an alert's title) wraps, so the sticky column stays in view."""
+    page = phone.page
+    phone.goto("/admin/dashboard")
+    page.wait_for_function(SETTLED, arg=READY["dashboard"])
+    page.evaluate("""() => {
+      const row = document.querySelector("#timeline-alerts tbody").insertRow();
+      row.insertCell().textContent = "Failed payments above five percent on every channel " + "x".repeat(60);
+      for (let i = 0; i < 5; i++) row.insertCell().textContent = "$123,456.78 · €98,765.43";
+    }""")
+    alerts = [t for t in page.evaluate(TABLES) if t["id"] == "timeline-alerts"]
+    assert alerts and alerts[0]["wider"] and alerts[0]["keyColumnKept"], alerts
