@@ -25,7 +25,8 @@ import argparse  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 
-from app_factory import ConfigError, create_app, socketio  # noqa: E402
+from app_factory import ConfigError, create_app  # noqa: E402
+from extensions import socketio  # noqa: E402
 
 __all__ = ["create_app", "main"]
 

@@ -1,6 +1,6 @@
-"""Application factory: configuration, extension singletons and ``create_app``.
+"""Application factory: configuration and ``create_app``.
 
-Extensions are created here at import time but bound to an app only inside
+Extensions (``extensions.py``) are created at import time but bound to an app only inside
 ``create_app`` (``init_app``), so tests can build as many apps as they like.
 """
 from __future__ import annotations
@@ -14,17 +14,9 @@ from typing import Any, Callable
 import click
 from dotenv import load_dotenv
 from flask import Flask
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
-from flask_socketio import SocketIO
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-socketio = SocketIO()
-login_manager = LoginManager()
-csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+from extensions import csrf, limiter, login_manager, socketio
 
 
 class ConfigError(click.ClickException):

@@ -6,7 +6,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint, socket handler, error handler and CLI command to ``app``."""
-    from app_factory import csrf
+    from extensions import csrf
     # The api_* modules add their routes to api.bp when imported, so before it is registered.
     from blueprints import (  # noqa: F401
         api, api_alerts, api_analytics, api_audit, api_export, api_health, api_insights, api_logs,

@@ -10,7 +10,7 @@ from flask import (Blueprint, current_app, flash, make_response, redirect, rende
 from flask_login import current_user, login_user, logout_user
 
 import database
-from app_factory import limiter
+from extensions import limiter
 from blueprints.forms import LoginForm
 from services import audit, circuit_breaker, events, login_sessions, users
 

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 import database
-from app_factory import limiter
+from extensions import limiter
 from blueprints.errors import json_error
 from blueprints.request_input import read_json
 from services import audit, circuit_breaker, ingest

@@ -9,7 +9,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from app_factory import login_manager
+from extensions import login_manager
 from blueprints.errors import json_error
 from services import degraded_auth, login_sessions, users
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room  # noqa: A004
 
 import database
-from app_factory import socketio
+from extensions import socketio
 from services import circuit_breaker, events, live, socket_registry
 from services.login_sessions import Ended, SessionRef
 

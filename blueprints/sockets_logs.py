@@ -17,7 +17,7 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 
-from app_factory import socketio
+from extensions import socketio
 from services import events
 from services.logs import LogFilters, LogQueryError
 

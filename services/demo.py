@@ -254,7 +254,7 @@ def base_url(app: Flask) -> str:
 
 def _loop(name: str, interval: float, step) -> None:
     """Call ``step`` every ``interval`` seconds until stopped; a failing step is logged, never fatal."""
-    from app_factory import socketio
+    from extensions import socketio
 
     while not _stop.is_set():
         began = time.monotonic()
@@ -268,7 +268,7 @@ def _loop(name: str, interval: float, step) -> None:
 def start_live(app: Flask, shop: Shop | None = None, *, rate_multiplier: float = 1.0, interval: float = 1.0,
                visit_panel: bool = True) -> LiveTraffic:
     """Start the live traffic (and the monitor) as background tasks; at most once per process."""
-    from app_factory import socketio
+    from extensions import socketio
 
     with _lock:
         if _tasks:

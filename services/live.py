@@ -27,7 +27,7 @@ from typing import Any, Callable
 from flask import Flask, current_app, has_app_context
 
 import database
-from app_factory import socketio
+from extensions import socketio
 from services import circuit_breaker, events, self_cost, socket_registry
 
 log = logging.getLogger(__name__)

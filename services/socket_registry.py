@@ -23,7 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from app_factory import socketio
+from extensions import socketio
 from services import login_sessions
 from services.login_sessions import Ended, SessionRef
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 import database
-from app_factory import socketio
+from extensions import socketio
 from database import AuditLog
 from services import cache_manager
 

@@ -266,7 +266,7 @@ def test_guarded_reads_run_side_by_side(outage_app):
 
 
 def test_a_socket_event_in_an_outage_is_told_the_database_is_unavailable(outage_app, clock):
-    from app_factory import socketio
+    from extensions import socketio
 
     admin = outage_app.test_client()
     assert admin.login(*ADMIN).status_code == 302

@@ -7,7 +7,7 @@ import time
 import pytest
 
 import database
-from app_factory import socketio
+from extensions import socketio
 from services import live, users
 from tests.conftest import ADMIN, VIEWER
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 
-from app_factory import socketio
+from extensions import socketio
 from services import events
 from services.log_handler import uninstall
 from tests.conftest import ADMIN

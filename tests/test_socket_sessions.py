@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import delete, update
 
 import database
-from app_factory import socketio
+from extensions import socketio
 from services import live, socket_registry, users
 from tests.conftest import ADMIN, VIEWER
 from tests.servers import ROOT
