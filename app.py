@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from services import demo, demo_console, live
+    from services.demo import mode as demo
+    from services.demo import console as demo_console
+    from services.live import scheduler as live
 
     if args.demo:
         demo.start(app)  # backfill (first start only), then live traffic in the background

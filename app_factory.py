@@ -227,7 +227,7 @@ class DatabaseIdConverter(IntegerConverter):
     def to_python(self, value: str) -> int:
         from werkzeug.exceptions import NotFound
 
-        from services.input_checks import MAX_ID
+        from services.infra.input_checks import MAX_ID
 
         number = super().to_python(value)
         if number > MAX_ID:
@@ -253,10 +253,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     import database
     from blueprints import register_blueprints, security
-    from services import (
-        alerts, cache_manager, circuit_breaker, derived, live, log_relay, logs,
-        performance_monitor, prometheus_metrics, retention, self_cost, socket_registry,
-    )
+    from services.alerts import lifecycle as alerts
+    from services.infra import cache as cache_manager
+    from services.infra import breaker as circuit_breaker
+    from services.ingest import derived
+    from services.live import scheduler as live
+    from services.logs import relay as log_relay
+    from services.logs import query as logs
+    from services.monitor import performance_monitor
+    from services.prometheus import exposition as prometheus_metrics
+    from services.ops import retention
+    from services.monitor import self_cost
+    from services.live import sockets as socket_registry
 
     database.init_app(app)
     derived.init_app(app)
@@ -335,7 +343,9 @@ def _bootstrap_accounts(app: Flask) -> None:
     The password waits on the app until the demo's banner shows it, once the server answers.
     """
     import database
-    from services import demo, demo_console, users
+    from services.demo import mode as demo
+    from services.demo import console as demo_console
+    from services.accounts import users
 
     method = app.config["PASSWORD_HASH_METHOD"]
     with database.session_scope(app) as session:

@@ -295,7 +295,7 @@ class LogEntry(Base):
         Index("ix_logs_created_id", "created_at", "id"),
         Index("ix_logs_level_created", "level_no", "created_at", "id"),
         Index("ix_logs_service_created", "service", "created_at", "id"),
-        # Service and minimum level together: one range scan per level (services.logs).
+        # Service and minimum level together: one range scan per level (services.logs.query).
         Index("ix_logs_service_level_created", "service", "level_no", "created_at", "id"),
     )
 

@@ -4,7 +4,7 @@
 
 For each size it builds a SQLite database with that many transactions over ``--days`` days
 (the generator and rollup rebuild of bench/analytics.py), seeds the shipped rules and then
-times ``services.alerts.evaluate`` on a calm snapshot (each run is rolled back, so the
+times ``services.alerts.lifecycle.evaluate`` on a calm snapshot (each run is rolled back, so the
 time is the rules' reading cost plus at most an alert the generated data itself trips): first the 10 shipped rules, then with ``--extra-rules`` more custom rules
 spread over every metric. The ratio line compares the largest size with the smallest in this
 same run: the business metrics read rollup rows and one indexed MAX, so it should stay near 1.
@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from database import AlertRule  # noqa: E402  (needs the repository on sys.path)
-from services import alert_rules, alerts  # noqa: E402
-from services.alert_metrics import DbProbe  # noqa: E402
+from services.alerts import rules as alert_rules
+from services.alerts import lifecycle as alerts
+from services.alerts.values import DbProbe  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_analytics", ROOT / "bench" / "analytics.py")
 data_bench = importlib.util.module_from_spec(_spec)

@@ -8,7 +8,7 @@ status mix, generated inside SQLite by a recursive CTE with the secondary indexe
 built afterwards), builds the 15-minute rollups with the panel's own
 ``rollups.rebuild`` (one GROUP BY), then times, uncached:
 
-- ``rollups``: ``services.analytics.revenue`` over the whole range in hourly
+- ``rollups``: ``services.insights.revenue.revenue`` over the whole range in hourly
   buckets (Europe/Berlin), exactly what ``GET /admin/api/analytics/revenue`` runs
   on a cache miss;
 - ``raw GROUP BY``: the same hourly revenue of the same currency straight from
@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402  (needs the repository on sys.path)
-from services import analytics, first_seen, rollups  # noqa: E402
+from services.insights import revenue as analytics
+from services.ingest import first_seen
+from services.ingest import rollups
 
 END = datetime(2026, 1, 1, tzinfo=timezone.utc)
 # Knuth's multiplicative hash of the row number: reproducible "random" columns in SQL.

@@ -2,7 +2,7 @@
 
     python bench/demo_backfill.py [--days 30] [--backends sqlite,postgresql]
 
-Runs ``services.demo.backfill`` (generation, bulk inserts, rollup rebuild) on a
+Runs ``services.demo.mode.backfill`` (generation, bulk inserts, rollup rebuild) on a
 fresh database per backend and prints wall and CPU seconds with the row counts.
 The target is under 30 s for 30 days on a 2-CPU machine.
 """
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import database  # noqa: E402
 from app_factory import create_app  # noqa: E402
-from services import demo  # noqa: E402
+from services.demo import mode as demo
 from bench.pg_schema import private_schema  # noqa: E402
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402  (needs the repository on sys.path)
 from database import Alert, Transaction  # noqa: E402
-from services.insights_buckets import fixed_buckets, period_buckets, zone  # noqa: E402
-from services.insights_channels import channel_insights  # noqa: E402
-from services.insights_customers import customer_insights  # noqa: E402
-from services.timeline import STEP, build_timeline  # noqa: E402
+from services.insights.buckets import fixed_buckets, period_buckets, zone  # noqa: E402
+from services.insights.channels import channel_insights  # noqa: E402
+from services.insights.customers import customer_insights  # noqa: E402
+from services.insights.timeline import STEP, build_timeline  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("revenue_bench", ROOT / "bench" / "analytics.py")
 revenue_bench = importlib.util.module_from_spec(_spec)

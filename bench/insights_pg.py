@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import database  # noqa: E402  (needs the repository on sys.path)
 from pg_schema import private_schema  # noqa: E402
-from services import first_seen, rollups  # noqa: E402
+from services.ingest import first_seen
+from services.ingest import rollups
 
 _spec = importlib.util.spec_from_file_location("insights_bench", ROOT / "bench" / "insights.py")
 insights = importlib.util.module_from_spec(_spec)

@@ -24,7 +24,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 import database  # noqa: E402
-from services import logs  # noqa: E402
+from services.logs import query as logs
 from bench.pg_schema import private_schema  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -2,11 +2,11 @@
 
     python bench/profile_hot_paths.py [--batches 5] [--path ingest|http|tick|metrics|all]
 
-- ``ingest``: ``services.ingest.ingest_batch`` on batches of 1000 new transactions (SQLite file),
+- ``ingest``: ``services.ingest.store.ingest_batch`` on batches of 1000 new transactions (SQLite file),
   in-process: the database work without HTTP;
 - ``http``: the same batches through ``POST /api/v1/events`` on the Flask test client, so the
   request timer, JSON parsing, the limiter and the key check show too;
-- ``tick``: ``services.live.tick`` (sample, snapshot, alert rules) on that data;
+- ``tick``: ``services.live.scheduler.tick`` (sample, snapshot, alert rules) on that data;
 - ``metrics``: one ``/metrics`` scrape over it.
 
 Each profile is printed as pyinstrument's call tree, trimmed to frames over 2% of the total.
@@ -59,7 +59,8 @@ def main() -> int:
                       "SCHEDULER_ENABLED": False, "INGEST_API_KEY": KEY, "METRICS_TOKEN": KEY,
                       "INGEST_RATE_LIMIT": "100000 per minute", "LOG_CAPTURE": False})
     rng = random.Random(7)
-    from services import ingest, live
+    from services.ingest import store as ingest
+    from services.live import scheduler as live
 
     if args.path in ("ingest", "all"):
         bodies = [batch(f"in{b}", 1000, rng) for b in range(args.batches)]

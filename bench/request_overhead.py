@@ -2,7 +2,7 @@
 
 Copies of the same one-line endpoint: no timer (baseline), three no-op hooks (what Flask charges
 any before/after/teardown timer before it does anything), the panel's request timer
-(``services.performance_monitor.install_timer``: a WSGI wrapper that queues one tuple per
+(``services.monitor.performance_monitor.install_timer``: a WSGI wrapper that queues one tuple per
 request, folded a batch at a time into count, errors, sum, max and a log-spaced histogram per
 endpoint; the folding's CPU is counted too), and ``prometheus_client``'s ``Histogram`` plus an
 error ``Counter`` doing the same job. Rounds are interleaved in a new random order each
@@ -53,7 +53,7 @@ def build_app(variant: str) -> Flask:
         app.after_request(lambda response: response)
         app.teardown_request(lambda exc: None)
     elif variant == "panel":
-        from services.performance_monitor import install_timer
+        from services.monitor.performance_monitor import install_timer
 
         # No scheduler runs here: a small bound makes the requests fold the queue themselves,
         # so the folding's CPU is counted with them, as the scheduler's is in the server.

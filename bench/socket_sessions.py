@@ -1,7 +1,7 @@
 """Cost of the per-tick session check of open sockets, at 1,000 sockets.
 
 Registers N sockets (as the connect handler does) over L logins of U users, then times
-``services.socket_registry.check`` (two batched queries, one decision per socket), the work each
+``services.live.sockets.check`` (two batched queries, one decision per socket), the work each
 process adds to every scheduler tick. In-process: no Socket.IO traffic, only the check.
 
     python bench/socket_sessions.py                      # SQLite; 1,000 sockets, 50 and 1,000 logins
@@ -22,8 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402
 from app_factory import create_app  # noqa: E402
-from services import login_sessions, socket_registry, users  # noqa: E402
-from services.login_sessions import SessionRef  # noqa: E402
+from services.accounts import login_sessions
+from services.live import sockets as socket_registry
+from services.accounts import users
+from services.accounts.login_sessions import SessionRef  # noqa: E402
 
 
 def build(db_url: str, sockets: int, logins: int, people: int):

@@ -57,7 +57,7 @@ def create_admins(database_url: str) -> None:
     """The 50 admins, created before the server starts (the CLI would take a minute)."""
     from app_factory import create_app
     import database
-    from services import users
+    from services.accounts import users
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False,
                       "ADMIN_USERNAME": None, "LOG_CAPTURE": False})

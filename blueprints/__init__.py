@@ -6,13 +6,11 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint, socket handler, error handler and CLI command to ``app``."""
-    from extensions import csrf
-    # The api_* modules add their routes to api.bp when imported, so before it is registered.
-    from blueprints import (  # noqa: F401
-        api, api_alerts, api_analytics, api_audit, api_export, api_health, api_insights, api_logs,
-        api_metrics, api_ops, auth, cli, errors, health, ingest_api, metrics, pages, request_input,
-        sockets, sockets_logs,
+    from blueprints import (
+        api, auth, cli, errors, ingest_api, pages, probe, prometheus, request_input, sockets,
+        sockets_logs,
     )
+    from extensions import csrf
 
     errors.init_app(app)
     request_input.init_app(app)
@@ -21,10 +19,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     pages.init_app(app)
     app.register_blueprint(api.bp)
-    app.register_blueprint(health.bp)
+    app.register_blueprint(probe.bp)
     csrf.exempt(ingest_api.bp)  # bearer-key API: no cookie, so no CSRF to defend against
     app.register_blueprint(ingest_api.bp)
-    app.register_blueprint(metrics.bp)
+    app.register_blueprint(prometheus.bp)
     # Flask-SocketIO binds decorated handlers only to the server of its first app: register per app.
     sockets.init_app(app)
     sockets_logs.init_app(app)

@@ -12,7 +12,11 @@ from flask_login import current_user, login_user, logout_user
 import database
 from extensions import limiter
 from blueprints.forms import LoginForm
-from services import audit, circuit_breaker, events, login_sessions, users
+from services.accounts import audit
+from services.infra import breaker as circuit_breaker
+from services.infra import bus as events
+from services.accounts import login_sessions
+from services.accounts import users
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import database
-from services import audit, users
+from services.accounts import audit
+from services.accounts import users
 
 CLI_MISSING_SECRET = ("SECRET_KEY is not set and no demo has run in this folder: set SECRET_KEY and "
                       "DATABASE_URL as for the server (environment or .env), or run the command where "
@@ -81,7 +82,8 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 def rebuild_rollups_command() -> None:
     """Recompute the 15-minute revenue rollups and customers' first-seen times from the raw
     transactions."""
-    from services import first_seen, rollups
+    from services.ingest import first_seen
+    from services.ingest import rollups
 
     with database.session_scope() as session:
         buckets = rollups.rebuild(session)
@@ -110,7 +112,7 @@ def _audit_failure(action: str, username: str, reason: str) -> None:
 @needs_settings
 def prune_command(vacuum: bool) -> None:
     """Delete rows older than each table's RETENTION_DAYS_* setting, in small batches."""
-    from services import retention
+    from services.ops import retention
 
     engine = database.get_engine()
     if vacuum and engine.dialect.name == "sqlite":

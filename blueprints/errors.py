@@ -7,7 +7,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from services import circuit_breaker
+from services.infra import breaker as circuit_breaker
 
 log = logging.getLogger(__name__)
 OUTAGE_MESSAGE = "The database is unavailable right now; try again in a few seconds."
@@ -88,7 +88,7 @@ def audit_forbidden(response):
         return response
     import database
     from flask_login import current_user
-    from services import audit
+    from services.accounts import audit
 
     actor = current_user.username if current_user and current_user.is_authenticated else None
     try:

@@ -2,7 +2,7 @@
 
 Authentication is a bearer key (``INGEST_API_KEY``), compared in constant time;
 no cookie, hence no CSRF token (the blueprint is CSRF-exempt). The work is in
-``services.ingest``; this module only authenticates, limits and answers.
+``services.ingest.store``; this module only authenticates, limits and answers.
 """
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ import database
 from extensions import limiter
 from blueprints.errors import json_error
 from blueprints.request_input import read_json
-from services import audit, circuit_breaker, ingest
+from services.accounts import audit
+from services.infra import breaker as circuit_breaker
+from services.ingest import store as ingest
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)

@@ -61,7 +61,7 @@ def logs():
 @bp.route("/exports")
 def exports():
     """Download data as CSV, Excel or JSON through an expiring link."""
-    from services.export_sources import SOURCES
+    from services.export.sources import SOURCES
 
     return render_template("exports.html", page="exports", data_types=list(SOURCES))
 

@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 import database
 from extensions import login_manager
 from blueprints.errors import json_error
-from services import degraded_auth, login_sessions, users
+from services.accounts import degraded_auth
+from services.accounts import login_sessions
+from services.accounts import users
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,7 +38,7 @@ def load_user(token: str):
     """Flask-Login stores the rotating session token, not the user id.
 
     While the database is down, a session this process verified recently stays
-    signed in (``services.degraded_auth``) so cached answers can still be served.
+    signed in (``services.accounts.degraded_auth``) so cached answers can still be served.
     """
     try:
         user = users.get_by_token(database.get_session(), token)

@@ -7,7 +7,7 @@ ingested since the last tick), ``error`` ``{"code", "message"}``. Authentication
 refused by Flask-SocketIO itself (``cors_allowed_origins`` is never ``*``). A logout ends
 every socket of that user at once, in every process when Redis is configured; any other end
 of a session (password change, timeouts, a removed account) within one scheduler tick
-(``services.socket_registry``). Either way the socket gets ``error`` ``unauthorized`` first.
+(``services.live.sockets``). Either way the socket gets ``error`` ``unauthorized`` first.
 """
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room  # noqa
 
 import database
 from extensions import socketio
-from services import circuit_breaker, events, live, socket_registry
-from services.login_sessions import Ended, SessionRef
+from services.infra import breaker as circuit_breaker
+from services.infra import bus as events
+from services.live import scheduler as live
+from services.live import sockets as socket_registry
+from services.accounts.login_sessions import Ended, SessionRef
 
 SESSION_ENDED = Ended("ended", "Your session has ended; log in again.")
 LOGGED_OUT = Ended("logged_out", "You logged out; log in again.")

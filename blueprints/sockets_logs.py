@@ -5,7 +5,7 @@ filters) and ``logs_unsubscribe``. Server events: ``logs_status``
 ``{"subscribed": bool, "filters"}``, ``log_entry`` (one stored entry that matches)
 and ``error`` ``{"code", "message"}``. Entries arrive from the "log.stored" topic,
 published by ingest and by the panel's own log writer in this process, and from "log.remote":
-entries other processes stored, relayed through Redis (``services.log_relay``).
+entries other processes stored, relayed through Redis (``services.logs.relay``).
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from flask import request
 from flask_login import current_user
 
 from extensions import socketio
-from services import events
-from services.logs import LogFilters, LogQueryError
+from services.infra import bus as events
+from services.logs.query import LogFilters, LogQueryError
 
 log = logging.getLogger(__name__)
 _subscriptions: dict[str, LogFilters] = {}

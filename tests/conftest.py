@@ -157,7 +157,7 @@ def make_app(db_url):
 def app(make_app):
     """The panel with a fresh database, the admin bootstrapped and a viewer created."""
     application = make_app()
-    from services import users
+    from services.accounts import users
 
     with database.session_scope(application) as session:
         users.create_user(session, VIEWER[0], VIEWER[1], "viewer", "pbkdf2:sha256:1000")

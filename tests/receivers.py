@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 import database
 from database import AlertNotification
-from services import alert_dispatch, notifications
+from services.alerts import dispatch as alert_dispatch
+from services.alerts import notifications
 from tests.servers import free_port
 
 MEMORY_HIGH = {"system": {"cpu_percent": 5.0, "memory_percent": 99.0, "disk_percent": 10.0}}

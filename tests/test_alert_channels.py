@@ -122,7 +122,7 @@ def test_send_test_reports_a_failed_delivery(make_app):
 
 def test_send_test_is_for_admins_with_the_csrf_token(make_app, webhook):
     app = notify_app(make_app, ALERT_WEBHOOK_URL=webhook.url)
-    from services import users
+    from services.accounts import users
 
     with database.session_scope(app) as session:
         users.create_user(session, "watcher", "watcher-password-1", "viewer", "pbkdf2:sha256:1000")

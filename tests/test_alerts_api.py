@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 import database
 from database import Alert, AlertRule, AuditLog
-from services import alerts
-from services.alert_metrics import DbProbe
+from services.alerts import lifecycle as alerts
+from services.alerts.values import DbProbe
 
 HOT = {"system": {"cpu_percent": 10.0, "memory_percent": 97.0, "disk_percent": 95.0},
        "requests": {"rpm": 50, "avg_ms": 2500.0, "p95_ms": 4000.0, "error_rate": 0.0},
@@ -230,7 +230,7 @@ def test_alerts_page_renders_for_both_roles(admin_client, viewer_client):
 def test_ending_a_snooze_early_brings_the_alert_back_and_a_no_op_end_does_not(app, admin_client):
     alert_id = fire(app)["Slow responses"]
     heard = []
-    from services import events
+    from services.infra import bus as events
 
     events.subscribe("alert.changed", heard.append)
     try:

@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 import database
 from database import Alert, AlertRule
-from services import alert_rules, alerts, ingest
-from services.alert_metrics import DbProbe
+from services.alerts import rules as alert_rules
+from services.alerts import lifecycle as alerts
+from services.ingest import store as ingest
+from services.alerts.values import DbProbe
 
 # A Wednesday afternoon, safely in the past (ingest refuses times more than a day ahead).
 T0 = datetime(2026, 11, 18, 14, 7, 30, tzinfo=timezone.utc)

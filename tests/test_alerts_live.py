@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 import database
 from database import Alert, AlertRule
-from services import alert_dispatch, events, live
+from services.alerts import dispatch as alert_dispatch
+from services.infra import bus as events
+from services.live import scheduler as live
 
 HOT = {"system": {"cpu_percent": 5.0, "memory_percent": 99.0, "disk_percent": 10.0}}
 OK = {"system": {"cpu_percent": 5.0, "memory_percent": 20.0, "disk_percent": 10.0}}

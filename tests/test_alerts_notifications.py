@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 import database
 from database import Alert
-from services import alert_dispatch, alerts, notifications
-from services.alert_metrics import DbProbe
+from services.alerts import dispatch as alert_dispatch
+from services.alerts import lifecycle as alerts
+from services.alerts import notifications
+from services.alerts.values import DbProbe
 from tests.receivers import (  # noqa: F401 (smtp and webhook are fixtures)
     MEMORY_HIGH, MEMORY_OK, Webhook, notify_app, only_memory, rows, smtp, tick, webhook,
 )
@@ -150,7 +152,7 @@ def test_health_check_degrades_while_a_channel_fails(make_app):
     assert check["status"] == "degraded" and "webhook" in check["message"]
     assert check["configured"] == ["webhook"]
     # ...and the panel's health report says so too.
-    from services import health
+    from services.ops import health
 
     report = health.report(app)
     assert report["checks"]["notifications"]["status"] == "degraded"

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 import database
 from database import Alert, AlertRule
-from services import alerts
-from services.alert_metrics import DbProbe
-from services.alerts import AlertStateError
+from services.alerts import lifecycle as alerts
+from services.alerts.values import DbProbe
+from services.alerts.lifecycle import AlertStateError
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 OPEN = ("pending", "firing", "acknowledged")

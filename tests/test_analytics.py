@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 import database
-from services import ingest
+from services.ingest import store as ingest
 
 REVENUE = "/admin/api/analytics/revenue"
 

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import database
-from services import analytics_activity, ingest
+from services.insights import activity as analytics_activity
+from services.ingest import store as ingest
 
 from tests.test_analytics import ingest_all, tx
 
@@ -101,5 +102,5 @@ def test_heatmap_history_is_cached_but_the_current_hour_is_live(app):
     again = grid()
     assert again[0][11] == 1 and again[0][14] == 1
     with app.app_context():
-        from services import cache_manager
+        from services.infra import cache as cache_manager
         assert cache_manager.stats()["namespaces"]["history"]["hits"] >= 1

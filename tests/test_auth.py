@@ -100,7 +100,7 @@ def test_replayed_cookie_after_logout_is_refused(app, admin_client):
 
 
 def test_password_change_ends_sessions(app, admin_client):
-    from services import users
+    from services.accounts import users
 
     with database.session_scope(app) as s:
         user = users.get_by_username(s, ADMIN[0])

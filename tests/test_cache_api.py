@@ -9,7 +9,7 @@ from sqlalchemy import select
 import database
 from extensions import socketio
 from database import AuditLog
-from services import cache_manager
+from services.infra import cache as cache_manager
 
 from tests.test_analytics import ingest_all, tx
 

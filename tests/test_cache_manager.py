@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from services import cache_manager, events
-from services.cache_manager import CacheManager, UnknownNamespace
+from services.infra import cache as cache_manager
+from services.infra import bus as events
+from services.infra.cache import CacheManager, UnknownNamespace
 
 
 class FakeClock:

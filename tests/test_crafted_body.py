@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 import database
 from database import UserActivity, AlertRule, LogEntry, Transaction
-from services import circuit_breaker, openapi_spec
-from services.input_checks import MAX_JSON_DEPTH
+from services.infra import breaker as circuit_breaker
+from services.openapi import spec as openapi_spec
+from services.infra.input_checks import MAX_JSON_DEPTH
 
 INGEST = {"Authorization": "Bearer test-ingest-key"}
 TX = {"id": "t-1", "amount_cents": 100, "currency": "EUR", "status": "completed",
@@ -75,7 +76,7 @@ def test_a_value_the_database_refuses_is_the_senders_error(app, client, monkeypa
     the data), not 503 (retry later), and nothing of the batch is kept."""
     from sqlalchemy.exc import DataError
 
-    from services import rollups
+    from services.ingest import rollups
 
     def refuse(_session, _deltas):
         raise DataError("INSERT INTO revenue_rollups", {}, Exception("value out of range"))

@@ -10,7 +10,8 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.routing import IntegerConverter
 
 import database
-from services import cache_manager, circuit_breaker
+from services.infra import cache as cache_manager
+from services.infra import breaker as circuit_breaker
 
 from tests.conftest import ADMIN
 from tests.test_analytics import ingest_all, tx

@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 
 import database
 from database import AuditLog, LogEntry, Transaction, UserActivity, utcnow
-from services import demo, events, rollups
-from services.demo_traffic import Shop
+from services.demo import mode as demo
+from services.infra import bus as events
+from services.ingest import rollups
+from services.demo.traffic import Shop
 from tests.servers import start_server
 
 
@@ -98,7 +100,7 @@ def test_monitor_password_is_new_on_every_start(app):
     first = demo.ensure_monitor(app)
     second = demo.ensure_monitor(app)
     assert first != second
-    from services import users
+    from services.accounts import users
     with database.session_scope(app) as s:
         assert users.authenticate(s, demo.MONITOR_USERNAME, second).role == "viewer"
         assert users.authenticate(s, demo.MONITOR_USERNAME, first) is None

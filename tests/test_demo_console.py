@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 
 import database
 from database import AuditLog, Transaction
-from services import demo, demo_console
+from services.demo import mode as demo
+from services.demo import console as demo_console
 from tests.servers import ROOT, free_port, start_server
 
-# What the demo prints once it serves (services/demo_console.py).
+# What the demo prints once it serves (services/demo/console.py).
 BANNER = re.compile(r"={20,}\nDemo ready: (?P<url>\S+)/admin/login\n(?P<body>.*?)\n={20,}", re.DOTALL)
 # As a newcomer: no SECRET_KEY, no DATABASE_URL (the default instance/dashboard.db), no ingest key.
 NEWCOMER = {"SECRET_KEY": None, "DATABASE_URL": None, "DEMO_BACKFILL_DAYS": "0.2"}
@@ -101,7 +102,7 @@ def test_demo_start_shows_a_banner_the_readme_curl_and_the_cli_work_with(tmp_pat
             engine.dispose()
         out = server.log()
         assert "Traceback" not in out
-        assert "Error" not in out.replace("ERROR services.demo_traffic", "")
+        assert "Error" not in out.replace("ERROR services.demo.traffic", "")
         # The banner comes after the web server's start-up lines, and no request line follows it
         # although the monitor, the curl and both logins made requests.
         assert out.index(" * Debug mode") < banner.start()
@@ -162,7 +163,7 @@ def test_the_new_demo_password_is_shown_once(make_app, capsys):
     assert demo_console.announce(app, "http://127.0.0.1:5000")
     out = capsys.readouterr().out
     password = re.search(r"log in as\s+demo / (\S+)", out).group(1)
-    from services import users
+    from services.accounts import users
     with database.session_scope(app) as s:
         assert users.authenticate(s, "demo", password).role == "admin"
     assert not demo_console.announce(app, "http://127.0.0.1:5000")  # once per start

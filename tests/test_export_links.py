@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 import database
 from database import AuditLog
-from services import export, users
+from services.export import links as export
+from services.accounts import users
 
 
 class FakeClock:

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 import database
 from database import Alert
-from services import alerts, prometheus_rules
+from services.alerts import lifecycle as alerts
+from services.prometheus import rules as prometheus_rules
 from tests.promql import TOKEN, close_to, run_promtool_tests, scrape, series_line
 
 INGEST = {"Authorization": "Bearer test-ingest-key"}
@@ -119,7 +120,7 @@ def test_below_the_minimum_there_is_no_share_anywhere(make_app, tmp_path):
 
     assert _panel_rule(app) is None
     with database.session_scope(app) as session:
-        from services.alert_metrics import DbProbe, MetricContext
+        from services.alerts.values import DbProbe, MetricContext
 
         ctx = MetricContext(session, {}, database.utcnow(), DbProbe())
         assert math.isnan(ctx.value("failed_payment_rate", {"window_minutes": 15, "min_transactions": 5}))

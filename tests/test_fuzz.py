@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 
 import database
 from database import LogEntry, Transaction, UserActivity
-from services import openapi_spec
+from services.openapi import spec as openapi_spec
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

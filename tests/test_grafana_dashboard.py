@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from services import prometheus_rules
+from services.prometheus import rules as prometheus_rules
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "docs" / "grafana-dashboard.json"
 PICKED_UID = "prom-picked-by-user"

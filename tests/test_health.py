@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 import database
-from services import health
+from services.ops import health
 
 
 def _report(client):
@@ -45,7 +45,7 @@ def test_disk_over_the_warning_is_degraded_and_over_critical_unhealthy(make_app)
 
 def test_scheduler_expected_but_silent_is_degraded(app, monkeypatch):
     app.config["SCHEDULER_ENABLED"] = True  # expected to run, but never started in this test
-    from services import live
+    from services.live import scheduler as live
 
     monkeypatch.setattr(live, "last_tick_at", lambda app=None: None)
     check = health.check_scheduler(app, database.utcnow())
@@ -67,7 +67,7 @@ def test_scheduler_off_is_not_a_problem(app):
 @pytest.mark.sqlite_only
 def test_a_real_scheduler_tick_is_seen(make_app):
     app = make_app(SCHEDULER_ENABLED=True)
-    from services import live
+    from services.live import scheduler as live
 
     live.tick(app)
     check = health.check_scheduler(app, database.utcnow())

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 import database
 from database import AuditLog, LogEntry, RevenueRollup, Transaction, UserActivity
-from services import events, rollups
+from services.infra import bus as events
+from services.ingest import rollups
 
 URL = "/api/v1/events"
 KEY = {"Authorization": "Bearer test-ingest-key"}

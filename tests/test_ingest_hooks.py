@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 import database
 from database import LogEntry, Transaction, UserActivity
-from services import events, ingest, rollups
+from services.infra import bus as events
+from services.ingest import store as ingest
+from services.ingest import rollups
 
 T0 = datetime(2026, 11, 20, 10, 7, tzinfo=timezone.utc)
 

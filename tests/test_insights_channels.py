@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import database
-from services import ingest
+from services.ingest import store as ingest
 
 RANGE = "start=2026-04-01T00:00:00Z&end=2026-04-03T00:00:00Z&period=daily&tz=UTC"
 

@@ -5,7 +5,8 @@ from sqlalchemy import delete
 
 import database
 from database import CustomerFirstSeen
-from services import first_seen, ingest
+from services.ingest import first_seen
+from services.ingest import store as ingest
 
 # Range under test: 2026-03-10 and 2026-03-11 (UTC), daily buckets.
 RANGE = "start=2026-03-10T00:00:00Z&end=2026-03-12T00:00:00Z&period=daily&tz=UTC"

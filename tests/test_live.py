@@ -8,7 +8,8 @@ import pytest
 
 import database
 from extensions import socketio
-from services import live, users
+from services.live import scheduler as live
+from services.accounts import users
 from tests.conftest import ADMIN, VIEWER
 
 INGEST = {"Authorization": "Bearer test-ingest-key"}
@@ -104,7 +105,7 @@ def test_seq_grows_by_one_per_push_and_hooks_see_the_snapshot(app, monkeypatch, 
     monkeypatch.setattr(live, "_hooks", [])
     live.register_tick_hook(broken_hook)
     live.register_tick_hook(lambda a, s, snap: seen.append(snap["seq"]))
-    with caplog.at_level(logging.ERROR, logger="services.live"):
+    with caplog.at_level(logging.ERROR, logger="services.live.scheduler"):
         assert [live.tick(app, now)["seq"] for now in (1000.0, 1010.0, 1020.0)] == [1, 2, 3]
     assert seen == [1, 2, 3]
     assert "hook bug" in caplog.text
@@ -125,7 +126,7 @@ def test_start_is_a_no_op_without_the_setting_or_when_running(app, fast_app):
 
 
 def test_a_failing_tick_is_logged_and_the_loop_goes_on(fast_app, monkeypatch, caplog):
-    from services import snapshot
+    from services.live import snapshot
 
     real_build = snapshot.build
     calls = {"n": 0}
@@ -138,7 +139,7 @@ def test_a_failing_tick_is_logged_and_the_loop_goes_on(fast_app, monkeypatch, ca
 
     monkeypatch.setattr(snapshot, "build", flaky)
     st = fast_app.extensions["live"]
-    with caplog.at_level(logging.ERROR, logger="services.live"):
+    with caplog.at_level(logging.ERROR, logger="services.live.scheduler"):
         live.start(fast_app)
         assert wait_for(lambda: st.seq >= 2, timeout=8)
     assert st.failures >= 2

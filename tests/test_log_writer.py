@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 import database
 from database import LogEntry
-from services.log_handler import MAX_MESSAGE_CHARS, PanelLogHandler, clip_message
-from services.log_throttle import LogThrottle
+from services.logs.handler import MAX_MESSAGE_CHARS, PanelLogHandler, clip_message
+from services.logs.throttle import LogThrottle
 
 from tests.test_degradation import DeadDatabase
 
-WRITER = "services.log_writer"
+WRITER = "services.logs.writer"
 
 
 def _wait(predicate, timeout=10.0):

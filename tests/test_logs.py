@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text
 
 import database
 from database import LogEntry
-from services import logs
-from services.log_handler import PanelLogHandler, install, uninstall
+from services.logs import query as logs
+from services.logs.handler import PanelLogHandler, install, uninstall
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 

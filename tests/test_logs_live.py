@@ -5,8 +5,8 @@ import logging
 import time
 
 from extensions import socketio
-from services import events
-from services.log_handler import uninstall
+from services.infra import bus as events
+from services.logs.handler import uninstall
 from tests.conftest import ADMIN
 
 

@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 
 import database
 from database import Alert
-from services import openapi_spec
+from services.openapi import spec as openapi_spec
 
 METHODS = {"get", "post", "put", "delete", "patch"}
 

@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from services import users
+from services.accounts import users
 from tests.conftest import ADMIN, PG_DEFAULT
 from tests.live_client import login
 from tests.servers import start_server
@@ -190,7 +190,7 @@ def test_postgresql_outage_degrades_quietly_and_recovers(panel):
     assert stats["dropped"] - dropped_before == dropped
     # What it logged during the outage and kept is stored now.
     during = [e for e in _logs(http, base, service="admin-panel", limit=500)["logs"]
-              if e["logger"] != "services.log_writer" and "unavailable" in e["message"]]
+              if e["logger"] != "services.logs.writer" and "unavailable" in e["message"]]
     assert kept >= 1 and during, "nothing logged during the outage was stored"
     gap = _logs(http, base, q="were dropped while the database was unavailable")["logs"]
     assert len(gap) == (1 if dropped else 0)

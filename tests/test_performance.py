@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 import database
 from database import RequestStat, SystemMetric
-from services import histogram, performance_monitor, performance_stats
-from services.request_timer import RequestTimer
-from services.sampler import CpuMeter, NetCounters, RateMeter, Sampler
+from services.monitor import histogram
+from services.monitor import performance_monitor
+from services.monitor import stats as performance_stats
+from services.monitor.request_timer import RequestTimer
+from services.monitor.sampler import CpuMeter, NetCounters, RateMeter, Sampler
 
 
 def exact_percentile(values, q):

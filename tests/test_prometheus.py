@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 import database
 from database import Alert, AlertRule, CurrencyRollup, RequestStat, SystemMetric
-from services import histogram
+from services.monitor import histogram
 from tests.promql import AUTH, TOKEN, buckets, scrape, value
 
 
@@ -222,7 +222,7 @@ def test_dashboard_and_rules_use_real_metric_names(make_app):
 
 
 def test_real_requests_reach_the_counters_after_a_flush(make_app):
-    from services import performance_monitor
+    from services.monitor import performance_monitor
 
     app = make_app(METRICS_TOKEN=TOKEN)
     client = app.test_client()

@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from services import histogram, performance_monitor
-from services.prometheus_requests import (
+from services.monitor import histogram
+from services.monitor import performance_monitor
+from services.prometheus.requests import (
     LE_SECONDS, QUANTILE_ERROR, QUANTILE_ERROR_AT_MAX, SeriesGate,
 )
 from tests.conftest import ADMIN

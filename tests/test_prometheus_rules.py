@@ -18,7 +18,7 @@ from sqlalchemy import delete
 
 import database
 from database import AlertRule
-from services.prometheus_rules import PREFIX
+from services.prometheus.rules import PREFIX
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 import database
 from database import AuditLog, LogEntry, RequestStat, SystemMetric, UserActivity
-from services import retention
+from services.ops import retention
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 DAYS = {"RETENTION_DAYS_METRICS": 30, "RETENTION_DAYS_REQUEST_STATS": 7, "RETENTION_DAYS_LOGS": 14,
@@ -112,7 +112,7 @@ def test_daily_pruner_runs_once_a_day_and_after_the_first_delay(make_app):
 
 
 def test_scheduler_tick_hook_is_registered_and_only_acts_with_the_scheduler(make_app):
-    from services import live
+    from services.live import scheduler as live
 
     app = make_app(SCHEDULER_ENABLED=True)
     assert retention._tick_hook in live._hooks

@@ -10,7 +10,9 @@ from sqlalchemy import delete, select, update
 
 import database
 from database import CurrencyRollup, CustomerFirstSeen, RevenueRollup, Transaction
-from services import first_seen, ingest, rollups
+from services.ingest import first_seen
+from services.ingest import store as ingest
+from services.ingest import rollups
 
 T0 = datetime(2026, 11, 20, 9, 50, tzinfo=timezone.utc)
 # Times on both sides of 15-minute borders (10:00, 10:15).

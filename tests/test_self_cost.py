@@ -5,8 +5,10 @@ import time
 
 import pytest
 
-from services import live, performance_monitor, self_cost
-from services.self_cost import SelfCost
+from services.live import scheduler as live
+from services.monitor import performance_monitor
+from services.monitor import self_cost
+from services.monitor.self_cost import SelfCost
 
 
 class FakeClock:

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from app_factory import ConfigError, async_mode, socketio
-from services import live, snapshot
+from services.live import scheduler as live
+from services.live import snapshot
 from tests.conftest import ADMIN, VIEWER
 
 
@@ -45,7 +46,7 @@ def test_a_burst_of_joins_with_no_snapshot_yet_does_not_exhaust_the_pool(make_ap
         return build(*args, **kwargs)
 
     monkeypatch.setattr(snapshot, "build", slow_build)
-    from services import cache_manager
+    from services.infra import cache as cache_manager
 
     cache_manager.manager(app).clear("live")
     start = threading.Barrier(len(clients))

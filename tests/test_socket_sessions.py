@@ -18,7 +18,9 @@ from sqlalchemy import delete, update
 
 import database
 from extensions import socketio
-from services import live, socket_registry, users
+from services.live import scheduler as live
+from services.live import sockets as socket_registry
+from services.accounts import users
 from tests.conftest import ADMIN, VIEWER
 from tests.servers import ROOT
 
@@ -217,7 +219,7 @@ def test_sockets_per_user_are_capped_with_a_clear_error(make_app):
 def test_with_the_database_down_the_check_keeps_sockets_but_still_ends_expired_ones(make_app, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from services import login_sessions
+    from services.accounts import login_sessions
 
     app = with_viewer(make_app(SESSION_ABSOLUTE_HOURS=0.0005))  # 1.8 s
     _, sc = watching(app)

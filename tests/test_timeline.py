@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import database
 from database import Alert, RequestStat
-from services import histogram, ingest
+from services.monitor import histogram
+from services.ingest import store as ingest
 
 STEP = timedelta(minutes=15)
 

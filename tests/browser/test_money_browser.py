@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import RequestStat
-from services import histogram
+from services.monitor import histogram
 from tests.browser.conftest import SERVER_ENV, Panel, _need_chromium
 from tests.servers import start_server
 

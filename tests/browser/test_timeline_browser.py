@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import Alert
-from services import ingest
+from services.ingest import store as ingest
 from tests.browser.conftest import SERVER_ENV, Panel, _need_chromium, shot
 from tests.servers import start_server
 

@@ -1,0 +1,3 @@
+"""Alerts: rules and the metric values they watch, the alert lifecycle (pending, firing,
+acknowledged, resolved), the history, and notifications over webhook and e-mail.
+"""

@@ -1,0 +1,119 @@
+"""What happens around an alert change: notification rows, the commit, then the announcements.
+
+The order matters: rows are added before the commit (durable with the change); the socket
+event, the ``alert.changed`` topic and the notifier only hear about committed changes.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from database import AlertNotification, AlertRule, utcnow
+from services.infra import bus as events
+from services.alerts.values import DbProbe
+from services.alerts.lifecycle import Change, alert_to_dict, evaluate, firing_count
+
+log = logging.getLogger(__name__)
+NOTIFYING_EVENTS = ("fired", "resolved")
+
+
+def was_announced(session: Session, alert_id: int) -> bool:
+    """True once a 'fired' notification was queued for the alert (so a 'resolved' one makes sense)."""
+    return bool(session.scalar(select(exists().where(AlertNotification.alert_id == alert_id,
+                                                     AlertNotification.event == "fired"))))
+
+
+def prepare_notifications(app: Flask, session: Session, changes: list[Change]) -> list[int]:
+    """Add notification rows for the changes that notify; returns the ids to send after the commit.
+
+    'fired' always notifies; 'resolved' only when a 'fired' went out before (a quietly snoozed
+    alert that cleared has nothing to take back).
+    """
+    from services.alerts import notifications
+
+    ids: list[int] = []
+    for change in changes:
+        alert = change.alert
+        if change.event not in NOTIFYING_EVENTS:
+            continue
+        if change.event == "resolved" and not was_announced(session, alert.id):
+            continue
+        rule = session.get(AlertRule, alert.rule_id) if alert.rule_id else None
+        channels = list(rule.channels or []) if rule else ["webhook", "email"]
+        ids += notifications.create_rows(app, session, alert, change.event, channels)
+    return ids
+
+
+def commit_and_announce(app: Flask, session: Session, changes: list[Change]) -> None:
+    """Add the notification rows, commit, then announce: the one way every change is finished."""
+    ids = prepare_notifications(app, session, changes)
+    session.commit()
+    announce(app, session, changes, ids)
+
+
+def announce(app: Flask, session: Session, changes: list[Change], notification_ids: list[int]) -> None:
+    """After the commit: tell the admins' sockets, the in-process topic and the notifier."""
+    from services.alerts import notifications
+
+    if changes:
+        now = utcnow()
+        count = firing_count(session, now)
+        for change in changes:
+            payload = {"event": change.event, "alert": alert_to_dict(change.alert, now),
+                       "firing": count}
+            events.publish("alert.changed", payload)
+            _emit(payload)
+    if notification_ids:
+        notifications.enqueue(app, notification_ids)
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    try:
+        from services.live import scheduler as live
+    except ImportError:  # the lifecycle works without the live layer (e.g. a trimmed install)
+        log.debug("services.live.scheduler is not available; alert event not emitted")
+        return
+    try:
+        live.emit_to_admins("alert", payload)
+    except Exception:  # a socket problem must not undo a committed alert change
+        log.exception("could not emit the alert event to admins")
+
+
+def probe(app: Flask) -> DbProbe:
+    """The app's database probe (failures are remembered between ticks)."""
+    return app.extensions.setdefault("alert_probe", DbProbe())
+
+
+def on_tick(app: Flask, session: Session, snapshot: dict[str, Any]) -> list[Change]:
+    """The scheduler hook: evaluate every rule on this tick's snapshot, commit, announce."""
+    if not app.extensions.get("alert_notifications_resumed"):
+        # Only the process that runs the scheduler picks up what a stopped one left unsent
+        # (not every CLI command or idle worker).
+        app.extensions["alert_notifications_resumed"] = True
+        _resume(app)
+    changes = evaluate(session, snapshot, utcnow(), probe(app))
+    commit_and_announce(app, session, changes)
+    return changes
+
+
+def _resume(app: Flask) -> None:
+    from services.alerts import notifications
+
+    try:
+        notifications.resume(app)
+    except Exception:  # a database hiccup must not stop the tick; the rows wait for a restart
+        log.exception("could not resume pending alert notifications")
+
+
+def init_app(app: Flask) -> None:
+    """Register the tick hook (unsent notifications are resumed on the first tick)."""
+    try:
+        from services.live import scheduler as live
+    except ImportError:
+        log.warning("services.live.scheduler is not available: alert rules are not evaluated on ticks")
+    else:
+        live.register_tick_hook(on_tick)

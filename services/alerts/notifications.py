@@ -1,0 +1,281 @@
+"""Alert notifications: a background worker sends webhooks and e-mails, with bounded retries.
+
+Rows in ``alert_notifications`` are written in the same transaction as the alert change, so
+nothing is lost if the process stops; ids are then handed to a per-app worker thread (started
+on demand, ending after a quiet minute). Nothing here runs on a request's path or inside the
+scheduler tick. Each (alert, event, channel) is one row: a failing channel never holds up the
+others. A row is claimed with a conditional UPDATE before sending, so two processes never send
+the same one. Retries wait ``ALERT_NOTIFY_BACKOFF_SECONDS * 2**(attempt-1)`` (capped at
+``ALERT_NOTIFY_BACKOFF_MAX``), up to ``ALERT_NOTIFY_MAX_ATTEMPTS`` attempts.
+"""
+from __future__ import annotations
+
+import heapq
+import logging
+import smtplib
+import threading
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import requests
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+import database
+from database import Alert, AlertNotification, utcnow
+from services.infra import breaker as circuit_breaker
+
+log = logging.getLogger(__name__)
+IDLE_EXIT_SECONDS = 60.0
+CLAIMABLE = ("queued", "retrying")
+
+
+def channel_problem(app: Flask, channel: str) -> str | None:
+    """Why ``channel`` cannot send with this configuration, or None when it can."""
+    cfg = app.config
+    if channel == "webhook" and not cfg.get("ALERT_WEBHOOK_URL"):
+        return "ALERT_WEBHOOK_URL is not set"
+    if channel == "email" and not (cfg.get("SMTP_HOST") and cfg.get("SMTP_TO")):
+        return "SMTP_HOST and SMTP_TO are not set"
+    if channel not in ("webhook", "email"):
+        return f"unknown channel {channel!r}"
+    return None
+
+
+def create_rows(app: Flask, session: Session, alert: Alert, event: str, channels: list[str]) -> list[int]:
+    """Add one row per channel (``skipped`` with the reason when unconfigured); return the ids to send."""
+    ids = []
+    for channel in channels:
+        problem = channel_problem(app, channel)
+        row = AlertNotification(alert_id=alert.id, channel=channel, event=event,
+                                status="skipped" if problem else "queued", attempts=0,
+                                last_error=problem, created_at=utcnow())
+        session.add(row)
+        session.flush()
+        if not problem:
+            ids.append(row.id)
+    return ids
+
+
+def notifications_for(session: Session, alert_id: int) -> list[AlertNotification]:
+    """What was sent (or failed) for one alert, oldest first."""
+    return list(session.scalars(select(AlertNotification).where(AlertNotification.alert_id == alert_id)
+                                .order_by(AlertNotification.id)))
+
+
+def health_check(app: Flask, since_minutes: int = 60) -> dict[str, Any]:
+    """A health check entry: degraded while a channel's latest finished notification failed.
+
+    Shaped like the other checks of ``services.ops.health`` (``status``, ``message``, details).
+    """
+    since = utcnow() - timedelta(minutes=since_minutes)
+    channels: dict[str, dict[str, Any]] = {}
+    with database.session_scope(app) as session:
+        rows = session.execute(select(AlertNotification.channel, AlertNotification.status,
+                                      AlertNotification.last_error, AlertNotification.created_at)
+                               .where(AlertNotification.created_at >= since,
+                                      AlertNotification.status.in_(("sent", "failed")))
+                               .order_by(AlertNotification.id)).all()
+    for channel, status, error, created in rows:
+        channels[channel] = {"status": status, "error": error, "at": created.isoformat()}
+    failing = {c: v for c, v in channels.items() if v["status"] == "failed"}
+    configured = [c for c in ("webhook", "email") if channel_problem(app, c) is None]
+    if failing:
+        names = ", ".join(sorted(failing))
+        return {"status": "degraded", "message": f"alert notifications failing: {names}",
+                "configured": configured, "channels": channels}
+    return {"status": "healthy", "message": "ok" if configured else "no notification channel configured",
+            "configured": configured, "channels": channels}
+
+
+def _text(event: str, alert: dict[str, Any]) -> str:
+    verb = "FIRING" if event == "fired" else "RESOLVED"
+    value = alert.get("value")
+    shown = "n/a" if value is None else f"{value:.4g}{alert.get('unit') or ''}"
+    extra = ""
+    if event == "resolved":
+        extra = " (cleared by itself)" if alert.get("auto_resolved") else \
+            f" by {alert.get('resolved_by')}: {alert.get('resolve_note') or ''}"
+    return f"[{alert['severity'].upper()}] {verb}: {alert['title']} (value {shown}){extra}"
+
+
+def post_webhook(app: Flask, body: dict[str, Any]) -> None:
+    """POST ``body`` as JSON to ``ALERT_WEBHOOK_URL``; raise on failure (any non-2xx answer)."""
+    resp = requests.post(app.config["ALERT_WEBHOOK_URL"], json=body,
+                         timeout=float(app.config.get("ALERT_WEBHOOK_TIMEOUT", 5.0)))
+    if resp.status_code >= 300:
+        raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
+
+
+def send_webhook(app: Flask, event: str, alert: dict[str, Any]) -> None:
+    """POST the alert as JSON (``text`` makes it readable in Slack-compatible chat); raise on failure."""
+    post_webhook(app, {"text": _text(event, alert), "event": event, "alert": alert})
+
+
+def recipients(app: Flask) -> list[str]:
+    """The addresses of ``SMTP_TO`` (comma-separated)."""
+    return [a.strip() for a in str(app.config.get("SMTP_TO") or "").split(",") if a.strip()]
+
+
+def send_email(app: Flask, event: str, alert: dict[str, Any]) -> None:
+    """Send the alert through SMTP (STARTTLS and login when configured); raise on failure."""
+    lines = [_text(event, alert), ""] + [f"{k}: {v}" for k, v in alert.items()
+                                         if k != "notifications" and v is not None]
+    send_mail(app, _text(event, alert), "\n".join(lines))
+
+
+def send_mail(app: Flask, subject: str, text: str) -> None:
+    """Send one message to ``SMTP_TO`` through ``SMTP_HOST``; raise on failure."""
+    cfg = app.config
+    msg = EmailMessage()
+    msg["Subject"] = subject[:200]
+    msg["From"] = cfg.get("SMTP_FROM") or "alerts@localhost"
+    msg["To"] = ", ".join(recipients(app))
+    msg.set_content(text)
+    timeout = float(cfg.get("SMTP_TIMEOUT", 10.0))
+    with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
+        if cfg.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if cfg.get("SMTP_USER"):
+            smtp.login(cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD") or "")
+        smtp.send_message(msg)
+
+
+SENDERS = {"webhook": send_webhook, "email": send_email}
+
+
+class Notifier:
+    """One app's queue of notification ids with due times, and the thread that drains it."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._heap: list[tuple[float, int]] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._busy = 0
+
+    def enqueue(self, ids: list[int], delay: float = 0.0) -> None:
+        """Send these rows after ``delay`` seconds; starts the worker when none runs."""
+        due = time.monotonic() + max(0.0, delay)
+        with self._cond:
+            for nid in ids:
+                heapq.heappush(self._heap, (due, nid))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="alert-notifier", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is queued or being sent (retries included); False on timeout."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while self._heap or self._busy:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+        return True
+
+    def _next(self) -> int | None:
+        idle_since = time.monotonic()
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self._heap and self._heap[0][0] <= now:
+                    self._busy += 1
+                    return heapq.heappop(self._heap)[1]
+                if not self._heap and now - idle_since > IDLE_EXIT_SECONDS:
+                    self._thread = None
+                    return None
+                wait = self._heap[0][0] - now if self._heap else IDLE_EXIT_SECONDS
+                self._cond.wait(min(wait, 1.0))
+
+    def _run(self) -> None:
+        while True:
+            nid = self._next()
+            if nid is None:
+                return
+            try:
+                self._deliver(nid)
+            except Exception as exc:  # the worker must survive anything one row does (e.g. DB down)
+                circuit_breaker.log_failure(log, f"processing alert notification {nid}", exc)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
+
+    def _deliver(self, nid: int) -> None:
+        app = self.app
+        with database.session_scope(app) as session:
+            claimed = session.execute(
+                update(AlertNotification).where(AlertNotification.id == nid,
+                                                AlertNotification.status.in_(CLAIMABLE))
+                .values(status="sending", attempts=AlertNotification.attempts + 1)
+                .execution_options(synchronize_session=False)).rowcount
+            if claimed != 1:
+                return  # another process has it, or it is already done
+            row = session.get(AlertNotification, nid)
+            alert = session.get(Alert, row.alert_id)
+            from services.alerts.lifecycle import alert_to_dict
+
+            payload = alert_to_dict(alert)
+            channel, event, attempts = row.channel, row.event, row.attempts
+        error = None
+        try:
+            SENDERS[channel](app, event, payload)
+        except Exception as exc:  # any failure of the channel is recorded and retried
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            log.warning("alert notification %s via %s failed (attempt %s): %s",
+                        nid, channel, attempts, error)
+        self._record(nid, attempts, error)
+
+    def _record(self, nid: int, attempts: int, error: str | None) -> None:
+        cfg = self.app.config
+        delay = None
+        with database.session_scope(self.app) as session:
+            row = session.get(AlertNotification, nid)
+            if error is None:
+                row.status, row.sent_at, row.last_error, row.next_attempt_at = "sent", utcnow(), None, None
+            elif attempts < int(cfg.get("ALERT_NOTIFY_MAX_ATTEMPTS", 5)):
+                base = float(cfg.get("ALERT_NOTIFY_BACKOFF_SECONDS", 2.0))
+                delay = min(base * 2 ** (attempts - 1), float(cfg.get("ALERT_NOTIFY_BACKOFF_MAX", 300.0)))
+                row.status, row.last_error = "retrying", error
+                row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            else:
+                row.status, row.last_error, row.next_attempt_at = "failed", error, None
+        if delay is not None:
+            self.enqueue([nid], delay)
+
+
+def notifier(app: Flask) -> Notifier:
+    """The app's notifier (created on first use)."""
+    found = app.extensions.get("alert_notifier")
+    if found is None:
+        found = app.extensions.setdefault("alert_notifier", Notifier(app))
+    return found
+
+
+def enqueue(app: Flask, ids: list[int]) -> None:
+    """Hand committed notification rows to the background worker."""
+    if ids:
+        notifier(app).enqueue(ids)
+
+
+def resume(app: Flask) -> int:
+    """Queue again what a stopped process left unsent (rows of the last day); returns how many."""
+    since = utcnow() - timedelta(days=1)
+    stale = utcnow() - timedelta(minutes=10)
+    with database.session_scope(app) as session:
+        # A row left 'sending' by a process that died mid-send gets another chance.
+        session.execute(update(AlertNotification).where(
+            AlertNotification.status == "sending", AlertNotification.created_at < stale)
+            .values(status="retrying").execution_options(synchronize_session=False))
+        rows = session.execute(select(AlertNotification.id, AlertNotification.next_attempt_at).where(
+            AlertNotification.status.in_(CLAIMABLE), AlertNotification.created_at >= since)).all()
+    now = utcnow()
+    for nid, due in rows:
+        notifier(app).enqueue([nid], (due - now).total_seconds() if due else 0.0)
+    return len(rows)

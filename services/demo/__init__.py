@@ -1,0 +1,2 @@
+"""Demo mode (``python app.py --demo``): the demo admin, backfilled history, live traffic and the console banner.
+"""

@@ -1,0 +1,2 @@
+"""Export: CSV/JSON downloads, their formats and sources, and signed share links.
+"""

@@ -1,0 +1,2 @@
+"""OpenAPI: the document describing the JSON API, served at /admin/api/openapi.json.
+"""

@@ -1,0 +1,2 @@
+"""Operations: the health report and the retention (pruning) of old rows.
+"""

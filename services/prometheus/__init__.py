@@ -1,0 +1,2 @@
+"""Prometheus: the /metrics exposition, its request series, and the alerting rules file for Prometheus.
+"""
