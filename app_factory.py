@@ -17,6 +17,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from extensions import csrf, limiter, login_manager, socketio
+from services import schema  # noqa: F401  (every table on Base.metadata before create_all)
 
 
 class ConfigError(click.ClickException):

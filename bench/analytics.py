@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402  (needs the repository on sys.path)
+import services.schema  # noqa: F401  (every table before create_all)
+from services.ingest.models import Transaction
 from services.insights import revenue as analytics
 from services.ingest import first_seen
 from services.ingest import rollups
@@ -73,7 +75,7 @@ def build(path: Path, count: int, days: int) -> tuple[database.DatabaseState, di
         return engine, {**timings, "reused": True}  # built by an earlier run with --keep
     database.Base.metadata.drop_all(engine)
     database.Base.metadata.create_all(engine)
-    secondary = [ix for ix in database.Transaction.__table__.indexes]
+    secondary = [ix for ix in Transaction.__table__.indexes]
     with engine.begin() as conn:
         # Loading first and indexing afterwards is several times faster than keeping
         # four indexes up to date row by row.

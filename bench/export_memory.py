@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 import database  # noqa: E402
+import services.schema  # noqa: F401  (every table before create_all)
+from services.ingest.models import Transaction
 from tests.servers import start_server  # noqa: E402
 
 USER, PASSWORD = "bench-admin", "bench-password-1"
@@ -57,10 +59,10 @@ def fill(url: str, rows: int) -> None:
                           "customer_id": f"cust-{i % 5000}", "channel": "web", "created_at": t,
                           "updated_at": t, "received_at": t})
             if len(batch) == 10_000:
-                conn.execute(insert(database.Transaction), batch)
+                conn.execute(insert(Transaction), batch)
                 batch.clear()
         if batch:
-            conn.execute(insert(database.Transaction), batch)
+            conn.execute(insert(Transaction), batch)
     engine.dispose()
 
 

@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402  (needs the repository on sys.path)
-from database import Alert, Transaction  # noqa: E402
+from services.ingest.models import UserActivity
+from services.alerts.models import Alert
+from services.ingest.models import Transaction
 from services.insights.buckets import fixed_buckets, period_buckets, zone  # noqa: E402
 from services.insights.channels import channel_insights  # noqa: E402
 from services.insights.customers import customer_insights  # noqa: E402
@@ -63,7 +65,7 @@ FROM seq
 def add_activity_and_alerts(engine, count: int, days: int) -> float:
     """One activity row per two transactions over the same span, and three alert windows."""
     t = time.perf_counter()
-    indexes = list(database.UserActivity.__table__.indexes)
+    indexes = list(UserActivity.__table__.indexes)
     with engine.begin() as conn:
         for ix in indexes:
             ix.drop(conn)

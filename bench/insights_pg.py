@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import database  # noqa: E402  (needs the repository on sys.path)
+import services.schema  # noqa: F401  (every table before create_all)
 from pg_schema import private_schema  # noqa: E402
 from services.ingest import first_seen
 from services.ingest import rollups

@@ -24,6 +24,8 @@ from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 import database  # noqa: E402
+import services.schema  # noqa: F401  (every table before create_all)
+from services.logs.models import LogEntry
 from services.logs import query as logs
 from bench.pg_schema import private_schema  # noqa: E402
 
@@ -42,10 +44,10 @@ def grow(engine, start: int, stop: int) -> None:
                           "service": SERVICES[i % 5], "logger": "bench",
                           "message": f"request {i} " + ("timeout talking to bank" if i % 50 == 0 else "ok")})
             if len(batch) == 20_000:
-                conn.execute(insert(database.LogEntry), batch)
+                conn.execute(insert(LogEntry), batch)
                 batch.clear()
         if batch:
-            conn.execute(insert(database.LogEntry), batch)
+            conn.execute(insert(LogEntry), batch)
 
 
 def timed(factory, filters, cursor=None, repeat=7) -> float:

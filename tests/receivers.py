@@ -14,7 +14,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 import database
-from database import AlertNotification
+from services.alerts.models import AlertRule
+from services.alerts.models import AlertNotification
 from services.alerts import dispatch as alert_dispatch
 from services.alerts import notifications
 from tests.servers import free_port
@@ -111,6 +112,6 @@ def rows(app):
 def only_memory(app, channels):
     """Enable only the memory rule, notifying ``channels``."""
     with database.session_scope(app) as session:
-        for rule in session.scalars(select(database.AlertRule)):
+        for rule in session.scalars(select(AlertRule)):
             rule.enabled = rule.metric == "memory_percent"
             rule.channels = channels

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 import database
-from database import Alert, AlertRule, AuditLog
+from services.accounts.models import AuditLog
+from services.alerts.models import Alert, AlertRule
 from services.alerts import lifecycle as alerts
 from services.alerts.values import DbProbe
 

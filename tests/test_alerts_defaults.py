@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 import database
-from database import Alert, AlertRule
+from services.alerts.models import Alert, AlertRule
 from services.alerts import rules as alert_rules
 from services.alerts import lifecycle as alerts
 from services.ingest import store as ingest

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 import database
-from database import Alert, AlertRule
+from services.alerts.models import Alert, AlertRule
 from services.alerts import dispatch as alert_dispatch
 from services.infra import bus as events
 from services.live import scheduler as live

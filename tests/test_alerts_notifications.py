@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import select
 
 import database
-from database import Alert
+from services.alerts.models import AlertRule
+from services.alerts.models import Alert
 from services.alerts import dispatch as alert_dispatch
 from services.alerts import lifecycle as alerts
 from services.alerts import notifications
@@ -89,7 +90,7 @@ def test_snoozed_alert_notifies_nothing_and_resolve_only_after_a_fire(make_app, 
     app = notify_app(make_app, ALERT_WEBHOOK_URL=webhook.url)
     only_memory(app, ["webhook"])
     with database.session_scope(app) as session:
-        rule = session.scalar(select(database.AlertRule).where(database.AlertRule.enabled.is_(True)))
+        rule = session.scalar(select(AlertRule).where(AlertRule.enabled.is_(True)))
         alerts.snooze_rule(session, rule, 30)
     tick(app, MEMORY_HIGH)
     tick(app, MEMORY_OK)

@@ -10,7 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import func, select
 
 import database
-from database import Alert, AlertRule
+from services.alerts.models import Alert, AlertRule
 from services.alerts import lifecycle as alerts
 from services.alerts.values import DbProbe
 from services.alerts.lifecycle import AlertStateError

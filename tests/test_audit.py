@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 import database
-from database import AuditLog
+from services.accounts.models import AuditLog
 from tests.conftest import ADMIN
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 import database
-from database import AuditLog, User
+from services.accounts.models import AuditLog, User
 from sqlalchemy import select
 from tests.conftest import ADMIN, VIEWER
 

@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 import database
-from database import UserActivity, AlertRule, LogEntry, Transaction
+from services.alerts.models import AlertRule
+from services.ingest.models import Transaction, UserActivity
+from services.logs.models import LogEntry
 from services.infra import breaker as circuit_breaker
 from services.openapi import spec as openapi_spec
 from services.infra.input_checks import MAX_JSON_DEPTH

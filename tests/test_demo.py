@@ -13,7 +13,10 @@ import requests
 from sqlalchemy import func, select
 
 import database
-from database import AuditLog, LogEntry, Transaction, UserActivity, utcnow
+from database import utcnow
+from services.accounts.models import AuditLog
+from services.ingest.models import Transaction, UserActivity
+from services.logs.models import LogEntry
 from services.demo import mode as demo
 from services.infra import bus as events
 from services.ingest import rollups

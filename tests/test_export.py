@@ -11,7 +11,8 @@ import pandas
 import pytest
 
 import database
-from database import Alert, RequestStat, SystemMetric
+from services.alerts.models import Alert
+from services.monitor.models import RequestStat, SystemMetric
 
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)
 START, END = "2026-11-01T00:00:00+00:00", "2026-11-21T00:00:00+00:00"

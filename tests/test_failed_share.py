@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 
 import database
-from database import Alert
+from services.alerts.models import Alert
 from services.alerts import lifecycle as alerts
 from services.prometheus import rules as prometheus_rules
 from tests.promql import TOKEN, close_to, run_promtool_tests, scrape, series_line

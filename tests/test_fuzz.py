@@ -34,7 +34,8 @@ from schemathesis.core.failures import FailureGroup
 from sqlalchemy import func, select
 
 import database
-from database import LogEntry, Transaction, UserActivity
+from services.ingest.models import Transaction, UserActivity
+from services.logs.models import LogEntry
 from services.openapi import spec as openapi_spec
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))

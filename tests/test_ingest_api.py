@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 import database
-from database import AuditLog, LogEntry, RevenueRollup, Transaction, UserActivity
+from services.accounts.models import AuditLog
+from services.ingest.models import RevenueRollup, Transaction, UserActivity
+from services.logs.models import LogEntry
 from services.infra import bus as events
 from services.ingest import rollups
 

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 import database
-from database import LogEntry, Transaction, UserActivity
+from services.ingest.models import Transaction, UserActivity
+from services.logs.models import LogEntry
 from services.infra import bus as events
 from services.ingest import store as ingest
 from services.ingest import rollups

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 import database
-from database import LogEntry
+from services.logs.models import LogEntry
 from services.logs.handler import MAX_MESSAGE_CHARS, PanelLogHandler, clip_message
 from services.logs.throttle import LogThrottle
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 import database
-from database import LogEntry
+from services.logs.models import LogEntry
 from services.logs import query as logs
 from services.logs.handler import PanelLogHandler, install, uninstall
 

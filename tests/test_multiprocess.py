@@ -20,7 +20,7 @@ import socketio
 from sqlalchemy import select, text
 
 import database
-from database import SystemMetric
+from services.monitor.models import SystemMetric
 from tests.conftest import ADMIN, unreachable
 from tests.live_client import LiveClient, login
 from tests.servers import free_port, start_server

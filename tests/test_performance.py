@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 import database
-from database import RequestStat, SystemMetric
+from services.monitor.models import RequestStat, SystemMetric
 from services.monitor import histogram
 from services.monitor import performance_monitor
 from services.monitor import stats as performance_stats

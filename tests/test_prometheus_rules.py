@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import delete
 
 import database
-from database import AlertRule
+from services.alerts.models import AlertRule
 from services.prometheus.rules import PREFIX
 
 PROMTOOL = shutil.which("promtool")

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import delete, update
 
 import database
+from services.accounts.models import User
 from extensions import socketio
 from services.live import scheduler as live
 from services.live import sockets as socket_registry
@@ -176,9 +177,9 @@ def test_a_removed_or_disabled_account_ends_the_socket(app, how):
     with database.session_scope(app) as session:
         user = users.get_by_username(session, VIEWER[0])
         if how == "removed":
-            session.execute(delete(database.User).where(database.User.id == user.id))
+            session.execute(delete(User).where(User.id == user.id))
         else:
-            session.execute(update(database.User).where(database.User.id == user.id)
+            session.execute(update(User).where(User.id == user.id)
                             .values(is_active=False))
     assert_ended(app, sc, how)
     take(admin)

@@ -7,6 +7,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 import database
+from services.alerts.models import Alert
 from blueprints.api.base import BadParam, admin_required, bp, int_arg, json_body, time_arg
 from blueprints.errors import json_error
 from services.alerts import channels as alert_channels
@@ -71,7 +72,7 @@ def alerts_count():
 def alert_detail(alert_id: int):
     """One alert with what was sent (or failed) for it."""
     session = database.get_session()
-    alert = session.get(database.Alert, alert_id)
+    alert = session.get(Alert, alert_id)
     if alert is None:
         return json_error(404, f"alert {alert_id} does not exist")
     return jsonify({"alert": alerts.alert_to_dict(

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from database import AuditLog
+from services.accounts.models import AuditLog
 from services.infra.input_checks import storable
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from database import AuditLog
+from services.accounts.models import AuditLog
 from services.logs.query import LogQueryError, decode_cursor, encode_cursor
 
 MAX_LIMIT = 500

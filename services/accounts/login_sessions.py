@@ -20,7 +20,7 @@ from typing import Iterable, Mapping
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from database import LoginSession, User
+from services.accounts.models import LoginSession, User
 
 CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 

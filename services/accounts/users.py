@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from database import User, utcnow
+from database import utcnow
+from services.accounts.models import User
 from services.accounts import login_sessions
 
 log = logging.getLogger(__name__)

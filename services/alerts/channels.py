@@ -17,7 +17,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from database import AlertNotification, utcnow
+from database import utcnow
+from services.alerts.models import AlertNotification
 from services.alerts import notifications
 
 CHANNELS = {"webhook": "Webhook", "email": "E-mail"}

@@ -12,7 +12,8 @@ from flask import Flask
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from database import AlertNotification, AlertRule, utcnow
+from database import utcnow
+from services.alerts.models import AlertNotification, AlertRule
 from services.infra import bus as events
 from services.alerts.values import DbProbe
 from services.alerts.lifecycle import Change, alert_to_dict, evaluate, firing_count

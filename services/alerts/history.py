@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from database import Alert, utcnow
+from database import utcnow
+from services.alerts.models import Alert
 from services.alerts.rules import OPEN_STATUSES, SEVERITIES
 from services.alerts.lifecycle import alert_to_dict
 from services.infra.input_checks import MAX_ID, InputError, ascii_int, check_text

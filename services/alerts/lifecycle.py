@@ -22,7 +22,8 @@ from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from database import Alert, AlertNotification, AlertRule, utcnow
+from database import utcnow
+from services.alerts.models import Alert, AlertNotification, AlertRule
 from services.infra import breaker as circuit_breaker
 from services.alerts.values import DbProbe, MetricContext
 from services.alerts.rules import METRICS, OPEN_STATUSES

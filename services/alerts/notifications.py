@@ -25,7 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import database
-from database import Alert, AlertNotification, utcnow
+from database import utcnow
+from services.alerts.models import Alert, AlertNotification
 from services.infra import breaker as circuit_breaker
 
 log = logging.getLogger(__name__)

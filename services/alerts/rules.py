@@ -17,7 +17,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from database import Alert, AlertRule, utcnow
+from database import utcnow
+from services.alerts.models import Alert, AlertRule
 from services.infra.input_checks import has_control
 from services.ingest.rollups import begin_write
 

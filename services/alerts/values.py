@@ -24,7 +24,8 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from database import CurrencyRollup, Transaction, UTCDateTime
+from database import UTCDateTime
+from services.ingest.models import CurrencyRollup, Transaction
 from services.infra import breaker as circuit_breaker
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import database
-from database import LogEntry, Transaction, User, UserActivity, utcnow
+from database import utcnow
+from services.accounts.models import User
+from services.ingest.models import Transaction, UserActivity
+from services.logs.models import LogEntry
 from services.infra import bulk
 from services.infra import breaker as circuit_breaker
 from services.demo import console as demo_console

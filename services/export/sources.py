@@ -13,7 +13,9 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from database import LogEntry, RequestStat, SystemMetric, Transaction, UserActivity
+from services.ingest.models import Transaction, UserActivity
+from services.logs.models import LogEntry
+from services.monitor.models import RequestStat, SystemMetric
 from services.export.formats import Column
 
 YIELD_PER = 2000

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from database import CustomerFirstSeen, Transaction
+from services.ingest.models import CustomerFirstSeen, Transaction
 from services.ingest.rollups import dialect_insert, fill_once
 
 _TABLE = CustomerFirstSeen.__table__

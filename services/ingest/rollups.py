@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from database import CurrencyRollup, RevenueRollup
+from services.ingest.models import CurrencyRollup, RevenueRollup
 
 BUCKET_SECONDS = 15 * 60
 COUNTS = ("completed", "pending", "failed", "refunded")

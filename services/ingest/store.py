@@ -27,7 +27,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 import database
-from database import LogEntry, Transaction, UserActivity, utcnow
+from database import utcnow
+from services.ingest.models import Transaction, UserActivity
+from services.logs.models import LogEntry
 from services.infra import bulk
 from services.infra import bus as events
 from services.ingest import first_seen

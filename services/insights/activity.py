@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, desc, func, select, text
 from sqlalchemy.orm import Session
 
-from database import Transaction, UserActivity
+from services.ingest.models import Transaction, UserActivity
 
 STATUSES = ("completed", "pending", "failed", "refunded")
 SLOT_SECONDS = 15 * 60

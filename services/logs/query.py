@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from database import LogEntry
+from services.logs.models import LogEntry
 from services.infra.input_checks import MAX_INT, InputError, ascii_int, check_text
 from services.logs.handler import STANDARD_LEVELS, entry_payload, install
 

@@ -156,7 +156,7 @@ class LogWriter:
         from services.logs.handler import entry_payload
 
         with database.session_scope(self.handler.app) as session:
-            rows = [database.LogEntry(service=self.handler.service, **item) for item in batch]
+            rows = [LogEntry(service=self.handler.service, **item) for item in batch]
             session.add_all(rows)
             session.flush()
             payloads = [entry_payload(row) for row in rows]

@@ -17,7 +17,7 @@ from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event, insert, select
 
 import database
-from database import RequestStat, SystemMetric
+from services.monitor.models import RequestStat, SystemMetric
 from services.monitor import histogram
 from services.monitor import self_cost
 from services.monitor.request_timer import Accumulator, RequestTimer

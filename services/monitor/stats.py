@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from database import RequestStat, SystemMetric, utcnow
+from database import utcnow
+from services.monitor.models import RequestStat, SystemMetric
 from services.monitor import histogram
 from services.monitor.request_timer import Accumulator
 

@@ -19,7 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 import database
-from database import AuditLog, LogEntry, RequestStat, SystemMetric, UserActivity, utcnow
+from database import utcnow
+from services.accounts.models import AuditLog
+from services.ingest.models import UserActivity
+from services.logs.models import LogEntry
+from services.monitor.models import RequestStat, SystemMetric
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,8 @@ from typing import Callable, Hashable, Iterable
 from sqlalchemy import bindparam, func, select, text
 
 import database
-from database import RequestStat, UTCDateTime
+from database import UTCDateTime
+from services.monitor.models import RequestStat
 from services.monitor import histogram
 from services.monitor.performance_monitor import label_for
 

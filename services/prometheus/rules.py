@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from database import AlertRule
+from services.alerts.models import AlertRule
 from services.alerts.values import SETTLED_STATUSES
 from services.alerts.rules import METRICS
 from services.prometheus.exposition import PREFIX

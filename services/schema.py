@@ -1,0 +1,19 @@
+"""Every table of the panel, gathered on ``database.Base.metadata``.
+
+Each feature keeps its tables in ``services/<feature>/models.py``; importing this module imports
+them all, so ``Base.metadata`` is complete before ``create_all`` (``database.init_app``) or a
+migration reads it. A new feature's models module is added here.
+"""
+from __future__ import annotations
+
+from database import Base
+from services.accounts import models as accounts_models
+from services.alerts import models as alerts_models
+from services.ingest import models as ingest_models
+from services.logs import models as logs_models
+from services.monitor import models as monitor_models
+
+MODEL_MODULES = (accounts_models, ingest_models, monitor_models, alerts_models, logs_models)
+metadata = Base.metadata
+
+__all__ = ["MODEL_MODULES", "metadata"]
