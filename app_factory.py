@@ -254,18 +254,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     import database
     from blueprints import register_blueprints, security
-    from services.alerts import lifecycle as alerts
-    from services.infra import cache as cache_manager
-    from services.infra import breaker as circuit_breaker
+    from services import alerts, live
+    from services.infra import breaker, cache
     from services.ingest import derived
-    from services.live import scheduler as live
-    from services.logs import relay as log_relay
-    from services.logs import query as logs
-    from services.monitor import performance_monitor
-    from services.prometheus import exposition as prometheus_metrics
+    from services.live import sockets as live_sockets
+    from services.logs import query as logs_query
+    from services.logs import relay as logs_relay
+    from services.monitor import performance_monitor, self_cost
     from services.ops import retention
-    from services.monitor import self_cost
-    from services.live import sockets as socket_registry
+    from services.prometheus import exposition as prometheus_exposition
 
     database.init_app(app)
     derived.init_app(app)
@@ -278,17 +275,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # the timer sees the environ Flask sees (Socket.IO's layer passes a copy inwards).
     performance_monitor.init_app(app)
     _init_socketio(app)
-    socket_registry.init_app(app)
+    live_sockets.init_app(app)
     security.init_app(app)
-    cache_manager.init_app(app)
-    circuit_breaker.init_app(app)
+    cache.init_app(app)
+    breaker.init_app(app)
     register_blueprints(app)
-    logs.init_app(app)
-    log_relay.init_app(app)
+    logs_query.init_app(app)
+    logs_relay.init_app(app)
     retention.init_app(app)
     live.init_app(app)
     alerts.init_app(app)
-    prometheus_metrics.init_app(app)
+    prometheus_exposition.init_app(app)
     _bootstrap_accounts(app)
     return app
 
@@ -344,9 +341,9 @@ def _bootstrap_accounts(app: Flask) -> None:
     The password waits on the app until the demo's banner shows it, once the server answers.
     """
     import database
-    from services.demo import mode as demo
-    from services.demo import console as demo_console
     from services.accounts import users
+    from services.demo import console as demo_console
+    from services.demo import mode as demo
 
     method = app.config["PASSWORD_HASH_METHOD"]
     with database.session_scope(app) as session:

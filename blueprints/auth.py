@@ -15,6 +15,7 @@ from blueprints.forms import LoginForm
 from services.accounts import audit
 from services.infra import breaker as circuit_breaker
 from services.infra import bus as events
+from services.infra import topics
 from services.accounts import login_sessions
 from services.accounts import users
 
@@ -105,7 +106,7 @@ def logout():
         users.rotate_token(user)
         audit.record(db, "logout", actor=user.username, ip=request.remote_addr)
         db.commit()
-        events.publish("user.logged_out", {"user_id": user.id})
+        events.publish(topics.USER_LOGGED_OUT, {"user_id": user.id})
     logout_user()
     session.clear()
     flash("You have been logged out.", "info")

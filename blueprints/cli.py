@@ -12,6 +12,9 @@ from flask.cli import with_appcontext
 import database
 from services.accounts import audit
 from services.accounts import users
+from services.ingest import first_seen
+from services.ingest import rollups
+from services.ops import retention
 
 CLI_MISSING_SECRET = ("SECRET_KEY is not set and no demo has run in this folder: set SECRET_KEY and "
                       "DATABASE_URL as for the server (environment or .env), or run the command where "
@@ -82,9 +85,6 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 def rebuild_rollups_command() -> None:
     """Recompute the 15-minute revenue rollups and customers' first-seen times from the raw
     transactions."""
-    from services.ingest import first_seen
-    from services.ingest import rollups
-
     with database.session_scope() as session:
         buckets = rollups.rebuild(session)
         customers = first_seen.rebuild(session)
@@ -112,8 +112,6 @@ def _audit_failure(action: str, username: str, reason: str) -> None:
 @needs_settings
 def prune_command(vacuum: bool) -> None:
     """Delete rows older than each table's RETENTION_DAYS_* setting, in small batches."""
-    from services.ops import retention
-
     engine = database.get_engine()
     if vacuum and engine.dialect.name == "sqlite":
         retention.convert_to_incremental(engine)

@@ -8,6 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from services.infra import breaker as circuit_breaker
+import database
+from services.accounts import audit
 
 log = logging.getLogger(__name__)
 OUTAGE_MESSAGE = "The database is unavailable right now; try again in a few seconds."
@@ -86,9 +88,7 @@ def audit_forbidden(response):
     """Record every 403 (aborted, refused by a decorator or by a view) in the audit trail."""
     if response.status_code != 403:
         return response
-    import database
     from flask_login import current_user
-    from services.accounts import audit
 
     actor = current_user.username if current_user and current_user.is_authenticated else None
     try:

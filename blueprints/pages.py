@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from services.export.sources import SOURCES
 
 bp = Blueprint("pages", __name__, url_prefix="/admin")
 
@@ -61,8 +62,6 @@ def logs():
 @bp.route("/exports")
 def exports():
     """Download data as CSV, Excel or JSON through an expiring link."""
-    from services.export.sources import SOURCES
-
     return render_template("exports.html", page="exports", data_types=list(SOURCES))
 
 

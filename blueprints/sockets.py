@@ -23,7 +23,9 @@ import database
 from extensions import socketio
 from services.infra import breaker as circuit_breaker
 from services.infra import bus as events
+from services.infra import topics
 from services.live import scheduler as live
+from services.live.room import ROOM
 from services.live import sockets as socket_registry
 from services.accounts.login_sessions import Ended, SessionRef
 
@@ -101,19 +103,19 @@ def join_admin_room(data: Any = None) -> None:
     """Put this socket in room ``admin``; answer ``status`` and the current snapshot at once."""
     if not _still_logged_in():
         return
-    room = data.get("room", live.ROOM) if isinstance(data, dict) else live.ROOM
-    if room != live.ROOM:
-        _error("bad_request", f"unknown room {room!r}; the only room is {live.ROOM!r}")
+    room = data.get("room", ROOM) if isinstance(data, dict) else ROOM
+    if room != ROOM:
+        _error("bad_request", f"unknown room {room!r}; the only room is {ROOM!r}")
         return
-    join_room(live.ROOM)
-    socketio.emit("status", {"room": live.ROOM, "joined": True}, to=request.sid)
+    join_room(ROOM)
+    socketio.emit("status", {"room": ROOM, "joined": True}, to=request.sid)
     socketio.emit("live_update", live.current_snapshot(), to=request.sid)
 
 
 def leave_admin_room(_data: Any = None) -> None:
     """Take this socket out of room ``admin``: no more pushes."""
-    leave_room(live.ROOM)
-    socketio.emit("status", {"room": live.ROOM, "joined": False}, to=request.sid)
+    leave_room(ROOM)
+    socketio.emit("status", {"room": ROOM, "joined": False}, to=request.sid)
 
 
 def request_live_update(_data: Any = None) -> None:
@@ -166,4 +168,4 @@ def init_app(app: Flask) -> None:
     for event, handler in HANDLERS:
         socketio.on_event(event, handler)
     socketio.on_error_default(on_handler_error)
-    events.subscribe("user.logged_out", _on_logged_out)
+    events.subscribe(topics.USER_LOGGED_OUT, _on_logged_out)

@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from extensions import socketio
 from services.infra import bus as events
+from services.infra import topics
 from services.logs.query import LogFilters, LogQueryError
 
 log = logging.getLogger(__name__)
@@ -87,5 +88,5 @@ def init_app(_app) -> None:
     # Registered per app: a decorator at import time binds to whichever server existed then.
     socketio.on_event("logs_subscribe", logs_subscribe)
     socketio.on_event("logs_unsubscribe", logs_unsubscribe)
-    events.subscribe("log.stored", on_log_stored)
-    events.subscribe("log.remote", on_log_stored)
+    events.subscribe(topics.LOG_STORED, on_log_stored)
+    events.subscribe(topics.LOG_REMOTE, on_log_stored)

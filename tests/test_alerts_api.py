@@ -232,13 +232,14 @@ def test_ending_a_snooze_early_brings_the_alert_back_and_a_no_op_end_does_not(ap
     alert_id = fire(app)["Slow responses"]
     heard = []
     from services.infra import bus as events
+    from services.infra import topics
 
-    events.subscribe("alert.changed", heard.append)
+    events.subscribe(topics.ALERT_CHANGED, heard.append)
     try:
         admin_client.api("POST", f"/admin/api/alerts/{alert_id}/snooze", json={"minutes": 0})
         admin_client.api("POST", f"/admin/api/alerts/{alert_id}/snooze", json={"minutes": 60})
         admin_client.api("POST", f"/admin/api/alerts/{alert_id}/snooze", json={"minutes": 0})
     finally:
-        events.unsubscribe("alert.changed", heard.append)
+        events.unsubscribe(topics.ALERT_CHANGED, heard.append)
     assert [h["event"] for h in heard] == ["unsnoozed", "snoozed", "fired"]
     assert admin_client.get("/admin/api/alerts/count").get_json()["firing"] == 3

@@ -6,7 +6,9 @@ from sqlalchemy import select
 import database
 from services.alerts.models import Alert, AlertRule
 from services.alerts import dispatch as alert_dispatch
+from services.live.jobs import periodic_job_definitions
 from services.infra import bus as events
+from services.infra import topics
 from services.live import scheduler as live
 
 HOT = {"system": {"cpu_percent": 5.0, "memory_percent": 99.0, "disk_percent": 10.0}}
@@ -24,13 +26,14 @@ def only_memory(app):
             rule.channels = []
 
 
-def test_alert_events_reach_the_admin_room_through_the_tick_hook(app, socket_client):
-    assert alert_dispatch.on_tick in live._hooks  # registered by alerts.init_app
+def test_alert_events_reach_the_admin_room_through_the_periodic_job(app, socket_client):
+    assert [job.run for job in periodic_job_definitions(app) if job.name == "evaluate_alert_rules"] == [
+        alert_dispatch.on_tick]
     only_memory(app)
     socket_client.emit("join_admin_room")
     socket_client.get_received()
     heard = []
-    events.subscribe("alert.changed", heard.append)
+    events.subscribe(topics.ALERT_CHANGED, heard.append)
     try:
         with database.session_scope(app) as session:
             alert_dispatch.on_tick(app, session, HOT)
@@ -43,7 +46,7 @@ def test_alert_events_reach_the_admin_room_through_the_tick_hook(app, socket_cli
         assert [(e["event"], e["firing"], e["alert"]["auto_resolved"]) for e in got] == [("resolved", 0, True)]
         assert [h["event"] for h in heard] == ["fired", "resolved"]
     finally:
-        events.unsubscribe("alert.changed", heard.append)
+        events.unsubscribe(topics.ALERT_CHANGED, heard.append)
 
 
 def test_acknowledge_from_the_api_is_pushed_live(app, admin_client, socket_client):

@@ -8,6 +8,7 @@ import pytest
 
 from services.infra import cache as cache_manager
 from services.infra import bus as events
+from services.infra import topics
 from services.infra.cache import CacheManager, UnknownNamespace
 
 
@@ -140,12 +141,12 @@ def test_ingest_committed_invalidates_exactly_the_stale_namespaces(app):
     with app.app_context():
         for ns in ("analytics", "activity", "live", "health"):
             cache_manager.set(ns, "k", ns)
-        events.publish("ingest.committed", {"transactions": 3, "activities": 0, "logs": 0})
+        events.publish(topics.INGEST_COMMITTED, {"transactions": 3, "activities": 0, "logs": 0})
         assert cache_manager.get("analytics", "k") is None
         assert cache_manager.get("live", "k") is None
         assert cache_manager.get("activity", "k") == "activity"
         assert cache_manager.get("health", "k") == "health"
-        events.publish("ingest.committed", {"transactions": 0, "activities": 1, "logs": 0})
+        events.publish(topics.INGEST_COMMITTED, {"transactions": 0, "activities": 1, "logs": 0})
         assert cache_manager.get("activity", "k") is None
         assert cache_manager.get("health", "k") == "health"
 

@@ -19,6 +19,7 @@ from services.ingest.models import Transaction, UserActivity
 from services.logs.models import LogEntry
 from services.demo import mode as demo
 from services.infra import bus as events
+from services.infra import topics
 from services.ingest import rollups
 from services.demo.traffic import Shop
 from tests.servers import start_server
@@ -88,13 +89,13 @@ def test_live_generator_records_through_the_hooks(app):
         seen.append(payload)
         arrived.set()
 
-    events.subscribe("transaction.stored", on_tx)
+    events.subscribe(topics.TRANSACTION_STORED, on_tx)
     try:
         demo.start_live(app, rate_multiplier=120, interval=0.2, visit_panel=False)
         assert arrived.wait(15), "no transaction within 15 s"
     finally:
         demo.stop()
-        events.unsubscribe("transaction.stored", on_tx)
+        events.unsubscribe(topics.TRANSACTION_STORED, on_tx)
     with database.session_scope(app) as s:
         assert s.get(Transaction, seen[0]["id"]) is not None
 

@@ -10,6 +10,7 @@ import database
 from services.ingest.models import Transaction, UserActivity
 from services.logs.models import LogEntry
 from services.infra import bus as events
+from services.infra import topics
 from services.ingest import store as ingest
 from services.ingest import rollups
 
@@ -34,12 +35,12 @@ def sale(app, **over):
 
 def test_record_transaction_stores_rolls_up_and_announces(app):
     seen = []
-    events.subscribe("transaction.stored", seen.append)
+    events.subscribe(topics.TRANSACTION_STORED, seen.append)
     try:
         with app.app_context():  # the current app is the default
             stored = ingest.record_transaction("o1", 2599, "eur", "completed", "c1", T0.isoformat())
     finally:
-        events.unsubscribe("transaction.stored", seen.append)
+        events.unsubscribe(topics.TRANSACTION_STORED, seen.append)
     assert stored["currency"] == "EUR" and stored["created_at"] == T0.isoformat()
     assert seen == [stored]
     assert buckets(app) == {key(T0, "EUR", ""): {"completed": 1, "pending": 0, "failed": 0,
@@ -101,14 +102,14 @@ def test_change_without_updated_at_is_stamped_now(app):
 
 def test_activity_and_log_hooks(app):
     seen = []
-    events.subscribe("activity.stored", seen.append)
-    events.subscribe("log.stored", seen.append)
+    events.subscribe(topics.ACTIVITY_STORED, seen.append)
+    events.subscribe(topics.LOG_STORED, seen.append)
     try:
         act = ingest.log_user_activity("u7", "add_to_cart", "sku-1", app=app)
         line = ingest.record_log("checkout", "error", "card declined", logger="checkout.pay", app=app)
     finally:
-        events.unsubscribe("activity.stored", seen.append)
-        events.unsubscribe("log.stored", seen.append)
+        events.unsubscribe(topics.ACTIVITY_STORED, seen.append)
+        events.unsubscribe(topics.LOG_STORED, seen.append)
     with database.session_scope(app) as s:
         row = s.scalars(select(UserActivity)).one()
         assert (row.id, row.user_id, row.action, row.detail) == (act["id"], "u7", "add_to_cart", "sku-1")
@@ -131,9 +132,9 @@ def test_a_failing_subscriber_does_not_undo_the_write(app):
     def broken(_payload):
         raise RuntimeError("subscriber bug")
 
-    events.subscribe("transaction.stored", broken)
+    events.subscribe(topics.TRANSACTION_STORED, broken)
     try:
         sale(app)
     finally:
-        events.unsubscribe("transaction.stored", broken)
+        events.unsubscribe(topics.TRANSACTION_STORED, broken)
     assert buckets(app)[key(T0)]["completed"] == 1

@@ -8,7 +8,10 @@ import pytest
 
 import database
 from extensions import socketio
+from services.live import feed as live_feed
+from services.live import room
 from services.live import scheduler as live
+from services.live.jobs import Job
 from services.accounts import users
 from tests.conftest import ADMIN, VIEWER
 
@@ -102,9 +105,11 @@ def test_seq_grows_by_one_per_push_and_hooks_see_the_snapshot(app, monkeypatch, 
     def broken_hook(_app, _session, _snap):
         raise RuntimeError("hook bug")
 
-    monkeypatch.setattr(live, "_hooks", [])
-    live.register_tick_hook(broken_hook)
-    live.register_tick_hook(lambda a, s, snap: seen.append(snap["seq"]))
+    state = app.extensions["live"]
+    monkeypatch.setattr(state, "jobs", [job for job in state.jobs if not job.after_push] + [
+        Job("broken", None, broken_hook, "a broken job", leader_only=True, after_push=True),
+        Job("seen", None, lambda a, s, snap: seen.append(snap["seq"]), "a job that records",
+            leader_only=True, after_push=True)])
     with caplog.at_level(logging.ERROR, logger="services.live.scheduler"):
         assert [live.tick(app, now)["seq"] for now in (1000.0, 1010.0, 1020.0)] == [1, 2, 3]
     assert seen == [1, 2, 3]
@@ -186,7 +191,7 @@ def test_viewer_and_admin_receive_pushes_and_a_client_that_left_does_not(app):
         assert events_named(sc.get_received(), "live_update") == [pushed]
     assert events_named(leaver.get_received(), "live_update") == []
     # Emits from other features reach the room too.
-    assert live.emit_to_admins("alert", {"event": "fired"})
+    assert room.emit_to_admins("alert", {"event": "fired"})
     assert events_named(viewer.get_received(), "alert") == [{"event": "fired"}]
     assert events_named(leaver.get_received(), "alert") == []
 
@@ -211,7 +216,7 @@ def test_ingested_items_reach_the_room_as_a_feed(app, client):
     _, sc = sio_for(app, *VIEWER)
     sc.emit("join_admin_room")
     sc.get_received()
-    live.drain_feed()
+    live_feed.drain_feed()
     ingest(client, transactions=[{"id": "f1", "amount_cents": 10, "currency": "USD",
                                   "status": "completed", "customer_id": "c",
                                   "created_at": database.utcnow().isoformat()}],

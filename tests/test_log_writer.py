@@ -10,7 +10,7 @@ from sqlalchemy import select
 import database
 from services.logs.models import LogEntry
 from services.logs.handler import MAX_MESSAGE_CHARS, PanelLogHandler, clip_message
-from services.logs.throttle import LogThrottle
+from services.infra.log_throttle import LogThrottle
 
 from tests.test_degradation import DeadDatabase
 

@@ -6,6 +6,7 @@ import time
 
 from extensions import socketio
 from services.infra import bus as events
+from services.infra import topics
 from services.logs.handler import uninstall
 from tests.conftest import ADMIN
 
@@ -58,9 +59,9 @@ def test_ingested_entries_reach_the_tail_with_service_filter(app, socket_client)
     socket_client.emit("logs_subscribe", {"service": "billing"})
     _received(socket_client, "logs_status")
     # Ingest publishes this topic after its commit; the payload has no level_no.
-    events.publish("log.stored", {"id": 7, "created_at": "2026-11-21T08:00:00+00:00", "level": "WARNING",
+    events.publish(topics.LOG_STORED, {"id": 7, "created_at": "2026-11-21T08:00:00+00:00", "level": "WARNING",
                                   "service": "web", "message": "other service"})
-    events.publish("log.stored", {"id": 8, "created_at": "2026-11-21T08:00:01+00:00", "level": "WARNING",
+    events.publish(topics.LOG_STORED, {"id": 8, "created_at": "2026-11-21T08:00:01+00:00", "level": "WARNING",
                                   "service": "billing", "message": "retrying charge"})
     entries = _received(socket_client, "log_entry")
     assert [e["id"] for e in entries] == [8]
@@ -77,7 +78,7 @@ def test_anonymous_never_receives_entries(app, client):
     if sc.is_connected():  # the connection itself may be refused, which is stricter still
         sc.emit("logs_subscribe", {})
         assert _received(sc, "error")[0]["code"] == "unauthorized"
-    events.publish("log.stored", {"id": 1, "created_at": "2026-11-21T08:00:00+00:00", "level": "ERROR",
+    events.publish(topics.LOG_STORED, {"id": 1, "created_at": "2026-11-21T08:00:00+00:00", "level": "ERROR",
                                   "service": "web", "message": "secret"})
     if sc.is_connected():
         assert _received(sc, "log_entry", wait=0.3) == []

@@ -114,16 +114,14 @@ def test_daily_pruner_runs_once_a_day_and_after_the_first_delay(make_app):
     assert actors == ["scheduler"]
 
 
-def test_scheduler_tick_hook_is_registered_and_only_acts_with_the_scheduler(make_app):
-    from services.live import scheduler as live
-
+def test_daily_prune_is_a_periodic_job_and_only_acts_with_the_scheduler(make_app):
     app = make_app(SCHEDULER_ENABLED=True)
-    assert retention._tick_hook in live._hooks
+    assert retention.maybe_prune in [job.run for job in app.extensions["live"].jobs]
     off = make_app()
     off.extensions["retention"].first_delay = 0
-    retention._tick_hook(off, None, {})  # scheduler off in this app: nothing starts
+    retention.maybe_prune(off, None, {})  # scheduler off in this app: nothing starts
     assert off.extensions["retention"].last_run is None
     app.extensions["retention"].first_delay = 0
-    retention._tick_hook(app, None, {})
+    retention.maybe_prune(app, None, {})
     assert app.extensions["retention"].last_run is not None
     _wait_idle(app.extensions["retention"])

@@ -19,6 +19,7 @@ from sqlalchemy import delete, update
 import database
 from services.accounts.models import User
 from extensions import socketio
+from services.live import room
 from services.live import scheduler as live
 from services.live import sockets as socket_registry
 from services.accounts import users
@@ -71,7 +72,7 @@ def push_everything(app, n: int) -> None:
         "logs": [{"service": "web", "level": "ERROR", "message": f"push {n}"}]})
     assert resp.status_code == 202, resp.get_data(as_text=True)
     live.tick(app, _clock())
-    live.emit_to_admins("alert", {"event": "fired", "n": n})
+    room.emit_to_admins("alert", {"event": "fired", "n": n})
 
 
 def kinds(received) -> set[str]:

@@ -214,7 +214,7 @@ def rule_delete(rule_id: int):
     try:
         rule = _rule_or_404(session, rule_id)
         name = rule.name
-        changes = alert_rules.delete_rule(session, rule)
+        changes = alerts.delete_rule(session, rule)
     except AlertStateError as exc:
         return _state_error(exc)
     except RuleError as exc:

@@ -20,7 +20,9 @@ from cachetools import TTLCache
 from flask import Flask, current_app
 
 from services.infra import bus as events
-from services.logs.throttle import LogThrottle
+
+from services.infra import topics
+from services.infra.log_throttle import LogThrottle
 
 log = logging.getLogger(__name__)
 # Every request of a signed-in person passes here during an outage: say it once a minute each.
@@ -48,7 +50,7 @@ def init_app(app: Flask) -> None:
     app.extensions["degraded_auth"] = store
     if store is not None:
         _stores.add(store)
-    events.subscribe("user.logged_out", _on_logged_out)
+    events.subscribe(topics.USER_LOGGED_OUT, _on_logged_out)
 
 
 def _store() -> _Store | None:

@@ -1,7 +1,8 @@
 """What happens around an alert change: notification rows, the commit, then the announcements.
 
-The order matters: rows are added before the commit (durable with the change); the socket
-event, the ``alert.changed`` topic and the notifier only hear about committed changes.
+The order matters: rows are added before the commit (durable with the change); the
+``alert.changed`` topic (which the live layer turns into the admins' socket event) and the
+notifier only hear about committed changes. Alerts never import the live layer.
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 from database import utcnow
 from services.alerts.models import AlertNotification, AlertRule
 from services.infra import bus as events
-from services.alerts.values import DbProbe
+from services.infra import topics
+from services.alerts import notifications
 from services.alerts.lifecycle import Change, alert_to_dict, evaluate, firing_count
+from services.alerts.values import DbProbe
 
 log = logging.getLogger(__name__)
 NOTIFYING_EVENTS = ("fired", "resolved")
@@ -34,8 +37,6 @@ def prepare_notifications(app: Flask, session: Session, changes: list[Change]) -
     'fired' always notifies; 'resolved' only when a 'fired' went out before (a quietly snoozed
     alert that cleared has nothing to take back).
     """
-    from services.alerts import notifications
-
     ids: list[int] = []
     for change in changes:
         alert = change.alert
@@ -57,31 +58,16 @@ def commit_and_announce(app: Flask, session: Session, changes: list[Change]) -> 
 
 
 def announce(app: Flask, session: Session, changes: list[Change], notification_ids: list[int]) -> None:
-    """After the commit: tell the admins' sockets, the in-process topic and the notifier."""
-    from services.alerts import notifications
-
+    """After the commit: publish each change on the bus (the live layer emits it), wake the notifier."""
     if changes:
         now = utcnow()
         count = firing_count(session, now)
         for change in changes:
             payload = {"event": change.event, "alert": alert_to_dict(change.alert, now),
                        "firing": count}
-            events.publish("alert.changed", payload)
-            _emit(payload)
+            events.publish(topics.ALERT_CHANGED, payload)
     if notification_ids:
         notifications.enqueue(app, notification_ids)
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    try:
-        from services.live import scheduler as live
-    except ImportError:  # the lifecycle works without the live layer (e.g. a trimmed install)
-        log.debug("services.live.scheduler is not available; alert event not emitted")
-        return
-    try:
-        live.emit_to_admins("alert", payload)
-    except Exception:  # a socket problem must not undo a committed alert change
-        log.exception("could not emit the alert event to admins")
 
 
 def probe(app: Flask) -> DbProbe:
@@ -90,7 +76,7 @@ def probe(app: Flask) -> DbProbe:
 
 
 def on_tick(app: Flask, session: Session, snapshot: dict[str, Any]) -> list[Change]:
-    """The scheduler hook: evaluate every rule on this tick's snapshot, commit, announce."""
+    """The periodic job (``services.live.jobs``): evaluate the rules on the pushed snapshot."""
     if not app.extensions.get("alert_notifications_resumed"):
         # Only the process that runs the scheduler picks up what a stopped one left unsent
         # (not every CLI command or idle worker).
@@ -102,19 +88,7 @@ def on_tick(app: Flask, session: Session, snapshot: dict[str, Any]) -> list[Chan
 
 
 def _resume(app: Flask) -> None:
-    from services.alerts import notifications
-
     try:
         notifications.resume(app)
     except Exception:  # a database hiccup must not stop the tick; the rows wait for a restart
         log.exception("could not resume pending alert notifications")
-
-
-def init_app(app: Flask) -> None:
-    """Register the tick hook (unsent notifications are resumed on the first tick)."""
-    try:
-        from services.live import scheduler as live
-    except ImportError:
-        log.warning("services.live.scheduler is not available: alert rules are not evaluated on ticks")
-    else:
-        live.register_tick_hook(on_tick)

@@ -4,7 +4,7 @@
 only flushes; the caller commits and then calls ``announce`` so that the socket event, the
 ``alert.changed`` topic and the notifications happen after the data is durable.
 
-One open alert per rule is guaranteed by a partial unique index (see database.py); while it
+One open alert per rule is guaranteed by a partial unique index (see ``services.alerts.models``); while it
 stays open, ``last_seen_at``, ``value`` and ``worst_value`` follow the metric. A snooze silences
 an alert (no bell, no notification) until it ends; when it ends on a still-firing alert the
 alert "fires" again.
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -26,7 +25,7 @@ from database import utcnow
 from services.alerts.models import Alert, AlertNotification, AlertRule
 from services.infra import breaker as circuit_breaker
 from services.alerts.values import DbProbe, MetricContext
-from services.alerts.rules import METRICS, OPEN_STATUSES
+from services.alerts.rules import METRICS, OPEN_STATUSES, RuleError
 
 log = logging.getLogger(__name__)
 COMPARE = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le}
@@ -294,12 +293,11 @@ def counts(session: Session, now: datetime | None = None) -> dict[str, int]:
             "open": sum(by_status.values()), "snoozed": snoozed}
 
 
-def init_app(app: Flask) -> None:
-    """Seed the shipped rules and evaluate them on every scheduler tick."""
-    import database
-    from services.alerts import dispatch as alert_dispatch
-    from services.alerts import rules as alert_rules
-
-    with database.session_scope(app) as session:
-        alert_rules.seed_defaults(session)
-    alert_dispatch.init_app(app)
+def delete_rule(session: Session, rule: AlertRule) -> list[Alert]:
+    """Delete a custom rule; its open alerts are resolved first. Shipped rules can only be disabled."""
+    if rule.builtin:
+        raise RuleError("shipped rules cannot be deleted; disable the rule instead", conflict=True)
+    closed = close_open_alerts(session, rule, "rule deleted")
+    session.delete(rule)
+    session.flush()
+    return closed

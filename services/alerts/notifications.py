@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 import database
 from database import utcnow
+from services.alerts.lifecycle import alert_to_dict
 from services.alerts.models import Alert, AlertNotification
 from services.infra import breaker as circuit_breaker
 
@@ -220,8 +221,6 @@ class Notifier:
                 return  # another process has it, or it is already done
             row = session.get(AlertNotification, nid)
             alert = session.get(Alert, row.alert_id)
-            from services.alerts.lifecycle import alert_to_dict
-
             payload = alert_to_dict(alert)
             channel, event, attempts = row.channel, row.event, row.attempts
         error = None

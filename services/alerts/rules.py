@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from database import utcnow
-from services.alerts.models import Alert, AlertRule
+from services.alerts.models import AlertRule
 from services.infra.input_checks import has_control
 from services.ingest.rollups import begin_write
 
@@ -281,18 +281,6 @@ def update_rule(session: Session, rule: AlertRule, payload: dict[str, Any]) -> d
         rule.updated_at = utcnow()
     _flush_named(session, rule.name)
     return changes
-
-
-def delete_rule(session: Session, rule: AlertRule) -> list[Alert]:
-    """Delete a custom rule; its open alerts are resolved first. Shipped rules can only be disabled."""
-    if rule.builtin:
-        raise RuleError("shipped rules cannot be deleted; disable the rule instead", conflict=True)
-    from services.alerts import lifecycle as alerts
-
-    closed = alerts.close_open_alerts(session, rule, "rule deleted")
-    session.delete(rule)
-    session.flush()
-    return closed
 
 
 def seed_defaults(session: Session) -> int:

@@ -39,6 +39,7 @@ from services.ingest import rollups
 from services.accounts import users
 from services.demo.traffic import ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, ORDERS_PER_MINUTE, Shop, poisson
 from services.ingest.validation import LEVELS
+from extensions import socketio
 
 log = logging.getLogger(__name__)
 MONITOR_USERNAME = "demo-monitor"
@@ -263,8 +264,6 @@ def base_url(app: Flask) -> str:
 
 def _loop(name: str, interval: float, step) -> None:
     """Call ``step`` every ``interval`` seconds until stopped; a failing step is logged, never fatal."""
-    from extensions import socketio
-
     while not _stop.is_set():
         began = time.monotonic()
         try:
@@ -277,8 +276,6 @@ def _loop(name: str, interval: float, step) -> None:
 def start_live(app: Flask, shop: Shop | None = None, *, rate_multiplier: float = 1.0, interval: float = 1.0,
                visit_panel: bool = True) -> LiveTraffic:
     """Start the live traffic (and the monitor) as background tasks; at most once per process."""
-    from extensions import socketio
-
     with _lock:
         if _tasks:
             raise RuntimeError("demo traffic is already running in this process")

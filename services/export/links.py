@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from services.export import formats as fmt
 from services.export.sources import SOURCES
 from services.ingest.validation import ValidationError, parse_query_time
+from services.insights import revenue as analytics
 
 log = logging.getLogger(__name__)
 # Flask adds "; charset=utf-8" to every text/* type itself.
@@ -125,8 +126,6 @@ def parse_request(body: dict[str, Any], user_id: int, now: datetime) -> ExportRe
 
 
 def _check_revenue_range(start: datetime, end: datetime, period: str, tz: str | None) -> None:
-    from services.insights import revenue as analytics
-
     try:
         analytics.plan(period, start, end, tz, end)
     except ValueError as exc:  # the analytics parameter errors are ValueErrors with a clear message

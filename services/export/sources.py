@@ -17,6 +17,9 @@ from services.ingest.models import Transaction, UserActivity
 from services.logs.models import LogEntry
 from services.monitor.models import RequestStat, SystemMetric
 from services.export.formats import Column
+from services.monitor import histogram
+from services.alerts.history import alert_history
+from services.insights import revenue as analytics
 
 YIELD_PER = 2000
 
@@ -52,8 +55,6 @@ def metrics(session: Session, start: datetime, end: datetime, _opts: dict) -> It
 
 
 def performance(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
-    from services.monitor import histogram
-
     r = RequestStat
     stmt = (select(r.minute, r.endpoint, r.method, r.count, r.errors, r.total_ms, r.max_ms,
                    r.db_queries, r.db_ms, r.buckets)
@@ -76,8 +77,6 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def alerts(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
-    from services.alerts.history import alert_history
-
     for a in alert_history(session, {"since": start, "until": end}):
         yield (a["id"], _parse(a["started_at"]), _parse(a["fired_at"]), a["rule"], a["metric"],
                a["severity"], a["status"], a["title"], a["value"], a["worst_value"], a["threshold"],
@@ -86,8 +85,6 @@ def alerts(session: Session, start: datetime, end: datetime, _opts: dict) -> Ite
 
 
 def revenue(session: Session, start: datetime, end: datetime, opts: dict) -> Iterator[tuple]:
-    from services.insights import revenue as analytics
-
     buckets = analytics.plan(opts.get("period") or "hourly", start, end, opts.get("tz"), end)
     first = analytics.revenue(session, buckets)
     codes = [c["currency"] for c in first["currencies"]]

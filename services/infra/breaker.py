@@ -26,7 +26,7 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from services.infra import cache as cache_manager
-from services.logs.throttle import LogThrottle
+from services.infra.log_throttle import LogThrottle
 
 log = logging.getLogger(__name__)
 # What clients are told to wait before asking again (the Retry-After of every 503 for an outage).

@@ -30,6 +30,8 @@ from flask import Flask, current_app, has_app_context
 
 from database import utcnow
 from services.infra import bus as events
+from services.infra import topics
+from services.infra.cache_sync import RedisSync
 
 log = logging.getLogger(__name__)
 
@@ -291,14 +293,12 @@ def init_app(app: Flask) -> CacheManager:
     global _last
     manager = CacheManager(app.config, timer=app.config.get("CACHE_TIMER"))
     if app.config.get("REDIS_URL"):
-        from services.infra.cache_sync import RedisSync
-
         manager.sync = RedisSync(manager, app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
         manager.sync.start()
     app.extensions["cache_manager"] = manager
     _managers.add(manager)
     _last = weakref.ref(manager)
-    events.subscribe("ingest.committed", _on_ingest_committed)
+    events.subscribe(topics.INGEST_COMMITTED, _on_ingest_committed)
     return manager
 
 

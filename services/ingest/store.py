@@ -32,6 +32,7 @@ from services.ingest.models import Transaction, UserActivity
 from services.logs.models import LogEntry
 from services.infra import bulk
 from services.infra import bus as events
+from services.infra import topics
 from services.ingest import first_seen
 from services.ingest import rollups
 from services.ingest.validation import (
@@ -245,15 +246,15 @@ def store(session: Session, clean: dict[str, list[dict[str, Any]]], now: datetim
 def _announce(result: IngestResult) -> None:
     """Publish after the commit: subscribers only ever hear about data that is really stored."""
     for row in result.stored_transactions:
-        events.publish("transaction.stored", transaction_payload(row))
+        events.publish(topics.TRANSACTION_STORED, transaction_payload(row))
     for row in result.stored_activities:
-        events.publish("activity.stored", {"id": row["id"], "user_id": row["user_id"], "action": row["action"],
+        events.publish(topics.ACTIVITY_STORED, {"id": row["id"], "user_id": row["user_id"], "action": row["action"],
                                            "detail": row["detail"], "created_at": _iso(row["created_at"])})
     for row in result.stored_logs:
-        events.publish("log.stored", {"id": row["id"], "created_at": _iso(row["created_at"]),
+        events.publish(topics.LOG_STORED, {"id": row["id"], "created_at": _iso(row["created_at"]),
                                       "level": row["level"], "service": row["service"],
                                       "message": row["message"]})
-    events.publish("ingest.committed", result.accepted())
+    events.publish(topics.INGEST_COMMITTED, result.accepted())
 
 
 def ingest_batch(session: Session, body: Any, now: datetime | None = None) -> IngestResult:

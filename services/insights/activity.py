@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, desc, func, select, text
 from sqlalchemy.orm import Session
 
 from services.ingest.models import Transaction, UserActivity
+from services.infra import cache as cache_manager
 
 STATUSES = ("completed", "pending", "failed", "refunded")
 SLOT_SECONDS = 15 * 60
@@ -96,8 +97,6 @@ def _past_heatmap(session: Session, since: datetime, hour: datetime, tz: ZoneInf
     replaced when the hour turns or its TTL ends (which also bounds how long a
     late-arriving old row can be missing).
     """
-    from services.infra import cache as cache_manager
-
     key = ("heatmap", tz.key, since, hour)
     return cache_manager.get_or_compute("history", key, lambda: heatmap(session, since, hour, tz))
 

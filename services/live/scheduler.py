@@ -1,16 +1,16 @@
-"""The one scheduler loop: flush request timings, sample the machine, push ``live_update``.
+"""The one scheduler loop: each tick runs the periodic jobs of ``services.live.jobs``.
 
-Each tick (every ``min(LIVE_UPDATE_INTERVAL, SAMPLE_INTERVAL)`` seconds):
-0. every process ends its sockets whose session has ended (``services.live.sockets``);
-1. every process flushes its request timer into ``request_stats`` (rows add up across processes)
-   and emits the transactions/activities it announced since the last tick as one ``feed`` event;
-2. the leader (the only process when there is no ``REDIS_URL``; the holder of a Redis lock when
-   there is) samples the machine when a sample is due, builds the snapshot ONCE when a push is
-   due, caches it, emits it to room ``admin`` with a ``seq`` that grows by one, then runs the
-   tick hooks (alert rules) with that same snapshot.
-An exception in a tick is logged and the loop goes on. The loop is started once per process
-under a lock (``start``) by ``app.py`` and lazily by the first real request; never by the CLI or
-by tests that leave ``SCHEDULER_ENABLED`` off.
+Each tick (every ``min(LIVE_UPDATE_INTERVAL, SAMPLE_INTERVAL)`` seconds) runs the list that
+``periodic_job_definitions(app)`` returns, in order: the jobs of every process first (flush
+request timings, end sockets whose session ended, emit the feed); then, in the leader only (the
+only process when there is no ``REDIS_URL``; the holder of a Redis lock when there is), the jobs
+that are due (sample the machine, build and push the snapshot once with a ``seq`` that grows by
+one), and after a push the jobs that read the pushed snapshot (alert rules, the daily prune),
+each in its own database transaction.
+A job that fails is logged and the tick goes on, except the feed and the push (the tick then
+counts as failed). The loop is started once per process under a lock (``start``) by ``app.py``
+and lazily by the first real request; never by the CLI or by tests that leave
+``SCHEDULER_ENABLED`` off.
 """
 from __future__ import annotations
 
@@ -19,10 +19,9 @@ import logging
 import threading
 import time
 import weakref
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
@@ -30,23 +29,17 @@ import database
 from extensions import socketio
 from services.infra import breaker as circuit_breaker
 from services.infra import bus as events
-from services.monitor import self_cost
-from services.live import sockets as socket_registry
+from services.infra import cache as cache_manager
+from services.infra import topics
+from services.live import feed, room, snapshot
+from services.live.leader import RedisLeader
+from services.live.room import emit_to_admins
+from services.monitor import performance_monitor, self_cost
 
 log = logging.getLogger(__name__)
 
-ROOM = "admin"
 CACHE_NAMESPACE = "live"
 CACHE_KEY = "snapshot"
-# The feed keeps at most this many unsent items per kind between two ticks (newest win).
-FEED_MAX = 200
-
-TickHook = Callable[[Flask, Any, dict], None]
-_hooks: list[TickHook] = []
-_hooks_lock = threading.Lock()
-_feed: dict[str, deque] = {"transactions": deque(maxlen=FEED_MAX),
-                           "activities": deque(maxlen=FEED_MAX)}
-_feed_lock = threading.Lock()
 
 
 @dataclass
@@ -60,9 +53,9 @@ class LiveState:
     task: Any = None
     seq: int = 0
     last_tick: datetime | None = None
-    last_sample: float | None = None
-    last_push: float | None = None
     leader: Any = None  # services.live.leader.RedisLeader when REDIS_URL is set
+    jobs: list = field(default_factory=list)  # services.live.jobs.Job, in the order they run
+    last_run: dict[str, float] = field(default_factory=dict)  # job name -> monotonic time
     ticks: int = 0
     failures: int = 0
 
@@ -72,20 +65,19 @@ def _state(app: Flask | None = None) -> LiveState:
     return app.extensions["live"]
 
 
-def init_app(app: Flask) -> None:
-    """Create the live state, subscribe to announcements, and start lazily on the first request.
+def init_app(app: Flask, jobs: list) -> None:
+    """Keep the periodic ``jobs``, subscribe to announcements, start lazily on the first request.
 
     Nothing starts here: the CLI and tests build apps without a scheduler.
     """
-    st = LiveState()
+    st = LiveState(jobs=list(jobs))
     app.extensions["live"] = st
     if app.config.get("REDIS_URL"):
-        from services.live.leader import RedisLeader
-
         ttl = max(10.0, 3 * _period(app))
         st.leader = RedisLeader(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"], ttl)
-    events.subscribe("transaction.stored", _on_transaction)
-    events.subscribe("activity.stored", _on_activity)
+    events.subscribe(topics.TRANSACTION_STORED, feed.on_transaction)
+    events.subscribe(topics.ACTIVITY_STORED, feed.on_activity)
+    events.subscribe(topics.ALERT_CHANGED, room.on_alert_changed)
 
     @app.before_request
     def _start_on_first_request():
@@ -107,8 +99,6 @@ def start(app: Flask) -> bool:
             return False
         st.running = True
         st.stop_event.clear()
-        from services.monitor import performance_monitor
-
         performance_monitor.prime(app)
         st.task = socketio.start_background_task(_loop, app, st)
     # python app.py stops the loop itself; under gunicorn this is what hands the Redis lock
@@ -137,32 +127,6 @@ def _stop_at_exit(ref: "weakref.ref[Flask]") -> None:
     app = ref()
     if app is not None:
         stop(app, timeout=2.0)
-
-
-def register_tick_hook(fn: TickHook) -> None:
-    """Run ``fn(app, session, snapshot)`` after each snapshot (in its own DB transaction).
-
-    A hook that raises is logged and the tick goes on; registering twice is a no-op.
-    """
-    with _hooks_lock:
-        if fn not in _hooks:
-            _hooks.append(fn)
-
-
-def emit_to_admins(event: str, payload: Any) -> bool:
-    """Emit ``event`` to room ``admin`` (from a request or any thread); False if it failed."""
-    if socketio.server is None:
-        log.debug("no Socket.IO server yet; %s not emitted", event)
-        return False
-    try:
-        socketio.emit(event, payload, to=ROOM)
-        # Under gevent the sockets' writers run only when this greenlet yields: let them deliver
-        # now, not after whatever the caller does next (a tick's snapshot and alert rules).
-        socketio.sleep(0)
-        return True
-    except Exception:  # a broken message queue must not break the caller (an ingest, a tick)
-        log.exception("could not emit %s to room %s", event, ROOM)
-        return False
 
 
 def _follower(st: LiveState) -> bool:
@@ -200,12 +164,8 @@ def current_snapshot(app: Flask | None = None) -> dict:
             return shared
 
     def compute() -> dict:
-        from services.live import snapshot
-
         with database.session_scope(app) as session:
             return snapshot.build(app, session, st.seq)
-
-    from services.infra import cache as cache_manager
 
     try:
         return cache_manager.get_or_compute(CACHE_NAMESPACE, CACHE_KEY, compute)
@@ -215,35 +175,44 @@ def current_snapshot(app: Flask | None = None) -> dict:
 
 
 def tick(app: Flask, now: float | None = None) -> dict | None:
-    """Run one tick now; returns the snapshot pushed (None when nothing was pushed).
+    """Run one tick now: every job that is due; returns the snapshot pushed (None when none was).
 
     Public so the loop and tests share one code path.
     """
-    from services.monitor import performance_monitor
-    from services.live import snapshot
-
     st = _state(app)
     now = time.monotonic() if now is None else now
-    try:
-        performance_monitor.flush(app)
-    except Exception as exc:  # the sampling and the push must still happen
-        circuit_breaker.log_failure(log, "flushing request timings", exc)
-    try:  # before anything is pushed: a socket whose session ended gets nothing more
-        socket_registry.check(app)
-    except Exception as exc:
-        circuit_breaker.log_failure(log, "checking the sessions of open sockets", exc)
-    _emit_feed()
-    if st.leader is not None and not st.leader.check():
-        return None
-    if st.last_sample is None or now - st.last_sample >= float(app.config["SAMPLE_INTERVAL"]) * 0.95:
-        st.last_sample = now
-        try:
-            performance_monitor.sample(app)
-        except Exception as exc:  # the push goes on with the previous sample
-            circuit_breaker.log_failure(log, "storing a system sample", exc)
-    if st.last_push is not None and now - st.last_push < float(app.config["LIVE_UPDATE_INTERVAL"]) * 0.95:
-        return None
-    st.last_push = now
+    pushed = None
+    leading = None
+    for job in st.jobs:
+        if job.leader_only:
+            if leading is None:  # asked once, before the first job of the leader
+                leading = st.leader is None or st.leader.check()
+            if not leading:
+                continue
+        if job.after_push:
+            if pushed is not None:
+                _run_after_push(app, job, pushed)
+            continue
+        last = st.last_run.get(job.name)
+        if job.interval and last is not None and now - last < job.interval * 0.95:
+            continue
+        st.last_run[job.name] = now
+        if job.critical:
+            result = job.run(app)
+        else:
+            try:
+                result = job.run(app)
+            except Exception as exc:  # the other jobs of the tick must still run
+                circuit_breaker.log_failure(log, job.description, exc)
+                continue
+        if job.pushes:
+            pushed = result
+    return pushed
+
+
+def push_snapshot(app: Flask) -> dict:
+    """Build the snapshot once, cache it, emit it to the room as ``live_update``, share it."""
+    st = _state(app)
     with database.session_scope(app) as session:
         seq = st.leader.next_seq() if st.leader is not None else st.seq + 1
         snap = snapshot.build(app, session, seq)
@@ -255,19 +224,15 @@ def tick(app: Flask, now: float | None = None) -> dict | None:
         st.last_tick = database.utcnow()
     if st.leader is not None:
         st.leader.publish_snapshot(snap, st.last_tick or database.utcnow())
-    _run_hooks(app, snap)
     return snap
 
 
-def _run_hooks(app: Flask, snap: dict) -> None:
-    with _hooks_lock:
-        hooks = list(_hooks)
-    for hook in hooks:
-        try:
-            with database.session_scope(app) as session:
-                hook(app, session, snap)
-        except Exception as exc:  # one broken hook must not stop the others or the loop
-            circuit_breaker.log_failure(log, f"tick hook {hook!r}", exc)
+def _run_after_push(app: Flask, job, snap: dict) -> None:
+    try:
+        with database.session_scope(app) as session:
+            job.run(app, session, snap)
+    except Exception as exc:  # one broken job must not stop the others or the loop
+        circuit_breaker.log_failure(log, job.description, exc)
 
 
 def _loop(app: Flask, st: LiveState) -> None:
@@ -295,36 +260,7 @@ def _loop(app: Flask, st: LiveState) -> None:
 
 
 def _cache_set(snap: dict) -> None:
-    from services.infra import cache as cache_manager
-
     try:
         cache_manager.set(CACHE_NAMESPACE, CACHE_KEY, snap)
     except Exception:
         log.warning("live cache unavailable", exc_info=True)
-
-
-# --- the feed: what ingest announced, sent to the room once per tick ---------------------------
-
-def _on_transaction(payload: dict) -> None:
-    with _feed_lock:
-        _feed["transactions"].append(payload)
-
-
-def _on_activity(payload: dict) -> None:
-    with _feed_lock:
-        _feed["activities"].append(payload)
-
-
-def drain_feed() -> dict[str, list]:
-    """Take what was announced since the last call (oldest first)."""
-    with _feed_lock:
-        batch = {kind: list(items) for kind, items in _feed.items()}
-        for items in _feed.values():
-            items.clear()
-    return batch
-
-
-def _emit_feed() -> None:
-    batch = drain_feed()
-    if any(batch.values()):
-        emit_to_admins("feed", batch)

@@ -116,13 +116,6 @@ class PanelLogHandler(logging.Handler):
                 **self.writer.status()}
 
 
-def entry_payload(row) -> dict[str, Any]:
-    """The "log.stored" payload of a stored LogEntry (the same shape ingest publishes)."""
-    return {"id": row.id, "created_at": row.created_at.isoformat(), "level": row.level,
-            "level_no": row.level_no, "service": row.service, "logger": row.logger,
-            "message": row.message}
-
-
 _current: PanelLogHandler | None = None
 _current_lock = threading.Lock()
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from services.logs.models import LogEntry
 from services.infra.input_checks import MAX_INT, InputError, ascii_int, check_text
-from services.logs.handler import STANDARD_LEVELS, entry_payload, install
+from services.logs.handler import STANDARD_LEVELS, install
+from services.logs.writer import entry_payload
 
 LEVEL_NAMES = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40,
                "critical": 50, "fatal": 50}

@@ -18,6 +18,8 @@ from typing import Any
 from flask import Flask
 
 from services.infra import bus as events
+
+from services.infra import topics
 from services.infra.redis_channel import RedisChannel
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ class LogRelay:
     def _received(self, data: dict) -> None:
         for entry in data.get("entries") or []:
             if isinstance(entry, dict):
-                events.publish("log.remote", entry)
+                events.publish(topics.LOG_REMOTE, entry)
 
 
 _current: LogRelay | None = None
@@ -103,6 +105,6 @@ def init_app(app: Flask) -> LogRelay | None:
     if relay is None:
         return None
     relay.start()
-    events.subscribe("log.stored", _collect)
+    events.subscribe(topics.LOG_STORED, _collect)
     app.extensions["log_relay"] = relay
     return relay

@@ -27,6 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
+import database
+from services.infra import breaker as circuit_breaker
+from services.infra import bus as events
+from services.infra import topics
+from services.logs.models import LogEntry
+
 if TYPE_CHECKING:
     from services.logs.handler import PanelLogHandler
 
@@ -127,8 +133,6 @@ class LogWriter:
         Rows the database refuses for what they hold are found one by one and counted as
         failed, so one bad record does not cost the rest of its batch.
         """
-        from services.infra import breaker as circuit_breaker
-
         try:
             self._insert(batch)
         except Exception as exc:
@@ -151,10 +155,6 @@ class LogWriter:
         return []
 
     def _insert(self, batch: list[dict[str, Any]]) -> None:
-        import database
-        from services.infra import bus as events
-        from services.logs.handler import entry_payload
-
         with database.session_scope(self.handler.app) as session:
             rows = [LogEntry(service=self.handler.service, **item) for item in batch]
             session.add_all(rows)
@@ -163,7 +163,7 @@ class LogWriter:
         with self.handler.count_lock:
             self.handler.written += len(batch)
         for payload in payloads:
-            events.publish("log.stored", payload)
+            events.publish(topics.LOG_STORED, payload)
 
     # -- what it says about an outage ------------------------------------------------------------
     def _cannot_store(self, exc: BaseException) -> None:
@@ -226,3 +226,10 @@ class LogWriter:
         self.held = 0
         log.warning("log capture: stopping while the database is unavailable; %d records could "
                     "not be stored", lost)
+
+
+def entry_payload(row) -> dict[str, Any]:
+    """The "log.stored" payload of a stored LogEntry (the same shape ingest publishes)."""
+    return {"id": row.id, "created_at": row.created_at.isoformat(), "level": row.level,
+            "level_no": row.level_no, "service": row.service, "logger": row.logger,
+            "message": row.message}

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import psutil
+from services.live import sockets as socket_registry
 
 WINDOW = 120          # recent ticks kept for averages and the CPU share
 SETTLE_TICKS = 5      # the widened interval follows the slowest of the last few ticks
@@ -226,6 +227,4 @@ def health() -> dict:
 
 def report(app) -> dict:
     """``snapshot`` and the sockets connected to this process (and the others', with Redis)."""
-    from services.live import sockets as socket_registry
-
     return {**_current.snapshot(), "sockets": socket_registry.counts(app)}

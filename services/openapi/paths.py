@@ -1,7 +1,8 @@
-"""Paths of the OpenAPI document: live, performance, analytics and insights (see ``openapi_spec``)."""
+"""Paths of the OpenAPI document: live, performance, analytics and insights (see ``services.openapi.spec``)."""
 from __future__ import annotations
 
-from services.openapi.spec import (
+from services.openapi import paths_ops as openapi_paths_ops
+from services.openapi.schemas import (
     CURRENCY, INT, NUM, STALE, STR, TIME, arr, json_ok, minutes, nullable, obj, op, query,
     range_params, tz,
 )
@@ -114,8 +115,6 @@ def _analytics() -> dict:
 
 
 def paths() -> dict:
-    """Every documented path, this module's and ``openapi_paths_ops``'s."""
-    from services.openapi import paths_ops as openapi_paths_ops
-
+    """Every documented path, this module's and ``paths_ops``'s."""
     return {**_live(), **_analytics(), **openapi_paths_ops.paths()}
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.infra.input_checks import MAX_ID
-from services.openapi.spec import (
+from services.openapi.schemas import (
     BOOL, INT, NUM, STALE, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, path_id, query,
 )
 

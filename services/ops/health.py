@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 from flask import Flask
@@ -25,6 +25,7 @@ from services.infra import breaker as circuit_breaker
 from services.alerts import notifications
 from services.monitor import self_cost
 from services.live import sockets as socket_registry
+from services.live import scheduler as live
 
 log = logging.getLogger(__name__)
 ORDER = {"healthy": 0, "degraded": 1, "unhealthy": 2}
@@ -68,25 +69,14 @@ def check_cache(app: Flask) -> dict[str, Any]:
     return _check("healthy", "caches answering", **details)
 
 
-def _last_tick_reader() -> Callable[[Flask], datetime | None] | None:
-    try:
-        from services.live import scheduler as live
-    except ImportError:
-        log.info("health: services.live.scheduler is not available; the scheduler is reported as not running")
-        return None
-    return getattr(live, "last_tick_at", None)
-
-
 def check_scheduler(app: Flask, now: datetime) -> dict[str, Any]:
     """Age of the last scheduler tick; missing or old is degraded when the scheduler should run."""
     enabled = bool(app.config.get("SCHEDULER_ENABLED"))
-    reader = _last_tick_reader()
     last = None
-    if reader is not None:
-        try:
-            last = reader(app)
-        except Exception as exc:  # another subsystem's failure must not break health
-            log.warning("health: reading the last scheduler tick failed: %s", exc)
+    try:
+        last = live.last_tick_at(app)
+    except Exception as exc:  # another subsystem's failure must not break health
+        log.warning("health: reading the last scheduler tick failed: %s", exc)
     limit = float(app.config["HEALTH_SCHEDULER_STALE_SECONDS"])
     if last is None:
         if enabled:

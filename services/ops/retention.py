@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 import database
 from database import utcnow
+from services.accounts import audit
 from services.accounts.models import AuditLog
 from services.ingest.models import UserActivity
 from services.logs.models import LogEntry
@@ -179,8 +180,6 @@ class DailyPruner:
         return True
 
     def _run(self) -> None:
-        from services.accounts import audit
-
         try:
             with database.session_scope(self.app) as session:
                 last = session.scalar(select(AuditLog.created_at).where(AuditLog.action == "retention.prune")
@@ -197,33 +196,18 @@ class DailyPruner:
             self._running.release()
 
 
-def _tick_hook(app, _session, _snapshot) -> None:
-    """The scheduler's per-tick hook: one module-level function, so each app registers it once."""
+def maybe_prune(app, _session=None, _snapshot=None) -> bool:
+    """The periodic job (``services.live.jobs``): start the daily prune when it is due.
+
+    Only with the scheduler on: an app built without it (CLI, tests) never prunes by itself.
+    """
     pruner = app.extensions.get("retention")
-    if pruner is not None and app.config.get("SCHEDULER_ENABLED"):
-        pruner.maybe_run()
-
-
-def _timer_loop(pruner: DailyPruner, stop: threading.Event) -> None:
-    while not stop.wait(60.0):
-        pruner.maybe_run()
+    if pruner is None or not app.config.get("SCHEDULER_ENABLED"):
+        return False
+    return pruner.maybe_run()
 
 
 def init_app(app) -> None:
-    """Switch new SQLite files to incremental vacuum; schedule the daily prune."""
+    """Switch new SQLite files to incremental vacuum; keep the daily pruner (run by a periodic job)."""
     _maybe_convert(database.get_engine(app))
-    pruner = DailyPruner(app)
-    app.extensions["retention"] = pruner
-    if not app.config.get("SCHEDULER_ENABLED"):
-        return
-    try:
-        from services.live import scheduler as live
-        register = getattr(live, "register_tick_hook", None)
-    except ImportError:
-        register = None
-    if register is not None:
-        register(_tick_hook)
-        return
-    stop = threading.Event()
-    app.extensions["retention_stop"] = stop
-    threading.Thread(target=_timer_loop, args=(pruner, stop), name="retention-timer", daemon=True).start()
+    app.extensions["retention"] = DailyPruner(app)

@@ -1,0 +1,39 @@
+"""The admins' Socket.IO room: what every live event is emitted to.
+
+Other features never emit themselves: they publish on the bus (``services.infra.topics``) and
+the live layer, subscribed in ``services.live.scheduler.init_app``, emits here.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from extensions import socketio
+
+log = logging.getLogger(__name__)
+
+ROOM = "admin"
+
+
+def emit_to_admins(event: str, payload: Any) -> bool:
+    """Emit ``event`` to room ``admin`` (from a request or any thread); False if it failed."""
+    if socketio.server is None:
+        log.debug("no Socket.IO server yet; %s not emitted", event)
+        return False
+    try:
+        socketio.emit(event, payload, to=ROOM)
+        # Under gevent the sockets' writers run only when this greenlet yields: let them deliver
+        # now, not after whatever the caller does next (a tick's snapshot and alert rules).
+        socketio.sleep(0)
+        return True
+    except Exception:  # a broken message queue must not break the caller (an ingest, a tick)
+        log.exception("could not emit %s to room %s", event, ROOM)
+        return False
+
+
+def on_alert_changed(payload: dict[str, Any]) -> None:
+    """A committed alert change (topic ``alert.changed``) becomes the admins' ``alert`` event."""
+    try:
+        emit_to_admins("alert", payload)
+    except Exception:  # a socket problem must not undo a committed alert change
+        log.exception("could not emit the alert event to admins")
