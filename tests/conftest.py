@@ -17,10 +17,9 @@ from sqlalchemy import create_engine, text
 
 import database
 from app_factory import create_app, socketio
+from tests.helpers import ADMIN, INGEST_KEY, VIEWER
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-ADMIN = ("admin", "admin-password-1")
-VIEWER = ("viewer", "viewer-password-1")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -131,7 +130,7 @@ BASE_OVERRIDES = {
     "REDIS_URL": None,
     "ADMIN_USERNAME": ADMIN[0],
     "ADMIN_PASSWORD": ADMIN[1],
-    "INGEST_API_KEY": "test-ingest-key",
+    "INGEST_API_KEY": INGEST_KEY,
     "METRICS_TOKEN": None,
     "DEMO": False,
 }

@@ -14,8 +14,8 @@ from tests.receivers import (  # noqa: F401 (smtp and webhook are fixtures)
     MEMORY_HIGH, Webhook, notify_app, only_memory, smtp, tick, webhook,
 )
 from tests.servers import free_port
+from tests.helpers import ADMIN
 
-ADMIN = ("admin", "admin-password-1")
 TEST_URL = "/admin/api/alerts/channels/{}/test"
 
 

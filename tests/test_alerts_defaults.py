@@ -12,6 +12,7 @@ from services.alerts import rules as alert_rules
 from services.alerts import lifecycle as alerts
 from services.ingest import store as ingest
 from services.alerts.values import DbProbe
+from tests.helpers import transaction
 
 # A Wednesday afternoon, safely in the past (ingest refuses times more than a day ahead).
 T0 = datetime(2026, 11, 18, 14, 7, 30, tzinfo=timezone.utc)
@@ -155,8 +156,8 @@ def test_own_probe_measures_a_live_database(app):
 
 
 def tx(n, status, at, amount=1000, prefix="t"):
-    return [{"id": f"{prefix}-{status}-{at:%d%H%M}-{i}", "amount_cents": amount, "currency": "EUR",
-             "status": status, "customer_id": f"c{i}", "created_at": at.isoformat()} for i in range(n)]
+    return [transaction(f"{prefix}-{status}-{at:%d%H%M}-{i}", amount, status=status, currency="EUR",
+                        at=at, customer_id=f"c{i}") for i in range(n)]
 
 
 def test_failed_payment_rate_fires_over_the_window_and_clears(app):

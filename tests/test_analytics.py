@@ -7,13 +7,13 @@ import pytest
 
 import database
 from services.ingest import store as ingest
+from tests.helpers import transaction
 
 REVENUE = "/admin/api/analytics/revenue"
 
 
 def tx(tid, created_at, amount, status="completed", currency="EUR", channel="web"):
-    return {"id": tid, "amount_cents": amount, "currency": currency, "status": status,
-            "customer_id": f"c-{tid}", "created_at": created_at, "channel": channel}
+    return transaction(tid, amount, status=status, currency=currency, at=created_at, channel=channel)
 
 
 def ingest_all(app, transactions=(), activities=()):

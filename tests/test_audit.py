@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 import database
 from services.accounts.models import AuditLog
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN
 
 
 def _entries(c, query=""):

@@ -6,7 +6,7 @@ import time
 import database
 from services.accounts.models import AuditLog, User
 from sqlalchemy import select
-from tests.conftest import ADMIN, VIEWER
+from tests.helpers import ADMIN, VIEWER
 
 
 def test_login_page_has_form_fields(client):

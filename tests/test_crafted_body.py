@@ -19,8 +19,8 @@ from services.logs.models import LogEntry
 from services.infra import breaker as circuit_breaker
 from services.openapi import spec as openapi_spec
 from services.infra.input_checks import MAX_JSON_DEPTH
+from tests.helpers import INGEST
 
-INGEST = {"Authorization": "Bearer test-ingest-key"}
 TX = {"id": "t-1", "amount_cents": 100, "currency": "EUR", "status": "completed",
       "customer_id": "c-1", "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T10:00:00Z",
       "channel": "web"}

@@ -13,7 +13,7 @@ import database
 from services.infra import cache as cache_manager
 from services.infra import breaker as circuit_breaker
 
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN, INGEST
 from tests.test_analytics import ingest_all, tx
 from tests.test_cache_manager import FakeClock
 
@@ -187,7 +187,7 @@ def test_no_route_answers_500_while_the_database_is_down(outage_app, clock):
         answered = {}
         for method, url in routes:
             resp = admin.open(url, method=method, json={}, headers={
-                "X-CSRFToken": admin.csrf, "Authorization": "Bearer test-ingest-key"})
+                "X-CSRFToken": admin.csrf, **INGEST})
             answered[(method, url)] = resp.status_code
             assert resp.status_code < 500 or resp.status_code == 503, (method, url, resp.status_code)
             if url == "/admin/api/health":  # its 503 is the report itself, saying why

@@ -13,10 +13,10 @@ import pytest
 import database
 from services.alerts.models import Alert
 from services.monitor.models import RequestStat, SystemMetric
+from tests.helpers import INGEST
 
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)
 START, END = "2026-11-01T00:00:00+00:00", "2026-11-21T00:00:00+00:00"
-INGEST = {"Authorization": "Bearer test-ingest-key"}
 
 TRANSACTIONS = [
     {"id": "t-1", "amount_cents": 1234, "currency": "USD", "status": "completed", "customer_id": "c-1",

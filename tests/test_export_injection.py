@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 
 from services.export.formats import escape_formula
+from tests.helpers import INGEST
 
 WHEN = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)
-INGEST = {"Authorization": "Bearer test-ingest-key"}
 # What a spreadsheet would run (or could be tricked into running), each as a log message.
 HOSTILE = [
     "=1+1", "+SUM(A1)", "-2+3", "@SUM(A1)", "\t=1", "\r=1", " =HYPERLINK(\"http://evil\")",

@@ -21,16 +21,14 @@ from services.alerts.models import Alert
 from services.alerts import lifecycle as alerts
 from services.prometheus import rules as prometheus_rules
 from tests.promql import TOKEN, close_to, run_promtool_tests, scrape, series_line
+from tests.helpers import INGEST, transaction
 
-INGEST = {"Authorization": "Bearer test-ingest-key"}
 DASHBOARD = Path(__file__).resolve().parent.parent / "docs" / "grafana-dashboard.json"
 BY_STATUS = "adminpanel_transactions_by_status"
 
 
 def _tx(tx_id, status, currency="USD", at=None, amount=1000):
-    at = at or database.utcnow()
-    return {"id": tx_id, "amount_cents": amount, "currency": currency, "status": status,
-            "customer_id": f"c-{tx_id}", "created_at": at.isoformat()}
+    return transaction(tx_id, amount, status=status, currency=currency, at=at)
 
 
 def _ingest(client, transactions):

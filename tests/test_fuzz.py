@@ -37,6 +37,7 @@ import database
 from services.ingest.models import Transaction, UserActivity
 from services.logs.models import LogEntry
 from services.openapi import spec as openapi_spec
+from tests.helpers import INGEST
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -45,7 +46,6 @@ NEGATIVE_CHECKS = POSITIVE_CHECKS + [negative_data_rejection]
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                          phases=[Phase.explicit, Phase.generate],
                          suppress_health_check=list(HealthCheck))
-INGEST = {"Authorization": "Bearer test-ingest-key"}
 
 
 @pytest.fixture

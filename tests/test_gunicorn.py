@@ -14,7 +14,7 @@ import redis
 import requests
 
 import database
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN
 from tests.live_client import LiveClient, login
 from tests.servers import PRODUCTION, ROOT, free_port
 

@@ -10,15 +10,16 @@ from services.ingest.models import RevenueRollup, Transaction, UserActivity
 from services.logs.models import LogEntry
 from services.infra import bus as events
 from services.ingest import rollups
+from tests.helpers import INGEST, INGEST_KEY, bearer, transaction
 
 URL = "/api/v1/events"
-KEY = {"Authorization": "Bearer test-ingest-key"}
+KEY = INGEST
 
 
 def tx(i, **over):
-    item = {"id": f"t{i}", "amount_cents": 1000 + i, "currency": "USD", "status": "completed",
-            "customer_id": f"c{i % 3}", "created_at": "2026-11-20T10:07:00Z", "channel": "web"}
-    item.update(over)
+    item = transaction(f"t{i}", 1000 + i, at="2026-11-20T10:07:00Z", customer_id=f"c{i % 3}",
+                       channel="web")
+    item.update(over)  # an explicit None stays in the body (a null the API must refuse or accept)
     return item
 
 
@@ -100,7 +101,7 @@ def test_no_key_configured_answers_503(make_app):
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-key"},
                                      {"Authorization": "Basic dGVzdC1pbmdlc3Qta2V5"},
-                                     {"Authorization": "Bearer test-ingest-key-but-longer"}])
+                                     bearer(INGEST_KEY + "-but-longer")])
 def test_missing_or_wrong_key_answers_401_and_is_audited(app, client, headers):
     resp = client.post(URL, json={"transactions": [tx(1)]}, headers=headers)
     assert resp.status_code == 401 and resp.json["error"]["code"] == "unauthorized"

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import database
 from services.ingest import store as ingest
+from tests.helpers import transaction
 
 RANGE = "start=2026-04-01T00:00:00Z&end=2026-04-03T00:00:00Z&period=daily&tz=UTC"
 
 
 def tx(id_, cents, status, channel, at, currency="USD"):
-    item = {"id": id_, "amount_cents": cents, "currency": currency, "status": status,
-            "customer_id": f"cust-{id_}", "created_at": at}
-    if channel is not None:
-        item["channel"] = channel
-    return item
+    return transaction(id_, cents, status=status, currency=currency, at=at,
+                       customer_id=f"cust-{id_}", channel=channel)
 
 
 TRANSACTIONS = [
@@ -98,7 +96,7 @@ def test_whole_week_bucket_counts_only_the_asked_days(app, admin_client):
 
 
 def test_database_outage_serves_the_last_answer_marked_stale(make_app):
-    from tests.conftest import ADMIN
+    from tests.helpers import ADMIN
     from tests.test_cache_manager import FakeClock
     from tests.test_degradation import DeadDatabase
 

@@ -7,17 +7,15 @@ import database
 from services.ingest.models import CustomerFirstSeen
 from services.ingest import first_seen
 from services.ingest import store as ingest
+from tests.helpers import transaction
 
 # Range under test: 2026-03-10 and 2026-03-11 (UTC), daily buckets.
 RANGE = "start=2026-03-10T00:00:00Z&end=2026-03-12T00:00:00Z&period=daily&tz=UTC"
 
 
 def tx(id_, cents, currency, status, customer, at, channel=None):
-    item = {"id": id_, "amount_cents": cents, "currency": currency, "status": status,
-            "customer_id": customer, "created_at": at}
-    if channel:
-        item["channel"] = channel
-    return item
+    return transaction(id_, cents, status=status, currency=currency, at=at, customer_id=customer,
+                       channel=channel or None)
 
 
 TRANSACTIONS = [

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
@@ -13,19 +12,8 @@ from services.live import room
 from services.live import scheduler as live
 from services.live.jobs import Job
 from services.accounts import users
-from tests.conftest import ADMIN, VIEWER
+from tests.helpers import ADMIN, INGEST, VIEWER, wait_for
 
-INGEST = {"Authorization": "Bearer test-ingest-key"}
-
-
-def wait_for(predicate, timeout=5.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(step)
-    return predicate()
 
 
 def events_named(received, name):

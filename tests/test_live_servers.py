@@ -11,8 +11,9 @@ import requests
 import socketio
 
 from tests.servers import start_server
+from tests.helpers import ADMIN
+from tests import helpers
 
-ADMIN = ("admin", "admin-password-1")
 FAST = {"ADMIN_USERNAME": ADMIN[0], "ADMIN_PASSWORD": ADMIN[1], "LIVE_UPDATE_INTERVAL": "0.4",
         "SAMPLE_INTERVAL": "0.4"}
 
@@ -51,12 +52,8 @@ class Listener:
 
 
 def wait_for(predicate, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
+    """Servers answer slower than an app in the test process: a longer default wait."""
+    return helpers.wait_for(predicate, timeout)
 
 
 @pytest.fixture

@@ -13,17 +13,13 @@ from services.logs.handler import MAX_MESSAGE_CHARS, PanelLogHandler, clip_messa
 from services.infra.log_throttle import LogThrottle
 
 from tests.test_degradation import DeadDatabase
+from tests.helpers import wait_for
 
 WRITER = "services.logs.writer"
 
 
 def _wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+    return wait_for(predicate, timeout, step=0.02)
 
 
 def _stored(app, service):

@@ -98,7 +98,7 @@ def test_panel_logging_lands_in_the_table_and_api(make_app):
             logger.exception("payment sync failed for <b>order</b>")
         assert handler.flush()
         c = app.test_client()
-        from tests.conftest import ADMIN
+        from tests.helpers import ADMIN
         c.login(*ADMIN)
         body = c.get("/admin/api/logs?service=admin-panel&level=error").json
         assert body["logs"][0]["message"].startswith("payment sync failed for <b>order</b>")

@@ -8,7 +8,7 @@ from extensions import socketio
 from services.infra import bus as events
 from services.infra import topics
 from services.logs.handler import uninstall
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN
 
 
 def _received(sc, name, wait=5.0):

@@ -21,7 +21,8 @@ from sqlalchemy import select, text
 
 import database
 from services.monitor.models import SystemMetric
-from tests.conftest import ADMIN, unreachable
+from tests.conftest import unreachable
+from tests.helpers import ADMIN, transaction
 from tests.live_client import LiveClient, login
 from tests.servers import free_port, start_server
 
@@ -102,8 +103,7 @@ def ingest(server, transactions):
 
 
 def tx(tx_id: str, cents: int = 1234) -> dict:
-    return {"id": tx_id, "amount_cents": cents, "currency": "EUR", "status": "completed",
-            "customer_id": "cust-1", "created_at": database.utcnow().isoformat()}
+    return transaction(tx_id, cents, currency="EUR", customer_id="cust-1")
 
 
 def health(server, http) -> dict:

@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 import database
 from services.alerts.models import Alert
 from services.openapi import spec as openapi_spec
+from tests.helpers import INGEST
 
 METHODS = {"get", "post", "put", "delete", "patch"}
 
@@ -61,7 +62,7 @@ def validate(doc, path, method, resp):
 
 def seed(app, client):
     now = database.utcnow()
-    resp = client.post("/api/v1/events", headers={"Authorization": "Bearer test-ingest-key"}, json={
+    resp = client.post("/api/v1/events", headers=INGEST, json={
         "transactions": [{"id": f"t{i}", "amount_cents": 100 * i, "currency": "EUR",
                           "status": ("completed", "pending", "failed")[i % 3], "customer_id": f"c{i % 2}",
                           "channel": "web", "created_at": (now - timedelta(minutes=5 * i)).isoformat()}

@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from services.accounts import users
-from tests.conftest import ADMIN, PG_DEFAULT
+from tests.conftest import PG_DEFAULT
+from tests.helpers import ADMIN
 from tests.live_client import login
 from tests.servers import start_server
 from tests.tcp_proxy import TcpProxy

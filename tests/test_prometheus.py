@@ -17,6 +17,7 @@ from services.ingest.models import CurrencyRollup
 from services.monitor.models import RequestStat, SystemMetric
 from services.monitor import histogram
 from tests.promql import AUTH, TOKEN, buckets, scrape, value
+from tests.helpers import INGEST
 
 
 def assert_exact_buckets(samples, latencies_ms, **labels):
@@ -127,7 +128,7 @@ def test_families_equal_recorded_rows(make_app):
 
 def ingest(client, transactions):
     resp = client.post("/api/v1/events", json={"transactions": transactions},
-                       headers={"Authorization": "Bearer test-ingest-key"})
+                       headers={**INGEST})
     assert resp.status_code == 202, resp.get_data(as_text=True)
 
 

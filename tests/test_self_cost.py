@@ -82,7 +82,7 @@ def test_budget_share_must_be_a_fraction():
 
 
 def test_self_cost_api_reports_the_timer_cost_of_real_requests(make_app):
-    from tests.conftest import ADMIN
+    from tests.helpers import ADMIN
 
     app = make_app(TIMER_COST_SAMPLE_EVERY=1)
     client = app.test_client()

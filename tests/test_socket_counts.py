@@ -9,7 +9,7 @@ import pytest
 from app_factory import ConfigError, async_mode, socketio
 from services.live import scheduler as live
 from services.live import snapshot
-from tests.conftest import ADMIN, VIEWER
+from tests.helpers import ADMIN, VIEWER
 
 
 def connect(app, username, password):

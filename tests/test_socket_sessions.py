@@ -23,10 +23,9 @@ from services.live import room
 from services.live import scheduler as live
 from services.live import sockets as socket_registry
 from services.accounts import users
-from tests.conftest import ADMIN, VIEWER
+from tests.helpers import ADMIN, INGEST, VIEWER
 from tests.servers import ROOT
 
-INGEST = {"Authorization": "Bearer test-ingest-key"}
 PUSHES = {"live_update", "feed", "log_entry", "alert"}
 
 

@@ -8,6 +8,7 @@ from services.alerts.models import Alert
 from services.monitor.models import RequestStat
 from services.monitor import histogram
 from services.ingest import store as ingest
+from tests.helpers import transaction
 
 STEP = timedelta(minutes=15)
 
@@ -21,8 +22,7 @@ def iso(moment: datetime) -> str:
 
 
 def tx(id_, cents, status, at, currency="USD"):
-    return {"id": id_, "amount_cents": cents, "currency": currency, "status": status,
-            "customer_id": "c-" + id_, "created_at": iso(at)}
+    return transaction(id_, cents, status=status, currency=currency, at=iso(at))
 
 
 def hist(*latencies_ms):

@@ -19,6 +19,7 @@ from services.monitor.models import RequestStat
 from services.monitor import histogram
 from tests.browser.conftest import SERVER_ENV, Panel, _need_chromium
 from tests.servers import start_server
+from tests.helpers import transaction
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -45,8 +46,7 @@ def panel(tmp_path_factory):
 
 
 def _tx(tid, at, amount, currency, status="completed"):
-    return {"id": tid, "amount_cents": amount, "currency": currency, "status": status,
-            "customer_id": f"c-{tid}", "channel": "web", "created_at": at.isoformat()}
+    return transaction(tid, amount, status=status, currency=currency, at=at, channel="web")
 
 
 @pytest.fixture(scope="module")
