@@ -228,7 +228,7 @@ class DatabaseIdConverter(IntegerConverter):
     def to_python(self, value: str) -> int:
         from werkzeug.exceptions import NotFound
 
-        from services.infra.input_checks import MAX_ID
+        from services.infra import MAX_ID
 
         number = super().to_python(value)
         if number > MAX_ID:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from database import AlertRule  # noqa: E402  (needs the repository on sys.path)
 from services.alerts import rules as alert_rules
 from services.alerts import lifecycle as alerts
-from services.alerts.values import DbProbe  # noqa: E402
+from services.alerts import DbProbe  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_analytics", ROOT / "bench" / "analytics.py")
 data_bench = importlib.util.module_from_spec(_spec)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402  (needs the repository on sys.path)
 import services.schema  # noqa: F401  (every table before create_all)
-from services.ingest.models import Transaction
+from services.ingest import Transaction  # noqa: E402
 from services.insights import revenue as analytics
 from services.ingest import first_seen
 from services.ingest import rollups

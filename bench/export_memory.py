@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 import database  # noqa: E402
 import services.schema  # noqa: F401  (every table before create_all)
-from services.ingest.models import Transaction
+from services.ingest import Transaction  # noqa: E402
 from tests.servers import start_server  # noqa: E402
 
 USER, PASSWORD = "bench-admin", "bench-password-1"

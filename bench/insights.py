@@ -37,14 +37,12 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import database  # noqa: E402  (needs the repository on sys.path)
-from services.ingest.models import UserActivity
-from services.alerts.models import Alert
-from services.ingest.models import Transaction
-from services.insights.buckets import fixed_buckets, period_buckets, zone  # noqa: E402
-from services.insights.channels import channel_insights  # noqa: E402
-from services.insights.customers import customer_insights  # noqa: E402
-from services.insights.timeline import STEP, build_timeline  # noqa: E402
+from services.alerts import Alert  # noqa: E402
+from services.ingest import Transaction, UserActivity  # noqa: E402
+from services.insights import fixed_buckets, period_buckets, zone  # noqa: E402
+from services.insights import channel_insights  # noqa: E402
+from services.insights import customer_insights  # noqa: E402
+from services.insights import STEP, build_timeline  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("revenue_bench", ROOT / "bench" / "analytics.py")
 revenue_bench = importlib.util.module_from_spec(_spec)

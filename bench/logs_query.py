@@ -25,7 +25,7 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 import database  # noqa: E402
 import services.schema  # noqa: F401  (every table before create_all)
-from services.logs.models import LogEntry
+from services.logs import LogEntry  # noqa: E402
 from services.logs import query as logs
 from bench.pg_schema import private_schema  # noqa: E402
 

@@ -53,7 +53,7 @@ def build_app(variant: str) -> Flask:
         app.after_request(lambda response: response)
         app.teardown_request(lambda exc: None)
     elif variant == "panel":
-        from services.monitor.performance_monitor import install_timer
+        from services.monitor import install_timer
 
         # No scheduler runs here: a small bound makes the requests fold the queue themselves,
         # so the folding's CPU is counted with them, as the scheduler's is in the server.

@@ -25,7 +25,7 @@ from app_factory import create_app  # noqa: E402
 from services.accounts import login_sessions
 from services.live import sockets as socket_registry
 from services.accounts import users
-from services.accounts.login_sessions import SessionRef  # noqa: E402
+from services.accounts import SessionRef  # noqa: E402
 
 
 def build(db_url: str, sockets: int, logins: int, people: int):

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from services.infra.input_checks import has_control
+from services.infra import has_control
 
 
 def _no_control_characters(_form, field) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from services.export.sources import SOURCES
+from services.export import SOURCES
 
 bp = Blueprint("pages", __name__, url_prefix="/admin")
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, request
 
 from blueprints.errors import json_error
-from services.infra.input_checks import InputError, check_query, parse_json, unstorable_path
+from services.infra import InputError, check_query, parse_json, unstorable_path
 
 def read_json(*, required: bool = True, check_text: bool = True) -> Any:
     """The request's JSON body, parsed; None when it is empty and not ``required``.

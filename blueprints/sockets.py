@@ -25,9 +25,9 @@ from services.infra import breaker as circuit_breaker
 from services.infra import bus as events
 from services.infra import topics
 from services.live import scheduler as live
-from services.live.room import ROOM
+from services.live import ROOM
 from services.live import sockets as socket_registry
-from services.accounts.login_sessions import Ended, SessionRef
+from services.accounts import Ended, SessionRef
 
 SESSION_ENDED = Ended("ended", "Your session has ended; log in again.")
 LOGGED_OUT = Ended("logged_out", "You logged out; log in again.")

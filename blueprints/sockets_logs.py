@@ -20,7 +20,7 @@ from flask_login import current_user
 from extensions import socketio
 from services.infra import bus as events
 from services.infra import topics
-from services.logs.query import LogFilters, LogQueryError
+from services.logs import LogFilters, LogQueryError
 
 log = logging.getLogger(__name__)
 _subscriptions: dict[str, LogFilters] = {}

@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 import database
-from services.alerts.models import AlertRule
-from services.alerts.models import AlertNotification
+from services.alerts import AlertRule
+from services.alerts import AlertNotification
 from services.alerts import dispatch as alert_dispatch
 from services.alerts import notifications
 from tests.servers import free_port

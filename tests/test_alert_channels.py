@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 import database
-from services.accounts.models import AuditLog
+from services.accounts import AuditLog
 from tests.receivers import (  # noqa: F401 (smtp and webhook are fixtures)
     MEMORY_HIGH, Webhook, notify_app, only_memory, smtp, tick, webhook,
 )

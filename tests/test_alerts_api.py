@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 import database
-from services.accounts.models import AuditLog
-from services.alerts.models import Alert, AlertRule
+from services.accounts import AuditLog
+from services.alerts import Alert, AlertRule
 from services.alerts import lifecycle as alerts
-from services.alerts.values import DbProbe
+from services.alerts import DbProbe
 
 HOT = {"system": {"cpu_percent": 10.0, "memory_percent": 97.0, "disk_percent": 95.0},
        "requests": {"rpm": 50, "avg_ms": 2500.0, "p95_ms": 4000.0, "error_rate": 0.0},

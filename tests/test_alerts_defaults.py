@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select
 
 import database
-from services.alerts.models import Alert, AlertRule
+from services.alerts import Alert, AlertRule
 from services.alerts import rules as alert_rules
 from services.alerts import lifecycle as alerts
 from services.ingest import store as ingest
-from services.alerts.values import DbProbe
+from services.alerts import DbProbe
 from tests.helpers import transaction
 
 # A Wednesday afternoon, safely in the past (ingest refuses times more than a day ahead).

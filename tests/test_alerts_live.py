@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 import database
-from services.alerts.models import Alert, AlertRule
+from services.alerts import Alert, AlertRule
 from services.alerts import dispatch as alert_dispatch
-from services.live.jobs import periodic_job_definitions
+from services.live import periodic_job_definitions
 from services.infra import bus as events
 from services.infra import topics
 from services.live import scheduler as live

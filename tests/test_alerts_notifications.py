@@ -7,12 +7,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import select
 
 import database
-from services.alerts.models import AlertRule
-from services.alerts.models import Alert
+from services.alerts import AlertRule
+from services.alerts import Alert
 from services.alerts import dispatch as alert_dispatch
 from services.alerts import lifecycle as alerts
 from services.alerts import notifications
-from services.alerts.values import DbProbe
+from services.alerts import DbProbe
 from tests.receivers import (  # noqa: F401 (smtp and webhook are fixtures)
     MEMORY_HIGH, MEMORY_OK, Webhook, notify_app, only_memory, rows, smtp, tick, webhook,
 )

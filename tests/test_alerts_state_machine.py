@@ -10,10 +10,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import func, select
 
 import database
-from services.alerts.models import Alert, AlertRule
+from services.alerts import Alert, AlertRule
 from services.alerts import lifecycle as alerts
-from services.alerts.values import DbProbe
-from services.alerts.lifecycle import AlertStateError
+from services.alerts import DbProbe
+from services.alerts import AlertStateError
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 OPEN = ("pending", "firing", "acknowledged")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 import database
-from services.accounts.models import AuditLog
+from services.accounts import AuditLog
 from tests.helpers import ADMIN
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 import database
-from services.accounts.models import AuditLog, User
+from services.accounts import AuditLog, User
 from sqlalchemy import select
 from tests.helpers import ADMIN, VIEWER
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 import database
 from extensions import socketio
-from services.accounts.models import AuditLog
+from services.accounts import AuditLog
 from services.infra import cache as cache_manager
 
 from tests.test_analytics import ingest_all, tx

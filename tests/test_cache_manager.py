@@ -9,7 +9,7 @@ import pytest
 from services.infra import cache as cache_manager
 from services.infra import bus as events
 from services.infra import topics
-from services.infra.cache import CacheManager, UnknownNamespace
+from services.infra import CacheManager, UnknownNamespace
 
 
 class FakeClock:

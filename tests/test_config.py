@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 import database
 from app_factory import ConfigError, create_app
-from services.accounts.models import User
+from services.accounts import User
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 import database
-from services.alerts.models import AlertRule
-from services.ingest.models import Transaction, UserActivity
-from services.logs.models import LogEntry
+from services.alerts import AlertRule
+from services.ingest import Transaction, UserActivity
+from services.logs import LogEntry
 from services.infra import breaker as circuit_breaker
 from services.openapi import spec as openapi_spec
-from services.infra.input_checks import MAX_JSON_DEPTH
+from services.infra import MAX_JSON_DEPTH
 from tests.helpers import INGEST
 
 TX = {"id": "t-1", "amount_cents": 100, "currency": "EUR", "status": "completed",

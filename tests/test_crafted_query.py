@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from services.infra.input_checks import QUERY_CAPS
+from services.infra import QUERY_CAPS
 
 HUGE = "99999999999999999999999999"
 

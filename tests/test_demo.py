@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 
 import database
 from database import utcnow
-from services.accounts.models import AuditLog
-from services.ingest.models import Transaction, UserActivity
-from services.logs.models import LogEntry
+from services.accounts import AuditLog
+from services.ingest import Transaction, UserActivity
+from services.logs import LogEntry
 from services.demo import mode as demo
 from services.infra import bus as events
 from services.infra import topics
 from services.ingest import rollups
-from services.demo.traffic import Shop
+from services.demo import Shop
 from tests.servers import start_server
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 import database
-from services.accounts.models import AuditLog
-from services.ingest.models import Transaction
+from services.accounts import AuditLog
+from services.ingest import Transaction
 from services.demo import mode as demo
 from services.demo import console as demo_console
 from tests.servers import ROOT, free_port, start_server

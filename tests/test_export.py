@@ -11,8 +11,8 @@ import pandas
 import pytest
 
 import database
-from services.alerts.models import Alert
-from services.monitor.models import RequestStat, SystemMetric
+from services.alerts import Alert
+from services.monitor import RequestStat, SystemMetric
 from tests.helpers import INGEST
 
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)

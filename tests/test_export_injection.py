@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import openpyxl
 import pytest
 
-from services.export.formats import escape_formula
+from services.export import escape_formula
 from tests.helpers import INGEST
 
 WHEN = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)

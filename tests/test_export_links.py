@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 import database
-from services.accounts.models import AuditLog
+from services.accounts import AuditLog
 from services.export import links as export
 from services.accounts import users
 

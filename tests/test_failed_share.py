@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 
 import database
-from services.alerts.models import Alert
+from services.alerts import Alert
 from services.alerts import lifecycle as alerts
 from services.prometheus import rules as prometheus_rules
 from tests.promql import TOKEN, close_to, run_promtool_tests, scrape, series_line
@@ -118,7 +118,7 @@ def test_below_the_minimum_there_is_no_share_anywhere(make_app, tmp_path):
 
     assert _panel_rule(app) is None
     with database.session_scope(app) as session:
-        from services.alerts.values import DbProbe, MetricContext
+        from services.alerts import DbProbe, MetricContext
 
         ctx = MetricContext(session, {}, database.utcnow(), DbProbe())
         assert math.isnan(ctx.value("failed_payment_rate", {"window_minutes": 15, "min_transactions": 5}))

@@ -34,8 +34,8 @@ from schemathesis.core.failures import FailureGroup
 from sqlalchemy import func, select
 
 import database
-from services.ingest.models import Transaction, UserActivity
-from services.logs.models import LogEntry
+from services.ingest import Transaction, UserActivity
+from services.logs import LogEntry
 from services.openapi import spec as openapi_spec
 from tests.helpers import INGEST
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 import database
-from services.accounts.models import AuditLog
-from services.ingest.models import RevenueRollup, Transaction, UserActivity
-from services.logs.models import LogEntry
+from services.accounts import AuditLog
+from services.ingest import RevenueRollup, Transaction, UserActivity
+from services.logs import LogEntry
 from services.infra import bus as events
 from services.ingest import rollups
 from tests.helpers import INGEST, INGEST_KEY, bearer, transaction

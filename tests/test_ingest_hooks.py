@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 import database
-from services.ingest.models import Transaction, UserActivity
-from services.logs.models import LogEntry
+from services.ingest import Transaction, UserActivity
+from services.logs import LogEntry
 from services.infra import bus as events
 from services.infra import topics
 from services.ingest import store as ingest

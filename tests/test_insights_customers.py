@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 import database
-from services.ingest.models import CustomerFirstSeen
+from services.ingest import CustomerFirstSeen
 from services.ingest import first_seen
 from services.ingest import store as ingest
 from tests.helpers import transaction

@@ -10,7 +10,7 @@ from extensions import socketio
 from services.live import feed as live_feed
 from services.live import room
 from services.live import scheduler as live
-from services.live.jobs import Job
+from services.live import Job
 from services.accounts import users
 from tests.helpers import ADMIN, INGEST, VIEWER, wait_for
 

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 import database
-from services.logs.models import LogEntry
-from services.logs.handler import MAX_MESSAGE_CHARS, PanelLogHandler, clip_message
-from services.infra.log_throttle import LogThrottle
+from services.logs import LogEntry
+from services.logs import MAX_MESSAGE_CHARS, PanelLogHandler, clip_message
+from services.infra import LogThrottle
 
 from tests.test_degradation import DeadDatabase
 from tests.helpers import wait_for

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 import database
-from services.logs.models import LogEntry
+from services.logs import LogEntry
 from services.logs import query as logs
-from services.logs.handler import PanelLogHandler, install, uninstall
+from services.logs import PanelLogHandler, install, uninstall
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -7,7 +7,7 @@ import time
 from extensions import socketio
 from services.infra import bus as events
 from services.infra import topics
-from services.logs.handler import uninstall
+from services.logs import uninstall
 from tests.helpers import ADMIN
 
 

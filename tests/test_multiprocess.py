@@ -20,7 +20,7 @@ import socketio
 from sqlalchemy import select, text
 
 import database
-from services.monitor.models import SystemMetric
+from services.monitor import SystemMetric
 from tests.conftest import unreachable
 from tests.helpers import ADMIN, transaction
 from tests.live_client import LiveClient, login

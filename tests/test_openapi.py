@@ -7,7 +7,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import database
-from services.alerts.models import Alert
+from services.alerts import Alert
 from services.openapi import spec as openapi_spec
 from tests.helpers import INGEST
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 import database
-from services.monitor.models import RequestStat, SystemMetric
+from services.monitor import RequestStat, SystemMetric
 from services.monitor import histogram
 from services.monitor import performance_monitor
 from services.monitor import stats as performance_stats
-from services.monitor.request_timer import RequestTimer
-from services.monitor.sampler import CpuMeter, NetCounters, RateMeter, Sampler
+from services.monitor import RequestTimer
+from services.monitor import CpuMeter, NetCounters, RateMeter, Sampler
 
 
 def exact_percentile(values, q):

@@ -12,9 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete
 
 import database
-from services.alerts.models import Alert, AlertRule
-from services.ingest.models import CurrencyRollup
-from services.monitor.models import RequestStat, SystemMetric
+from services.alerts import Alert, AlertRule
+from services.ingest import CurrencyRollup
+from services.monitor import RequestStat, SystemMetric
 from services.monitor import histogram
 from tests.promql import AUTH, TOKEN, buckets, scrape, value
 from tests.helpers import INGEST

@@ -14,9 +14,7 @@ import pytest
 
 from services.monitor import histogram
 from services.monitor import performance_monitor
-from services.prometheus.requests import (
-    LE_SECONDS, QUANTILE_ERROR, QUANTILE_ERROR_AT_MAX, SeriesGate,
-)
+from services.prometheus import LE_SECONDS, QUANTILE_ERROR, QUANTILE_ERROR_AT_MAX, SeriesGate
 from tests.helpers import ADMIN
 from tests.promql import (
     TOKEN, buckets, close_to, histogram_quantile, run_promtool_tests, scrape, series_line, value,

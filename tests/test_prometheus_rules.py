@@ -17,8 +17,8 @@ import yaml
 from sqlalchemy import delete
 
 import database
-from services.alerts.models import AlertRule
-from services.prometheus.rules import PREFIX
+from services.alerts import AlertRule
+from services.prometheus import PREFIX
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed")

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 import database
-from services.accounts.models import AuditLog
-from services.ingest.models import UserActivity
-from services.logs.models import LogEntry
-from services.monitor.models import RequestStat, SystemMetric
+from services.accounts import AuditLog
+from services.ingest import UserActivity
+from services.logs import LogEntry
+from services.monitor import RequestStat, SystemMetric
 from services.ops import retention
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, select, update
 
 import database
-from services.ingest.models import CurrencyRollup, CustomerFirstSeen, RevenueRollup, Transaction
+from services.ingest import CurrencyRollup, CustomerFirstSeen, RevenueRollup, Transaction
 from services.ingest import first_seen
 from services.ingest import store as ingest
 from services.ingest import rollups

@@ -8,7 +8,7 @@ import pytest
 from services.live import scheduler as live
 from services.monitor import performance_monitor
 from services.monitor import self_cost
-from services.monitor.self_cost import SelfCost
+from services.monitor import SelfCost
 
 
 class FakeClock:

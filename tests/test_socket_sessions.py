@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import delete, update
 
 import database
-from services.accounts.models import User
+from services.accounts import User
 from extensions import socketio
 from services.live import room
 from services.live import scheduler as live

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import database
-from services.alerts.models import Alert
-from services.monitor.models import RequestStat
+from services.alerts import Alert
+from services.monitor import RequestStat
 from services.monitor import histogram
 from services.ingest import store as ingest
 from tests.helpers import transaction

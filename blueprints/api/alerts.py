@@ -7,7 +7,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 import database
-from services.alerts.models import Alert
+from services.alerts import Alert
 from blueprints.api.base import BadParam, admin_required, bp, int_arg, json_body, time_arg
 from blueprints.errors import json_error
 from services.alerts import channels as alert_channels
@@ -16,11 +16,11 @@ from services.alerts import lifecycle as alerts
 from services.accounts import audit
 from services.infra import breaker as circuit_breaker
 from services.alerts import notifications
-from services.alerts.dispatch import commit_and_announce
-from services.alerts.history import AlertFilters, FilterError, list_alerts
-from services.alerts.rules import RuleError
-from services.infra.input_checks import MAX_ID
-from services.alerts.lifecycle import AlertStateError
+from services.alerts import commit_and_announce
+from services.alerts import AlertFilters, FilterError, list_alerts
+from services.alerts import RuleError
+from services.infra import MAX_ID
+from services.alerts import AlertStateError
 
 
 def _audit(session, action: str, target: str, detail: dict | None = None) -> None:

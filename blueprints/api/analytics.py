@@ -8,7 +8,7 @@ from blueprints.api.base import BadParam, bp, int_arg, time_arg
 from services.insights import revenue as analytics
 from services.insights import activity as analytics_activity
 from services.infra import breaker as circuit_breaker
-from services.insights.buckets import InsightParamError, zone
+from services.insights import InsightParamError, zone
 
 
 def _zone():

@@ -13,8 +13,8 @@ from flask_login import current_user
 
 from blueprints.errors import json_error
 from blueprints.request_input import check_query_args, read_json
-from services.infra.input_checks import InputError, ascii_int
-from services.ingest.validation import ValidationError, parse_query_time
+from services.infra import InputError, ascii_int
+from services.ingest import ValidationError, parse_query_time
 
 bp = Blueprint("api", __name__, url_prefix="/admin/api")
 

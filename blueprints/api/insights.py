@@ -10,12 +10,10 @@ from blueprints.api.base import BadParam, bp, int_arg, time_arg
 from services.insights import revenue as analytics
 from services.infra import breaker as circuit_breaker
 from services.monitor import self_cost
-from services.insights.buckets import (
-    InsightParamError, fixed_buckets, period_buckets, resolve_range, zone,
-)
-from services.insights.channels import channel_insights
-from services.insights.customers import customer_insights
-from services.insights.timeline import STEP, build_timeline
+from services.insights import InsightParamError, fixed_buckets, period_buckets, resolve_range, zone
+from services.insights import channel_insights
+from services.insights import customer_insights
+from services.insights import STEP, build_timeline
 
 
 def _period_and_buckets(default_period: str):

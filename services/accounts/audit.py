@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.accounts.models import AuditLog
-from services.infra.input_checks import storable
+from services.infra import storable
 
 
 def _storable(text: str | None) -> str | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from services.accounts.models import AuditLog
-from services.logs.query import LogQueryError, decode_cursor, encode_cursor
+from services.logs import LogQueryError, decode_cursor, encode_cursor
 
 MAX_LIMIT = 500
 OUTCOMES = ("success", "failure", "denied", "invalid", "expired")

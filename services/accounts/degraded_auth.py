@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from services.infra import bus as events
 
 from services.infra import topics
-from services.infra.log_throttle import LogThrottle
+from services.infra import LogThrottle
 
 log = logging.getLogger(__name__)
 # Every request of a signed-in person passes here during an outage: say it once a minute each.

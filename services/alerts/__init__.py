@@ -7,9 +7,33 @@ from flask import Flask
 
 import database
 from services.alerts import rules
+from services.alerts.dispatch import commit_and_announce
+from services.alerts.history import AlertFilters, FilterError, alert_history, list_alerts
+from services.alerts.lifecycle import AlertStateError
+from services.alerts.models import Alert, AlertNotification, AlertRule
+from services.alerts.rules import METRICS, RuleError
+from services.alerts.values import SETTLED_STATUSES, DbProbe, MetricContext
 
 
 def init_app(app: Flask) -> None:
     """Seed the shipped rules. (They are evaluated by a periodic job, ``services.live.jobs``.)"""
     with database.session_scope(app) as session:
         rules.seed_defaults(session)
+
+
+__all__ = [
+    "Alert",
+    "AlertFilters",
+    "AlertNotification",
+    "AlertRule",
+    "AlertStateError",
+    "DbProbe",
+    "FilterError",
+    "METRICS",
+    "MetricContext",
+    "RuleError",
+    "SETTLED_STATUSES",
+    "alert_history",
+    "commit_and_announce",
+    "list_alerts",
+]

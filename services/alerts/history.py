@@ -12,7 +12,7 @@ from database import utcnow
 from services.alerts.models import Alert
 from services.alerts.rules import OPEN_STATUSES, SEVERITIES
 from services.alerts.lifecycle import alert_to_dict
-from services.infra.input_checks import MAX_ID, InputError, ascii_int, check_text
+from services.infra import MAX_ID, InputError, ascii_int, check_text
 
 STATUS_FILTERS = {
     "active": OPEN_STATUSES,

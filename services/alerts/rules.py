@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from database import utcnow
 from services.alerts.models import AlertRule
-from services.infra.input_checks import has_control
-from services.ingest.rollups import begin_write
+from services.infra import has_control
+from services.ingest import begin_write
 
 log = logging.getLogger(__name__)
 

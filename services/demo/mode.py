@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 import database
 from database import utcnow
-from services.accounts.models import User
-from services.ingest.models import Transaction, UserActivity
-from services.logs.models import LogEntry
+from services.accounts import User
+from services.ingest import Transaction, UserActivity
+from services.logs import LogEntry
 from services.infra import bulk
 from services.infra import breaker as circuit_breaker
 from services.demo import console as demo_console
@@ -38,7 +38,7 @@ from services.ingest import store as ingest
 from services.ingest import rollups
 from services.accounts import users
 from services.demo.traffic import ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, ORDERS_PER_MINUTE, Shop, poisson
-from services.ingest.validation import LEVELS
+from services.ingest import LEVELS
 from extensions import socketio
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.export import formats as fmt
 from services.export.sources import SOURCES
-from services.ingest.validation import ValidationError, parse_query_time
+from services.ingest import ValidationError, parse_query_time
 from services.insights import revenue as analytics
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,12 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.ingest.models import Transaction, UserActivity
-from services.logs.models import LogEntry
-from services.monitor.models import RequestStat, SystemMetric
+from services.ingest import Transaction, UserActivity
+from services.logs import LogEntry
+from services.monitor import RequestStat, SystemMetric
 from services.export.formats import Column
 from services.monitor import histogram
-from services.alerts.history import alert_history
+from services.alerts import alert_history
 from services.insights import revenue as analytics
 
 YIELD_PER = 2000

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 import database
 from database import utcnow
 from services.ingest.models import Transaction, UserActivity
-from services.logs.models import LogEntry
+from services.logs import LogEntry
 from services.infra import bulk
 from services.infra import bus as events
 from services.infra import topics

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from services.infra.input_checks import has_control, has_unstorable
+from services.infra import has_control, has_unstorable
 
 STATUSES = ("completed", "pending", "failed", "refunded")
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}

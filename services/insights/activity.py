@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, desc, func, select, text
 from sqlalchemy.orm import Session
 
-from services.ingest.models import Transaction, UserActivity
+from services.ingest import Transaction, UserActivity
 from services.infra import cache as cache_manager
 
 STATUSES = ("completed", "pending", "failed", "refunded")

@@ -16,7 +16,7 @@ from collections import defaultdict
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from services.ingest.models import RevenueRollup as R
+from services.ingest import RevenueRollup as R
 from services.insights.buckets import Buckets, edges_cte, ratio
 
 NO_CHANNEL_LABEL = "(none)"

@@ -31,7 +31,7 @@ from statistics import median
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from services.ingest.models import CustomerFirstSeen, Transaction, UserActivity
+from services.ingest import CustomerFirstSeen, Transaction, UserActivity
 from services.insights.buckets import Buckets, edges_cte, ratio
 
 TOP_LIMIT = 10

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from services.ingest.models import CurrencyRollup
+from services.ingest import CurrencyRollup
 from services.insights.buckets import (
     ROLLUP_STEP, Buckets, InsightParamError, period_buckets, ratio, resolve_range, zone,
 )

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services.alerts.models import Alert
-from services.ingest.models import CurrencyRollup as R, Transaction
-from services.monitor.models import RequestStat
+from services.alerts import Alert
+from services.ingest import CurrencyRollup as R, Transaction
+from services.monitor import RequestStat
 from services.monitor import histogram
 from services.insights.buckets import Buckets, ratio
 

@@ -9,8 +9,17 @@ from __future__ import annotations
 from flask import Flask
 
 from services.live import jobs, scheduler
+from services.live.jobs import Job, periodic_job_definitions
+from services.live.room import ROOM
 
 
 def init_app(app: Flask) -> None:
     """Bind the scheduler to ``app`` with the periodic jobs of ``jobs.periodic_job_definitions``."""
     scheduler.init_app(app, jobs.periodic_job_definitions(app))
+
+
+__all__ = [
+    "Job",
+    "ROOM",
+    "periodic_job_definitions",
+]

@@ -16,8 +16,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from database import utcnow
-from services.alerts.models import Alert
-from services.ingest.models import CurrencyRollup, Transaction, UserActivity
+from services.alerts import Alert
+from services.ingest import CurrencyRollup, Transaction, UserActivity
 from services.monitor import performance_monitor
 from services.monitor import stats as performance_stats
 from services.ingest import rollups

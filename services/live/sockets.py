@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import database
 from extensions import socketio
 from services.accounts import login_sessions
-from services.accounts.login_sessions import Ended, SessionRef
+from services.accounts import Ended, SessionRef
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = "unauthorized"

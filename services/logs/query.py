@@ -18,7 +18,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from services.logs.models import LogEntry
-from services.infra.input_checks import MAX_INT, InputError, ascii_int, check_text
+from services.infra import MAX_INT, InputError, ascii_int, check_text
 from services.logs.handler import STANDARD_LEVELS, install
 from services.logs.writer import entry_payload
 

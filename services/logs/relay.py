@@ -20,7 +20,7 @@ from flask import Flask
 from services.infra import bus as events
 
 from services.infra import topics
-from services.infra.redis_channel import RedisChannel
+from services.infra import RedisChannel
 
 log = logging.getLogger(__name__)
 RELAY_INTERVAL = 0.25

@@ -1,7 +1,7 @@
 """Paths of the OpenAPI document: health, cache, alerts, logs, export, downloads and ingest."""
 from __future__ import annotations
 
-from services.infra.input_checks import MAX_ID
+from services.infra import MAX_ID
 from services.openapi.schemas import (
     BOOL, INT, NUM, STALE, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, path_id, query,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.infra.input_checks import DEFAULT_QUERY_CAP, MAX_ID, QUERY_CAPS
+from services.infra import DEFAULT_QUERY_CAP, MAX_ID, QUERY_CAPS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 TIME = {"type": "string", "format": "date-time"}

@@ -21,10 +21,10 @@ from sqlalchemy.orm import sessionmaker
 import database
 from database import utcnow
 from services.accounts import audit
-from services.accounts.models import AuditLog
-from services.ingest.models import UserActivity
-from services.logs.models import LogEntry
-from services.monitor.models import RequestStat, SystemMetric
+from services.accounts import AuditLog
+from services.ingest import UserActivity
+from services.logs import LogEntry
+from services.monitor import RequestStat, SystemMetric
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from services.alerts.models import Alert
-from services.ingest.models import CurrencyRollup
-from services.monitor.models import SystemMetric
+from services.alerts import Alert
+from services.ingest import CurrencyRollup
+from services.monitor import SystemMetric
 from services.infra import breaker as circuit_breaker
 from services.prometheus.requests import LE_LABELS, ZERO, RequestTotals, SeriesGate, route_keys
 

@@ -30,9 +30,9 @@ from sqlalchemy import bindparam, func, select, text
 
 import database
 from database import UTCDateTime
-from services.monitor.models import RequestStat
+from services.monitor import RequestStat
 from services.monitor import histogram
-from services.monitor.performance_monitor import label_for
+from services.monitor import label_for
 
 LOWEST_LE_MS = 0.1
 HIGHEST_LE_MS = 60_000.0

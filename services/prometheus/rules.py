@@ -17,9 +17,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.alerts.models import AlertRule
-from services.alerts.values import SETTLED_STATUSES
-from services.alerts.rules import METRICS
+from services.alerts import AlertRule
+from services.alerts import SETTLED_STATUSES
+from services.alerts import METRICS
 from services.prometheus.exposition import PREFIX
 
 _RATE = "5m"

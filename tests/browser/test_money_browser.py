@@ -15,7 +15,7 @@ import requests
 from sqlalchemy.orm import Session
 
 import database
-from services.monitor.models import RequestStat
+from services.monitor import RequestStat
 from services.monitor import histogram
 from tests.browser.conftest import SERVER_ENV, Panel, _need_chromium
 from tests.servers import start_server

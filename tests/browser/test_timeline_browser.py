@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 import database
-from services.alerts.models import Alert
+from services.alerts import Alert
 from services.ingest import store as ingest
 from tests.browser.conftest import SERVER_ENV, Panel, _need_chromium, shot
 from tests.servers import start_server
