@@ -59,6 +59,8 @@ def load_config() -> dict[str, Any]:
     return {
         "SECRET_KEY": _env("SECRET_KEY"),
         "DATABASE_URL": _env("DATABASE_URL", "sqlite:///instance/dashboard.db"),
+        # Upgrade the schema to this release's revision on start (off: `flask --app app db upgrade`).
+        "DB_AUTO_UPGRADE": _env("DB_AUTO_UPGRADE", True, bool),
         "REDIS_URL": _env("REDIS_URL"),
         # Prefix of every Redis key and channel, so several panels can share one Redis.
         "REDIS_NAMESPACE": _env("REDIS_NAMESPACE", "adminpanel"),
@@ -267,6 +269,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
 
     database.init_app(app)
+    if not _init_schema(app):
+        return app
     derived.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -290,6 +294,27 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     prometheus_metrics.init_app(app)
     _bootstrap_accounts(app)
     return app
+
+
+def _init_schema(app: Flask) -> bool:
+    """Bring the schema to head before anything reads a table, or refuse to start in one line.
+
+    Under the ``flask`` commands a database that is behind (DB_AUTO_UPGRADE off) gets an app with
+    its commands only, nothing that reads a table: ``db upgrade`` and ``--help`` work, and the
+    other commands refuse in one line. Returns whether the schema is at head.
+    """
+    from blueprints import cli, cli_db
+    from services import schema
+
+    try:
+        schema.init_app(app, refuse_when_behind=_flask_command() in (None, "run"))
+    except schema.SchemaError as exc:
+        raise ConfigError(exc.message) from exc
+    if schema.is_behind(app):
+        cli.init_app(app)
+        cli_db.init_app(app)
+        return False
+    return True
 
 
 def async_mode(configured: str | None) -> str:

@@ -10,14 +10,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import database
-from services import audit, users
+from services import audit, schema, users
 
 CLI_MISSING_SECRET = ("SECRET_KEY is not set and no demo has run in this folder: set SECRET_KEY and "
                       "DATABASE_URL as for the server (environment or .env), or run the command where "
                       "`python app.py --demo` runs.")
 
 
-def needs_settings(command):
+def requires_settings(command):
     """Refuse, in one line, to act without the panel's settings: it would act on the wrong database."""
     @functools.wraps(command)
     def checked(*args, **kwargs):
@@ -25,6 +25,15 @@ def needs_settings(command):
             raise click.ClickException(CLI_MISSING_SECRET)
         return command(*args, **kwargs)
     return checked
+
+
+def needs_settings(command):
+    """The settings, and a schema at this release's revision (else one line naming the upgrade)."""
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        schema.ensure_current(current_app)
+        return command(*args, **kwargs)
+    return requires_settings(checked)
 
 
 @click.command("create-user")
