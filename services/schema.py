@@ -53,8 +53,9 @@ class SchemaState:
 
     current: str | None
     head: str
-    legacy: bool = False  # tables from before migrations, no alembic_version yet
+    legacy: bool = False  # tables from before migrations, no alembic_version yet (before the upgrade)
     upgraded: bool = False  # this process ran the upgrade
+    previous: str | None = None  # the revision before this process's upgrade
 
     @property
     def behind(self) -> bool:
@@ -110,7 +111,7 @@ def upgrade_to_head(engine: Engine) -> SchemaState:
             command.upgrade(alembic_config(conn), "head")
     log.info("schema: upgraded from %s to %s%s", before.current or "an empty database", before.head,
              " (adopted a database from before migrations)" if before.legacy else "")
-    return SchemaState(before.current, before.head, before.legacy, upgraded=True)
+    return SchemaState(before.head, before.head, before.legacy, upgraded=True, previous=before.current)
 
 
 def run(engine: Engine, name: str, *args, **kwargs):

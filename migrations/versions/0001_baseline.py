@@ -259,8 +259,8 @@ def upgrade() -> None:
         sa.Column('password_changed_at', database.UTCDateTime(), nullable=False),
         sa.Column('last_login_at', database.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('session_token'),
-        sa.UniqueConstraint('username')
+        sa.UniqueConstraint('username'),
+        sa.UniqueConstraint('session_token')
     )
 
     _table(

@@ -1,0 +1,223 @@
+"""Schema migrations on SQLite and PostgreSQL: an old database adopted with every row, an empty one
+built by the revisions exactly as create_all builds it, down and up again, and the models never
+ahead of the newest revision (a schema change without its revision fails here).
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+import database
+from app_factory import ConfigError, create_app
+from services import schema
+from tests import previous_release
+from tests.conftest import BASE_OVERRIDES, PG_DEFAULT, PanelClient, unreachable
+
+
+def pg_schema(name: str) -> str:
+    """A URL to PostgreSQL whose tables go in schema ``name`` (created here)."""
+    base = os.environ.get("TEST_DATABASE_URL", PG_DEFAULT)
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    except Exception as exc:  # any driver error means "not here"
+        unreachable(f"PostgreSQL at {base}", type(exc).__name__)
+    finally:
+        admin.dispose()
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
+
+
+def drop_pg_schema(name: str) -> None:
+    admin = create_engine(os.environ.get("TEST_DATABASE_URL", PG_DEFAULT))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request, tmp_path):
+    """A URL to an empty database of its own: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/panel.db"
+        return
+    name = f"mig_{uuid.uuid4().hex[:12]}"
+    yield pg_schema(name)
+    drop_pg_schema(name)
+
+
+@pytest.fixture
+def engines():
+    """Engines made by a test, disposed after it (PostgreSQL cannot drop a schema in use)."""
+    made = []
+
+    def make(url):
+        made.append(database.make_engine(url))
+        return made[-1]
+
+    yield make
+    for engine in made:
+        engine.dispose()
+
+
+def start(url: str, **overrides):
+    """Build the panel on ``url`` as a server start does."""
+    app = create_app({**BASE_OVERRIDES, "ADMIN_USERNAME": None, "ADMIN_PASSWORD": None,
+                      "DATABASE_URL": url, **overrides})
+    app.test_client_class = PanelClient
+    return app
+
+
+def version(engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def model_diff(engine) -> list:
+    """What autogenerate would write: the difference between the database and the models."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, schema.metadata())
+
+
+def test_previous_release_database_is_adopted_with_every_row(fresh_url, engines):
+    engine = engines(fresh_url)
+    previous_release.build(engine)
+    figures = previous_release.fill(engine)
+    names = sorted(figures["counts"])
+    before = previous_release.snapshot(engine, names)
+
+    app = start(fresh_url)
+    try:
+        after = previous_release.snapshot(engine, names)
+        for name in names:
+            if name == "alert_rules":  # the release seeds its shipped rules beside the custom one
+                assert [r for r in after[name] if r[0] == 100] == before[name]
+                assert all(r[11] is True for r in after[name] if r[0] != 100)  # builtin
+            else:
+                assert after[name] == before[name], f"{name} changed on upgrade"
+            assert len(before[name]) == figures["counts"][name] > 0
+        assert version(engine) == [schema.head()]
+        assert app.extensions["schema"].legacy and app.extensions["schema"].upgraded
+        assert model_diff(engine) == []
+
+        client = app.test_client()
+        assert client.login(*previous_release.USER).status_code == 302
+        answer = client.get("/admin/api/analytics/revenue?period=daily").get_json()
+        shown = {c["currency"]: (c["revenue_cents"], c["orders"]) for c in answer["currencies"]}
+        assert shown == {c: (figures["revenue"][c], figures["orders"][c]) for c in figures["revenue"]}
+        alerts = client.get("/admin/api/alerts?status=firing").get_json()
+        assert [a["title"] for a in alerts["alerts"]] == ["Checkout errors: 7.5 > 5"]
+    finally:
+        database.get_engine(app).dispose()
+
+
+def test_tables_and_indexes_an_older_release_lacked_are_created(fresh_url, engines):
+    engine = engines(fresh_url)
+    previous_release.build(engine)
+    with engine.begin() as conn:  # as a release before these were added left it
+        conn.execute(text("DROP TABLE login_sessions"))
+        conn.execute(text("DROP TABLE customer_first_seen"))
+        conn.execute(text("DROP INDEX ix_logs_service_level_created"))
+    figures = previous_release.fill(engine)
+    kept = sorted(figures["counts"])
+    before = previous_release.snapshot(engine, [n for n in kept if n != "alert_rules"])
+
+    app = start(fresh_url)
+    try:
+        assert previous_release.snapshot(engine, list(before)) == before
+        assert model_diff(engine) == []
+        assert version(engine) == [schema.head()]
+        with engine.connect() as conn:  # filled on start from the transactions that were there
+            customers = conn.execute(text("SELECT COUNT(DISTINCT customer_id) FROM transactions "
+                                          "WHERE customer_id IS NOT NULL")).scalar()
+            assert conn.execute(text("SELECT COUNT(*) FROM customer_first_seen")).scalar() == customers > 0
+    finally:
+        database.get_engine(app).dispose()
+
+
+def _shape(engine) -> dict:
+    """Tables, columns, keys and indexes as the database itself reports them."""
+    found = {}
+    with engine.connect() as conn:
+        insp = inspect(conn)
+        for name in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+            found[name] = {
+                "columns": [(c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                            for c in insp.get_columns(name)],
+                "pk": insp.get_pk_constraint(name)["constrained_columns"],
+                "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"],
+                               tuple(f["referred_columns"]), str(f.get("options"))) for f in insp.get_foreign_keys(name)),
+                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]),
+                                   str(sorted((k, str(v)) for k, v in i.get("dialect_options", {}).items()))) for i in insp.get_indexes(name)),
+                "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(name)),
+            }
+        if engine.dialect.name == "sqlite":  # the DDL itself, partial-index conditions included
+            rows = conn.execute(text("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                                     "AND name != 'alembic_version'"))
+            found["_ddl"] = sorted((t, n, " ".join(s.split())) for t, n, s in rows)
+    return found
+
+
+def test_empty_database_upgraded_equals_create_all(fresh_url, engines, tmp_path):
+    upgraded = engines(fresh_url)
+    state = schema.upgrade_to_head(upgraded)
+    assert state.upgraded and not state.legacy and version(upgraded) == [schema.head()]
+
+    other = f"mig_{uuid.uuid4().hex[:12]}"
+    if upgraded.dialect.name == "sqlite":
+        created = engines(f"sqlite:///{tmp_path}/created.db")
+    else:  # a second schema of the same database: the same server, the same reflection
+        created = engines(pg_schema(other))
+    try:
+        database.Base.metadata.create_all(created)
+        assert _shape(upgraded) == _shape(created)
+        assert set(_shape(upgraded)) - {"_ddl"} == set(schema.metadata().tables)
+    finally:
+        if created.dialect.name == "postgresql":
+            created.dispose()
+            drop_pg_schema(other)
+
+
+def test_models_have_no_change_without_a_revision(fresh_url, engines):
+    engine = engines(fresh_url)
+    schema.upgrade_to_head(engine)
+    diff = model_diff(engine)
+    assert diff == [], (
+        "the models differ from the newest revision; write one with "
+        "`flask --app app db revision --autogenerate -m \"what changed\"` and review it:\n"
+        + "\n".join(map(str, diff)))
+
+
+def test_downgrade_to_base_and_upgrade_again(fresh_url, engines):
+    engine = engines(fresh_url)
+    schema.upgrade_to_head(engine)
+    schema.run(engine, "downgrade", "base")
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    assert schema.state(engine).current is None
+    state = schema.upgrade_to_head(engine)
+    assert state.upgraded and version(engine) == [schema.head()]
+    assert model_diff(engine) == []
+
+
+def test_start_refuses_when_behind_and_auto_upgrade_is_off(fresh_url, engines):
+    engine = engines(fresh_url)
+    previous_release.build(engine)
+    with pytest.raises(ConfigError) as refused:
+        start(fresh_url, DB_AUTO_UPGRADE=False)
+    message = str(refused.value.message)
+    assert "\n" not in message and "flask --app app db upgrade" in message
+    assert "DB_AUTO_UPGRADE is off" in message and "before schema migrations" in message
+    with engine.connect() as conn:  # nothing was changed
+        assert not inspect(conn).has_table("alembic_version")
+
+    schema.run(engine, "upgrade", "head")  # what `flask --app app db upgrade` runs
+    app = start(fresh_url, DB_AUTO_UPGRADE=False)
+    assert not app.extensions["schema"].upgraded and version(engine) == [schema.head()]
+    database.get_engine(app).dispose()
