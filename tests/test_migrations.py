@@ -4,8 +4,13 @@ ahead of the newest revision (a schema change without its revision fails here).
 """
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,9 +19,11 @@ from sqlalchemy import create_engine, inspect, text
 
 import database
 from app_factory import ConfigError, create_app
-from services import schema
+from services import schema, schema_lock
 from tests import previous_release
 from tests.conftest import BASE_OVERRIDES, PG_DEFAULT, PanelClient, unreachable
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def pg_schema(name: str) -> str:
@@ -221,3 +228,35 @@ def test_start_refuses_when_behind_and_auto_upgrade_is_off(fresh_url, engines):
     app = start(fresh_url, DB_AUTO_UPGRADE=False)
     assert not app.extensions["schema"].upgraded and version(engine) == [schema.head()]
     database.get_engine(app).dispose()
+
+
+STARTER = """
+import json, logging, sys
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
+from app_factory import create_app
+app = create_app()
+print(json.dumps({"upgraded": app.extensions["schema"].upgraded}))
+"""
+
+
+def test_two_processes_starting_at_once_upgrade_once(fresh_url, engines, tmp_path):
+    engine = engines(fresh_url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": fresh_url, "SECRET_KEY": "k" * 32,
+           "SCHEDULER_ENABLED": "false", "LOG_CAPTURE": "false", "REDIS_URL": "",
+           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    logs = [tmp_path / f"start{i}.log" for i in range(2)]
+    # Hold the lock, so both processes find the database behind and must wait for each other.
+    with schema_lock.hold(engine):
+        procs = [subprocess.Popen([sys.executable, "-c", STARTER], cwd=tmp_path, env=env,
+                                  stdout=subprocess.PIPE, stderr=log.open("w"), text=True) for log in logs]
+        deadline = time.monotonic() + 120
+        while not all(schema_lock.WAITING in log.read_text() for log in logs):
+            assert all(p.poll() is None for p in procs), [log.read_text() for log in logs]
+            assert time.monotonic() < deadline, "the processes never reached the lock"
+            time.sleep(0.05)
+        assert schema.state(engine).current is None  # neither went past the lock
+    answers = [json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [log.read_text() for log in logs]
+    assert sorted(a["upgraded"] for a in answers) == [False, True]
+    assert version(engine) == [schema.head()]
+    assert model_diff(engine) == []
