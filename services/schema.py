@@ -66,6 +66,7 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     """An Alembic config on ``migrations/``; env.py runs on ``connection`` (or offline on ``url``)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("file_template", "%%(rev)s")  # the id already carries the message's words
     config.attributes["connection"] = connection
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -140,12 +140,18 @@ def _counters(counts: dict[str, int]) -> dict[str, int]:
     return {key: counts.get(key, 0) for key in ("completed", "pending", "failed", "refunded", "revenue_cents")}
 
 
-def snapshot(engine: Engine, names: list[str]) -> dict[str, list[tuple]]:
-    """Every row of each table, in primary-key order, as the database returns them."""
+def snapshot(engine: Engine, names: list[str], like: dict | None = None) -> dict[str, list[tuple]]:
+    """Every row of each table in primary-key order, as the database returns them.
+
+    With ``like`` (an earlier snapshot), only the columns that one had: a later revision may add
+    columns, and the rows must still hold every value they had.
+    """
     meta = MetaData()
     out = {}
     with engine.connect() as conn:
         for name in names:
             table = Table(name, meta, autoload_with=conn)
-            out[name] = [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
+            columns = [table.c[c] for c in like[name][0]] if like else list(table.c)
+            rows = conn.execute(select(*columns).order_by(*table.primary_key.columns))
+            out[name] = ([c.name for c in columns], [tuple(r) for r in rows])
     return out
