@@ -28,6 +28,7 @@ depends_on: Union[str, Sequence[str], None] = None
 log = logging.getLogger("services.schema")
 # Tables the database had before this revision ran (read once per upgrade; empty offline).
 _before: set[str] = set()
+_inspectors: list[sa.Inspector] = []
 
 
 def _index(name: str, columns: list[str], **kw: Any) -> tuple[str, list[str], dict[str, Any]]:
@@ -35,7 +36,10 @@ def _index(name: str, columns: list[str], **kw: Any) -> tuple[str, list[str], di
 
 
 def _inspector() -> sa.Inspector:
-    return sa.inspect(op.get_bind())
+    # One inspector per upgrade: it caches what it reads, one catalogue query per kind on PostgreSQL.
+    if not _inspectors or _inspectors[0].bind is not op.get_bind():
+        _inspectors[:] = [sa.inspect(op.get_bind())]
+    return _inspectors[0]
 
 
 def _table(name: str, *items: Any, indexes: Sequence[tuple[str, list[str], dict[str, Any]]] = ()) -> None:
@@ -72,6 +76,7 @@ def _add_missing_columns(inspector: sa.Inspector, name: str, columns: list[sa.Co
 def upgrade() -> None:
     """Create every table of the baseline (on an older database: only what it lacks)."""
     _before.clear()
+    _inspectors.clear()
     if not context.is_offline_mode():
         _before.update(set(_inspector().get_table_names()) - {"alembic_version"})
     _table(
