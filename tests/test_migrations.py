@@ -261,3 +261,27 @@ def test_two_processes_starting_at_once_upgrade_once(fresh_url, engines, tmp_pat
     assert sorted(a["upgraded"] for a in answers) == [False, True]
     assert version(engine) == [schema.head()]
     assert model_diff(engine) == []
+
+
+def test_flask_db_commands_upgrade_a_database_the_start_refused(fresh_url, engines, tmp_path):
+    engine = engines(fresh_url)
+    previous_release.build(engine)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": fresh_url, "SECRET_KEY": "k" * 32,
+           "DB_AUTO_UPGRADE": "false", "SCHEDULER_ENABLED": "false", "LOG_CAPTURE": "false", "REDIS_URL": ""}
+
+    def flask(*args, stdin=None):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=tmp_path, env=env,
+                              input=stdin, capture_output=True, text=True, timeout=120)
+
+    listed = flask("--help").stdout
+    assert all(name in listed for name in ("db ", "create-user", "set-password", "prune", "rebuild-rollups"))
+    assert "tables from before migrations" in flask("db", "current").stdout
+    refused = flask("create-user", "carol", "--password-stdin", stdin="carol-password-1\n")
+    assert refused.returncode != 0 and "flask --app app db upgrade" in refused.stderr
+    upgraded = flask("db", "upgrade")
+    assert upgraded.returncode == 0 and f"schema at {schema.head()}" in upgraded.stdout
+    assert "up to date" in flask("db", "current").stdout
+    assert flask("create-user", "carol", "--password-stdin", stdin="carol-password-1\n").returncode == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT username FROM users")).scalars().all() == ["carol"]
+    assert model_diff(engine) == []
