@@ -299,18 +299,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _init_schema(app: Flask) -> bool:
     """Bring the schema to head before anything reads a table, or refuse to start in one line.
 
-    Under the ``flask`` commands a database that is behind (DB_AUTO_UPGRADE off) gets an app with
-    its commands only, nothing that reads a table: ``db upgrade`` and ``--help`` work, and the
-    other commands refuse in one line. Returns whether the schema is at head.
+    Under the ``flask`` commands a database that is behind (DB_AUTO_UPGRADE off), or settings
+    without SECRET_KEY, get an app with its commands only, nothing that reads a table: ``db
+    upgrade`` and ``--help`` work, the other commands refuse in one line. Returns whether the
+    app is complete.
     """
     from blueprints import cli, cli_db
     from services import schema
 
-    try:
-        schema.init_app(app, refuse_when_behind=_flask_command() in (None, "run"))
-    except schema.SchemaError as exc:
-        raise ConfigError(exc.message) from exc
-    if schema.is_behind(app):
+    if not app.config.get("SECRET_KEY_MISSING"):  # else the default database may be the wrong one
+        try:
+            schema.init_app(app, refuse_when_behind=_flask_command() in (None, "run"))
+        except schema.SchemaError as exc:
+            raise ConfigError(exc.message) from exc
+    if app.config.get("SECRET_KEY_MISSING") or schema.is_behind(app):
         cli.init_app(app)
         cli_db.init_app(app)
         return False
