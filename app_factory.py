@@ -17,7 +17,8 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from extensions import csrf, limiter, login_manager, socketio
-from services import schema  # noqa: F401  (every table on Base.metadata before create_all)
+from services import schema  # noqa: F401  (every table on Base.metadata before the schema is upgraded)
+from services.ops import migrations
 
 
 class ConfigError(click.ClickException):
@@ -52,6 +53,8 @@ def load_config() -> dict[str, Any]:
     return {
         "SECRET_KEY": _env("SECRET_KEY"),
         "DATABASE_URL": _env("DATABASE_URL", "sqlite:///instance/dashboard.db"),
+        # Upgrade the schema to this release's revision on start (off: `flask --app app db upgrade`).
+        "DB_AUTO_UPGRADE": _env("DB_AUTO_UPGRADE", True, bool),
         "REDIS_URL": _env("REDIS_URL"),
         # Prefix of every Redis key and channel, so several panels can share one Redis.
         "REDIS_NAMESPACE": _env("REDIS_NAMESPACE", "adminpanel"),
@@ -265,6 +268,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from services.prometheus import exposition as prometheus_exposition
 
     database.init_app(app)
+    if not _init_schema(app):
+        return app
     derived.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -288,6 +293,28 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     prometheus_exposition.init_app(app)
     _bootstrap_accounts(app)
     return app
+
+
+def _init_schema(app: Flask) -> bool:
+    """Bring the schema to head before anything reads a table, or refuse to start in one line.
+
+    Under the ``flask`` commands a database that is behind (DB_AUTO_UPGRADE off), or settings
+    without SECRET_KEY, get an app with its commands only, nothing that reads a table: ``db
+    upgrade`` and ``--help`` work, the other commands refuse in one line. Returns whether the
+    app is complete.
+    """
+    from blueprints import cli, cli_db
+
+    if not app.config.get("SECRET_KEY_MISSING"):  # else the default database may be the wrong one
+        try:
+            migrations.init_app(app, refuse_when_behind=_flask_command() in (None, "run"))
+        except migrations.SchemaError as exc:
+            raise ConfigError(exc.message) from exc
+    if app.config.get("SECRET_KEY_MISSING") or migrations.is_behind(app):
+        cli.init_app(app)
+        cli_db.init_app(app)
+        return False
+    return True
 
 
 def async_mode(configured: str | None) -> str:

@@ -86,9 +86,8 @@ def make_engine(url: str, instance_path: str | None = None, **options: Any) -> E
 
 
 def init_app(app: Flask) -> None:
-    """Bind an engine to ``app``, create the tables, close request sessions at teardown."""
+    """Bind an engine to ``app``, close request sessions at teardown (services.schema: the tables)."""
     engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
-    Base.metadata.create_all(engine)
     app.extensions["database"] = DatabaseState(engine, sessionmaker(engine, expire_on_commit=False))
     app.teardown_appcontext(_close_request_session)
 

@@ -7,7 +7,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint, socket handler, error handler and CLI command to ``app``."""
     from blueprints import (
-        api, auth, cli, errors, ingest_api, pages, probe, prometheus, request_input, sockets,
+        api, auth, cli, cli_db, errors, ingest_api, pages, probe, prometheus, request_input, sockets,
         sockets_logs,
     )
     from extensions import csrf
@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
     errors.init_app(app)
     request_input.init_app(app)
     cli.init_app(app)
+    cli_db.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     pages.init_app(app)

@@ -14,6 +14,7 @@ from services.accounts import audit
 from services.accounts import users
 from services.ingest import first_seen
 from services.ingest import rollups
+from services.ops import migrations
 from services.ops import retention
 
 CLI_MISSING_SECRET = ("SECRET_KEY is not set and no demo has run in this folder: set SECRET_KEY and "
@@ -21,7 +22,7 @@ CLI_MISSING_SECRET = ("SECRET_KEY is not set and no demo has run in this folder:
                       "`python app.py --demo` runs.")
 
 
-def needs_settings(command):
+def requires_settings(command):
     """Refuse, in one line, to act without the panel's settings: it would act on the wrong database."""
     @functools.wraps(command)
     def checked(*args, **kwargs):
@@ -29,6 +30,15 @@ def needs_settings(command):
             raise click.ClickException(CLI_MISSING_SECRET)
         return command(*args, **kwargs)
     return checked
+
+
+def needs_settings(command):
+    """The settings, and a schema at this release's revision (else one line naming the upgrade)."""
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        migrations.ensure_current(current_app)
+        return command(*args, **kwargs)
+    return requires_settings(checked)
 
 
 @click.command("create-user")

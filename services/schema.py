@@ -1,8 +1,8 @@
 """Every table of the panel, gathered on ``database.Base.metadata``.
 
 Each feature keeps its tables in ``services/<feature>/models.py``; importing this module imports
-them all, so ``Base.metadata`` is complete before ``create_all`` (``database.init_app``) or a
-migration reads it. A new feature's models module is added here.
+them all, so ``Base.metadata`` is complete before the migrations (``services.ops.migrations``) or a
+test's ``create_all`` read it. A new feature's models module is added here.
 """
 from __future__ import annotations
 
