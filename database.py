@@ -348,9 +348,15 @@ def make_engine(url: str, instance_path: str | None = None, **options: Any) -> E
     return create_engine(parsed, **options)
 
 
+def import_feature_models() -> None:
+    """Import the tables features keep in their own ``models.py``, so ``create_all`` sees them."""
+    import services.metrics.models  # noqa: F401
+
+
 def init_app(app: Flask) -> None:
     """Bind an engine to ``app``, create the tables, close request sessions at teardown."""
     engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
+    import_feature_models()
     Base.metadata.create_all(engine)
     app.extensions["database"] = DatabaseState(engine, sessionmaker(engine, expire_on_commit=False))
     app.teardown_appcontext(_close_request_session)
