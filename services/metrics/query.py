@@ -57,7 +57,7 @@ def parse_step(raw: str | None) -> int | None:
     """A step as seconds: ``90``, ``30s``, ``5m``, ``1h``, ``1d``."""
     if raw is None or raw == "":
         return None
-    m = _DURATION.fullmatch(raw.strip())
+    m = _DURATION.fullmatch(raw)
     if not m:
         raise MetricError("step must be seconds or a duration like 30s, 5m, 1h, 1d", field="step")
     step = int(m.group(1)) * _UNITS[m.group(2)]
