@@ -189,5 +189,30 @@ class ActiveUsersProvider:
 
 def register_all() -> None:
     """Register the built-in providers (once)."""
-    for provider in (SystemProvider(), RevenueProvider(), RequestProvider(), ActiveUsersProvider()):
+    for provider in (SystemProvider(), RevenueProvider(), RequestProvider(), ActiveUsersProvider(),
+                     RefusalProvider()):
         register(provider)
+
+
+class RefusalProvider:
+    """Points refused per metric name for passing ``METRIC_MAX_SERIES`` (a counter since start)."""
+
+    names = ("metrics_refused_points",)
+
+    def catalog(self, session, now, config):
+        from services.metrics.models import MetricRefusal
+
+        return [entry(self.names[0], {"metric": r.name}, "counter", "points", float(r.refused),
+                      r.last_at, 0.0)
+                for r in session.scalars(select(MetricRefusal).order_by(MetricRefusal.name))]
+
+    def fetch(self, session, name, start, end, step, keep: Keep, config):
+        from services.metrics.models import MetricRefusal
+
+        out = []
+        for r in session.scalars(select(MetricRefusal).where(MetricRefusal.last_at >= start,
+                                                             MetricRefusal.last_at < end)):
+            if keep({"metric": r.name}):
+                out.append(SeriesRows(name, {"metric": r.name}, "counter", "points",
+                                      rows_of([(r.last_at, float(r.refused))])))
+        return "last", out
