@@ -42,10 +42,8 @@ class MetricPoint(Base):
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
     value: Mapped[float] = mapped_column(Float)
     increase: Mapped[float | None] = mapped_column(Float)
-    __table_args__ = (
-        Index("ix_metric_points_series_ts", "series_id", "ts"),
-        Index("ix_metric_points_ts", "ts"),
-    )
+    # One index only (each one costs every insert): queries and the prune read per series.
+    __table_args__ = (Index("ix_metric_points_series_ts", "series_id", "ts"),)
 
 
 class _Rollup:

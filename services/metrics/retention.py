@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, tuple_
 
-from services.metrics.models import MetricHour, MetricMinute, MetricPoint
+from services.metrics.models import MetricHour, MetricMinute, MetricPoint, MetricSeries
 
 # (config key, default, unit seconds, model)
 TABLES = (
@@ -19,7 +19,10 @@ TABLES = (
 
 def _delete_batch(session, model, cutoff: datetime, batch_size: int) -> int:
     if model is MetricPoint:
-        ids = select(model.id).where(model.ts < cutoff).limit(batch_size).scalar_subquery()
+        # Per series through (series_id, ts): the only index raw points have.
+        series = select(MetricSeries.id).scalar_subquery()
+        ids = select(model.id).where(model.series_id.in_(series), model.ts < cutoff) \
+            .limit(batch_size).scalar_subquery()
         stmt = delete(model).where(model.id.in_(ids))
     else:
         keys = select(model.series_id, model.bucket).where(model.bucket < cutoff).limit(batch_size)

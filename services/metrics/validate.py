@@ -55,6 +55,11 @@ class Window:
     max_age: float = DEFAULT_MAX_AGE
     max_future: float = DEFAULT_MAX_FUTURE
 
+    def __post_init__(self) -> None:
+        # Computed once per batch rather than once per point.
+        object.__setattr__(self, "earliest", self.now - timedelta(seconds=self.max_age))
+        object.__setattr__(self, "latest", self.now + timedelta(seconds=self.max_future))
+
     @classmethod
     def from_config(cls, config, now: datetime) -> "Window":
         """The window the app's settings ask for."""
@@ -62,7 +67,7 @@ class Window:
                    float(config.get("METRIC_MAX_FUTURE_SECONDS", DEFAULT_MAX_FUTURE)))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Point:
     """One validated point, ready to store."""
 
@@ -153,18 +158,36 @@ def _timestamp(raw: Any, window: Window) -> datetime:
     else:
         raise MetricError("timestamp must be an ISO 8601 time or seconds since 1970", field="timestamp")
     ts = ts.astimezone(timezone.utc)
-    if ts < window.now - timedelta(seconds=window.max_age) or \
-            ts > window.now + timedelta(seconds=window.max_future):
+    if ts < window.earliest or ts > window.latest:
         raise MetricError(f"timestamp must lie between {int(window.max_age)} s ago and "
                           f"{int(window.max_future)} s ahead", field="timestamp")
     return ts
 
 
-def check_point(item: Any, window: Window) -> Point:
+def _labels_once(raw: Any, cache: dict | None) -> tuple[tuple[tuple[str, str], ...], str]:
+    """(sorted label items, hash), checked once per distinct label set of a batch: most points
+    of a batch repeat a few label sets, and checking and hashing them is most of the work."""
+    key = None
+    if cache is not None and isinstance(raw, dict):
+        try:
+            key = tuple(raw.items())
+            hit = cache.get(key)
+        except TypeError:  # an unhashable value: checked (and refused) below
+            key, hit = None, None
+        if hit is not None:
+            return hit
+    labels = _labels(raw)
+    result = (tuple(sorted(labels.items())), labels_hash(labels))
+    if key is not None:
+        cache[key] = result
+    return result
+
+
+def check_point(item: Any, window: Window, cache: dict | None = None) -> Point:
     """One point as sent (a JSON object, or ``record_metric``'s arguments)."""
     if not isinstance(item, dict):
         raise MetricError("each metric must be an object", field="item")
-    stray = sorted(str(k)[:40] for k in item if k not in FIELDS)
+    stray = None if FIELDS.issuperset(item) else sorted(str(k)[:40] for k in item if k not in FIELDS)
     if stray:
         raise MetricError(f"unknown field {stray[0]!r}; a metric has {', '.join(sorted(FIELDS))}",
                           field=stray[0])
@@ -176,12 +199,11 @@ def check_point(item: Any, window: Window) -> Point:
     value = _value(item.get("value"))
     if kind == "counter" and value < 0:
         raise MetricError("a counter's value cannot be negative", field="value")
-    labels = _labels(item.get("labels"))
+    labels, lhash = _labels_once(item.get("labels"), cache)
     unit = item.get("unit")
     if unit is not None and (not isinstance(unit, str) or not UNIT_RE.fullmatch(unit)):
         raise MetricError("unit must be 1-32 characters of letters, digits and _%/.-", field="unit")
-    return Point(name, tuple(sorted(labels.items())), labels_hash(labels), kind, unit,
-                 _timestamp(item.get("timestamp"), window), value)
+    return Point(name, labels, lhash, kind, unit, _timestamp(item.get("timestamp"), window), value)
 
 
 def check_batch(body: Any, window: Window) -> list[Point]:
@@ -196,10 +218,10 @@ def check_batch(body: Any, window: Window) -> list[Point]:
     if len(items) > MAX_POINTS:
         raise MetricError(f"a batch holds at most {MAX_POINTS} points; this one has {len(items)}",
                           field="metrics", code="too_many_items", status=413)
-    points = []
+    points, cache = [], {}
     for index, item in enumerate(items):
         try:
-            points.append(check_point(item, window))
+            points.append(check_point(item, window, cache))
         except MetricError as exc:
             exc.index = index
             exc.message = f"metrics[{index}]: {exc.message}"
