@@ -2,7 +2,9 @@
 
 The public face: ``ingest_json`` and ``ingest_prometheus`` (the two HTTP formats),
 ``record_metric`` (in-process), ``catalog`` and ``query`` (reading, built-in and pushed alike),
-``register`` (a provider of built-in metrics) and ``prune`` (the retention job's part).
+``register`` (a provider of built-in metrics), ``prune`` (the retention job's part), and
+``reduce_window`` / ``last_seen`` (one number over a trailing window, and the newest point's
+time: what a rule on any catalogue metric reads).
 """
 from __future__ import annotations
 
@@ -19,9 +21,12 @@ from services.metrics.catalogue import register
 from services.metrics.retention import prune
 from services.metrics.store import StoreResult
 from services.metrics.validate import MetricError, Window
+from services.metrics.window import last_seen, reduce_window
 
 __all__ = ["MetricError", "StoreResult", "ingest_json", "ingest_prometheus", "record_metric",
-           "catalog", "query", "register", "prune"]
+           "catalog", "query", "register", "prune", "reduce_window", "last_seen", "parse_matchers"]
+
+parse_matchers = _query.parse_matchers
 
 builtins.register_all()
 
