@@ -173,3 +173,16 @@ def test_record_metric_validates_like_the_api(app, admin_client):
     assert stored["value"] == 12 and stored["new_series"] == 1
     catalog = admin_client.get("/admin/api/metrics/catalog?q=signups").get_json()["series"]
     assert [(s["labels"], s["last_value"], s["unit"]) for s in catalog] == [({"campaign": "spring"}, 12, "users")]
+
+
+def test_stored_batch_is_announced_after_commit(app, client):
+    from services import events
+
+    heard = []
+    events.subscribe("metrics.stored", heard.append)
+    try:
+        assert push(client, [{"name": "b_metric", "value": 1}, {"name": "a_metric", "value": 2}]).status_code == 202
+        assert push(client, [{"name": "1bad", "value": 1}]).status_code == 400
+    finally:
+        events.unsubscribe("metrics.stored", heard.append)
+    assert heard == [{"points": 2, "names": ["a_metric", "b_metric"]}]

@@ -183,7 +183,7 @@ class ActiveUsersProvider:
         rows = []
         for slot_no, users in session.execute(sql, naive):
             at = datetime.fromtimestamp(int(slot_no) * step, timezone.utc)
-            rows.append((at, Bucket.of(float(users), at, None)))
+            rows.append((at.timestamp(), Bucket.of(float(users), at, None)))
         return "step", [SeriesRows(name, {}, "gauge", "users", rows)]
 
 

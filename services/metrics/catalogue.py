@@ -24,13 +24,17 @@ RATE_WINDOW_MINUTES = 10
 
 @dataclass
 class SeriesRows:
-    """One series and its buckets (time, Bucket) in time order over the range asked for."""
+    """One series and its buckets (start as seconds since 1970, Bucket) over the range asked for.
+
+    Seconds rather than datetimes: a query folds thousands of rows, and a number per row is
+    what it needs (``Bucket.last_at`` compares within one series, either kind works).
+    """
 
     name: str
     labels: dict[str, str]
     type: str
     unit: str | None
-    rows: list[tuple[datetime, Bucket]] = field(default_factory=list)
+    rows: list[tuple[float, Bucket]] = field(default_factory=list)
 
 
 class Provider(Protocol):
@@ -106,6 +110,6 @@ def catalog(session: Session, now: datetime, config: dict, q: str | None = None)
     return {"series": series + own, "truncated": truncated}
 
 
-def rows_of(items: Iterable[tuple[datetime, float]]) -> list[tuple[datetime, Bucket]]:
+def rows_of(items: Iterable[tuple[datetime, float]]) -> list[tuple[float, Bucket]]:
     """Plain (time, value) samples as buckets of one point each."""
-    return [(at, Bucket.of(value, at, None)) for at, value in items]
+    return [(at.timestamp(), Bucket.of(value, at, None)) for at, value in items]

@@ -1,5 +1,7 @@
 """Storing a validated batch of points: series, raw points and rollups in one transaction.
 
+After the commit, ``metrics.stored`` is published on ``services.events`` (points and names).
+
 Series are found or created first; a name may have at most ``METRIC_MAX_SERIES`` label sets,
 and a batch that would pass that cap is refused whole, the refused points counted per name
 (in their own transaction, so the count survives the refusal). Counters' increases need the
@@ -18,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from database import utcnow
-from services import bulk
+from services import bulk, events
 from services.metrics import rollups
 from services.metrics.models import MetricPoint, MetricRefusal, MetricSeries
 from services.metrics.validate import MetricError, Point
@@ -194,4 +196,6 @@ def store(session: Session, points: Sequence[Point], max_series: int = DEFAULT_M
     except BaseException:
         session.rollback()
         raise
+    # After the commit: what listens (a live chart) only ever hears of points really stored.
+    events.publish("metrics.stored", {"points": len(points), "names": sorted({p.name for p in points})})
     return StoreResult(len(points), len(firsts))

@@ -41,9 +41,10 @@ def reduce_window(session: Session, config: Mapping, name: str, matchers: list[t
         q.step = 60 if seconds % 60 == 0 else 1
         _, series = fetch_pushed(session, q, int(config.get("METRIC_MAX_SERIES") or 200))
     total: Bucket | None = None
+    first = q.start.timestamp()
     for s in series:
         for at, bucket in s.rows:
-            if at < q.start:
+            if at < first:
                 continue  # fetch_pushed floors the start to the step
             if total is None:
                 total = bucket.copy()
