@@ -27,6 +27,7 @@ __all__ = ["MetricError", "StoreResult", "ingest_json", "ingest_prometheus", "re
            "catalog", "query", "register", "prune", "reduce_window", "last_seen", "parse_matchers"]
 
 parse_matchers = _query.parse_matchers
+query_module = _query
 
 builtins.register_all()
 
