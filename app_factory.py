@@ -123,6 +123,14 @@ def load_config() -> dict[str, Any]:
         "RETENTION_DAYS_ACTIVITY": _env("RETENTION_DAYS_ACTIVITY", 90, int),
         "RETENTION_DAYS_AUDIT": _env("RETENTION_DAYS_AUDIT", 365, int),
         "RETENTION_BATCH_SIZE": _env("RETENTION_BATCH_SIZE", 5000, int),
+        # Pushed metrics: label sets per name, how far back/ahead a point's time may be, and how
+        # long raw points (hours), per-minute and per-hour rollups (days) are kept (0: forever).
+        "METRIC_MAX_SERIES": _env("METRIC_MAX_SERIES", 200, int),
+        "METRIC_MAX_AGE_SECONDS": _env("METRIC_MAX_AGE_SECONDS", 3600, int),
+        "METRIC_MAX_FUTURE_SECONDS": _env("METRIC_MAX_FUTURE_SECONDS", 600, int),
+        "METRICS_RETENTION_RAW_HOURS": _env("METRICS_RETENTION_RAW_HOURS", 48, int),
+        "METRICS_RETENTION_MINUTE_DAYS": _env("METRICS_RETENTION_MINUTE_DAYS", 30, int),
+        "METRICS_RETENTION_HOUR_DAYS": _env("METRICS_RETENTION_HOUR_DAYS", 400, int),
         # Cache namespaces: seconds an entry lives and how many entries each keeps.
         "CACHE_TTL_LIVE": _env("CACHE_TTL_LIVE", 30.0, float),
         "CACHE_TTL_ANALYTICS": _env("CACHE_TTL_ANALYTICS", 300.0, float),

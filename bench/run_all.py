@@ -56,6 +56,7 @@ BENCHES = [
           ["--sizes", "100000", "--repeat", "2"], PARSERS["insights_pg"]),
     Bench("logs query", "logs_query.py", [], ["--sizes", "10000,100000"], PARSERS["logs_query"]),
     Bench("page weight", "dashboard_assets.py", [], [], PARSERS["dashboard_assets"]),
+    Bench("metrics", "metrics.py", [], ["--batches", "5", "--big", "100000"], PARSERS["metrics"]),
 ]
 
 

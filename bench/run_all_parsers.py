@@ -108,6 +108,29 @@ def logs_query(out: str) -> list[Result]:
     return rows
 
 
+def metrics(out: str) -> list[Result]:
+    """Own metrics: HTTP ingest points/s (target 50,000 on SQLite), a 30-day query at a 1-hour
+    step (target under 20 ms), and the 1-day query's cost at the big size against 10,000 points
+    (target within 2x: the cost must not follow the points stored)."""
+    rows = []
+    for m in re.finditer(r"^(sqlite|postgresql)\s+(\d+)\s+[\d.]+\s+([\d,]+)\s", out, re.M):
+        rate, sqlite = _num(m.group(3)), m.group(1) == "sqlite"
+        rows.append(Result("metrics", f"{'SQLite' if sqlite else 'PostgreSQL'}, ingest of 1000-point batches over HTTP",
+                           rate, "points/s", ">= 50,000" if sqlite else "", rate >= 50_000 if sqlite else None))
+    q = {(m.group(1), m.group(2)): float(m.group(4)) for m in re.finditer(
+        r"^(sqlite|postgresql)\s+(small_series|big_series|month_series)\s+([\d,]+)\s+.+?\s([\d.]+)\s*$", out, re.M)}
+    for backend in ("sqlite", "postgresql"):
+        label = "SQLite" if backend == "sqlite" else "PostgreSQL"
+        if (backend, "month_series") in q:
+            ms = q[(backend, "month_series")]
+            rows.append(Result("metrics", f"{label}, 30-day query at a 1-hour step", ms, "ms", "< 20", ms < 20))
+        if (backend, "small_series") in q and (backend, "big_series") in q:
+            ratio = q[(backend, "big_series")] / q[(backend, "small_series")]
+            rows.append(Result("metrics", f"{label}, 1-day query at 1-min step: big / 10,000 points", ratio,
+                               "x", "<= 2", ratio <= 2))
+    return rows
+
+
 def dashboard_assets(out: str) -> list[Result]:
     """JS and CSS each page downloads, gzipped; the target is under 300 KB per page."""
     rows = []
@@ -193,4 +216,4 @@ def sockets_http(out: str) -> list[Result]:
 
 PARSERS = {"ingest": ingest, "sockets_http": sockets_http, "request_overhead": request_overhead, "analytics": analytics, "fanout": fanout,
            "export_memory": export_memory, "alerts": alerts, "insights": insights, "insights_pg": insights_pg,
-           "logs_query": logs_query, "dashboard_assets": dashboard_assets}
+           "logs_query": logs_query, "dashboard_assets": dashboard_assets, "metrics": metrics}

@@ -7,8 +7,8 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint, socket handler, error handler and CLI command to ``app``."""
     from blueprints import (
-        api, auth, cli, cli_db, errors, ingest_api, pages, probe, prometheus, request_input, sockets,
-        sockets_logs,
+        api, auth, cli, cli_db, errors, ingest_api, ingest_metrics, pages, probe, prometheus,
+        request_input, sockets, sockets_logs,
     )
     from extensions import csrf
 

@@ -59,10 +59,8 @@ def _audit_bad_key(reason: str) -> None:
         circuit_breaker.log_failure(log, "auditing a refused ingest key", exc)
 
 
-@bp.route("/events", methods=["POST"])
-@limiter.limit(lambda: current_app.config["INGEST_RATE_LIMIT"], key_func=_rate_key)
-def post_events():
-    """Store one batch of at most 1000 items in one transaction; 202 with the counts."""
+def refuse_without_key():
+    """The answer refusing a caller without the ingest key (503 when none is set); None when valid."""
     if not current_app.config.get("INGEST_API_KEY"):
         return json_error(503, "The ingest API is disabled: INGEST_API_KEY is not set.", "not_configured")
     presented = _presented_key()
@@ -71,6 +69,21 @@ def post_events():
         resp, status = json_error(401, "Send the ingest key as 'Authorization: Bearer <key>'.")
         resp.headers["WWW-Authenticate"] = 'Bearer realm="ingest"'
         return resp, status
+    return None
+
+
+def ingest_limit(view):
+    """``INGEST_RATE_LIMIT`` per key on ``view`` (each ingest route counts on its own)."""
+    return limiter.limit(lambda: current_app.config["INGEST_RATE_LIMIT"], key_func=_rate_key)(view)
+
+
+@bp.route("/events", methods=["POST"])
+@ingest_limit
+def post_events():
+    """Store one batch of at most 1000 items in one transaction; 202 with the counts."""
+    refused = refuse_without_key()
+    if refused is not None:
+        return refused
     # JSON only (415 otherwise), at most MAX_CONTENT_LENGTH (413), nested no deeper than a batch
     # can be; every text field is checked by the item validators, which name the item.
     body = read_json(check_text=False)

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 import database
 from app_factory import create_app, socketio
+from services.ops import migrations
 from tests.helpers import ADMIN, INGEST_KEY, VIEWER
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -59,7 +60,7 @@ def pg_url():
     sep = "&" if "?" in base else "?"
     url = f"{base}{sep}options=-csearch_path%3D{schema}"
     scoped = create_engine(url)
-    database.Base.metadata.create_all(scoped)
+    migrations.upgrade_to_head(scoped)  # the schema as the revisions build it, as in production
     yield url, scoped
     scoped.dispose()
     with engine.begin() as conn:

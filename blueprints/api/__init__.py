@@ -5,7 +5,9 @@ blueprint is registered.
 """
 from __future__ import annotations
 
-from blueprints.api import alerts, analytics, audit, export, health, insights, live, logs, ops  # noqa: F401
+from blueprints.api import (  # noqa: F401
+    alerts, analytics, audit, export, health, insights, live, logs, metrics, ops,
+)
 from blueprints.api.base import bp
 
 __all__ = ["bp"]

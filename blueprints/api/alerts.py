@@ -155,7 +155,8 @@ def rules_list():
     """Every rule, and the metrics a rule may watch."""
     now = database.utcnow()
     metrics = [{"name": k, "label": m.label, "unit": m.unit,
-                "params": {p: {"min": lo, "max": hi, "default": d} for p, (lo, hi, d) in m.params.items()}}
+                "params": {p: {"min": lo, "max": hi, "default": d} for p, (lo, hi, d) in m.params.items()},
+                "text_params": list(alert_rules.TEXT_PARAMS.get(k, ()))}
                for k, m in alert_rules.METRICS.items()]
     body = circuit_breaker.fresh_read(("alert-rules",), lambda: {
         "rules": [alert_rules.rule_to_dict(r, now) for r in alert_rules.list_rules(database.get_session())]})

@@ -62,7 +62,16 @@ METRICS: dict[str, MetricInfo] = {
     "revenue_vs_baseline": MetricInfo(
         "Revenue of the last complete hour against the same hour averaged over past weeks", "%",
         {"weeks": (1, 12, 4)}),
+    # Any metric of the catalogue (pushed or built-in): params.name, params.match (label
+    # matchers), params.reducer over the last window_seconds.
+    "metric": MetricInfo("Any catalogue metric, reduced over a window", "",
+                         {"window_seconds": (1, 86_400, 300)}),
+    # A series that stopped reporting: minutes since the newest point of params.name (matching
+    # params.match); compare with ">=" N for "no data for N minutes".
+    "metric_no_data": MetricInfo("Minutes since a catalogue metric's newest point", "min"),
 }
+# Text params of the catalogue rules, checked by services.metrics (name, matchers, reducer).
+TEXT_PARAMS = {"metric": ("name", "match", "reducer"), "metric_no_data": ("name", "match")}
 
 
 class RuleError(ValueError):
@@ -199,7 +208,8 @@ def _validate_params(metric: str | None, params: Any) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise RuleError("params must be an object")
     spec = METRICS[metric].params if metric in METRICS else {}
-    unknown = set(params) - set(spec)
+    text = _text_params(metric, params)
+    unknown = set(params) - set(spec) - set(TEXT_PARAMS.get(metric or "", ()))
     if unknown:
         accepted = ", ".join(spec) or "none"
         raise RuleError(f"params not understood for {metric}: {', '.join(sorted(unknown))} "
@@ -211,6 +221,29 @@ def _validate_params(metric: str | None, params: Any) -> dict[str, Any]:
         if not lo <= value <= hi or value != int(value):
             raise RuleError(f"params.{key} must be a whole number between {lo:g} and {hi:g}")
         clean[key] = int(value)
+    return {**clean, **text}
+
+
+def _text_params(metric: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """name (required), match and reducer of a rule on a catalogue metric, checked and kept."""
+    if metric not in TEXT_PARAMS:
+        return {}
+    from services import metrics
+
+    try:
+        name = metrics.validate.check_name(params.get("name"), "params.name")
+        match = params.get("match") or ""
+        if not isinstance(match, str) or len(match) > 500:
+            raise RuleError("params.match must be label matchers as text (at most 500 characters)")
+        metrics.parse_matchers(match)
+    except metrics.MetricError as exc:
+        raise RuleError(exc.message) from None
+    clean: dict[str, Any] = {"name": name, "match": match}
+    if "reducer" in TEXT_PARAMS[metric]:
+        reducer = params.get("reducer", "last")
+        if reducer not in metrics.query_module.AGGS:
+            raise RuleError(f"params.reducer must be one of: {', '.join(metrics.query_module.AGGS)}")
+        clean["reducer"] = reducer
     return clean
 
 
@@ -255,7 +288,8 @@ def create_rule(session: Session, payload: dict[str, Any]) -> AlertRule:
     clean = validate(payload)
     _check_name_free(session, clean["name"])
     clean.setdefault("channels", list(CHANNELS))
-    clean.setdefault("params", _validate_params(clean["metric"], {}))
+    if "params" not in clean:  # (not setdefault: its default would be checked, and refused, first)
+        clean["params"] = _validate_params(clean["metric"], {})
     now = utcnow()
     rule = AlertRule(**clean, builtin=False, created_at=now, updated_at=now)
     session.add(rule)

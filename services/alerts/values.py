@@ -193,7 +193,30 @@ def revenue_vs_baseline(ctx: MetricContext, weeks: int = 4) -> float | None:
     return 100.0 * _rollup_sums(ctx, start, end)["revenue_cents"] / baseline
 
 
+def catalog_metric(ctx: MetricContext, name: str, match: str = "", reducer: str = "last",
+                   window_seconds: int = 300) -> float | None:
+    """Any catalogue metric (pushed or built-in), ``reducer`` over the last ``window_seconds``;
+    None (neither fires nor clears) when the window holds no point."""
+    from services import metrics
+
+    return metrics.reduce_window(ctx.session, {}, name, metrics.parse_matchers(match), reducer,
+                                 int(window_seconds), ctx.now)
+
+
+def metric_no_data(ctx: MetricContext, name: str, match: str = "") -> float | None:
+    """Minutes since the newest point of the matching series; not applicable for a series that
+    never reported (nothing stopped)."""
+    from services import metrics
+
+    seen = metrics.last_seen(ctx.session, name, metrics.parse_matchers(match))
+    if seen is None:
+        return NOT_APPLICABLE
+    return max(0.0, (ctx.now - seen).total_seconds() / 60.0)
+
+
 READERS: dict[str, Callable[..., float | None]] = {
+    "metric": catalog_metric,
+    "metric_no_data": metric_no_data,
     "cpu_percent": _system("cpu_percent"),
     "memory_percent": _system("memory_percent"),
     "disk_percent": _system("disk_percent"),

@@ -18,8 +18,11 @@ INGEST_COMMITTED = "ingest.committed"
 # An alert changed state (committed); payload: event, alert, firing. Heard by the live layer,
 # which emits it to the admins' sockets.
 ALERT_CHANGED = "alert.changed"
+# Pushed metric points were stored (committed); payload: points, names. For live charts of
+# own metrics (dashboards); the tests listen today.
+METRICS_STORED = "metrics.stored"
 # A user logged out; payload: user_id. Heard by the sockets (closed) and degraded sign-in.
 USER_LOGGED_OUT = "user.logged_out"
 
 ALL = (TRANSACTION_STORED, ACTIVITY_STORED, LOG_STORED, LOG_REMOTE, INGEST_COMMITTED, ALERT_CHANGED,
-       USER_LOGGED_OUT)
+       METRICS_STORED, USER_LOGGED_OUT)

@@ -68,6 +68,10 @@ def prune(engine: Engine, config: dict, *, now: datetime | None = None,
             continue
         cutoff = now - timedelta(days=days)
         deleted[model.__tablename__] = _delete_older(factory, model, column, cutoff, batch_size, pause)
+    # Pushed metrics keep raw points in hours and two rollups in days: their own module says how.
+    from services import metrics
+
+    deleted.update(metrics.prune(factory, config, now, batch_size, pause))
     pages = vacuum_incremental(engine) if engine.dialect.name == "sqlite" else None
     result = PruneResult(deleted, pages)
     log.info("prune removed %d rows %s", result.total, deleted)

@@ -204,7 +204,7 @@ async function loadRules() {
   select.value = current;
   const metricSelect = document.getElementById("rule-metric");
   if (!metricSelect.options.length) {
-    metricSelect.append(...body.metrics.map((m) => el("option", { value: m.name, text: `${m.name} (${m.unit})` })));
+    metricSelect.append(...body.metrics.map((m) => el("option", { value: m.name, text: m.unit ? `${m.name} (${m.unit})` : m.name })));
   }
 }
 
@@ -212,7 +212,12 @@ function renderParams(metric, values = {}) {
   const box = document.getElementById("rule-params");
   const info = state.metrics[metric];
   document.getElementById("rule-metric-hint").textContent = info ? info.label : "";
-  box.replaceChildren(...Object.entries(info ? info.params : {}).map(([name, spec]) => el("label", {},
+  // Rules on a catalogue metric also name it, its label matchers and a reducer (text).
+  const texts = (info ? info.text_params || [] : []).map((name) => el("label", {},
+    name === "match" ? "label matchers (queue=\"mail\")" : name,
+    el("input", { type: "text", name: `text:${name}`, value: values[name] !== undefined ? values[name] : "",
+      placeholder: name === "reducer" ? "last, avg, min, max, sum, count or rate" : "" })));
+  box.replaceChildren(...texts, ...Object.entries(info ? info.params : {}).map(([name, spec]) => el("label", {},
     name.replace(/_/g, " "),
     el("input", { type: "number", name: `param:${name}`, min: spec.min, max: spec.max, step: 1,
       value: values[name] !== undefined ? values[name] : spec.default }))));
@@ -240,6 +245,9 @@ function openRule(rule) {
 function ruleBody(form) {
   const params = {};
   for (const input of form.querySelectorAll('input[name^="param:"]')) params[input.name.slice(6)] = Number(input.value);
+  for (const input of form.querySelectorAll('input[name^="text:"]')) {
+    if (input.value !== "") params[input.name.slice(5)] = input.value;
+  }
   return {
     name: form.name.value, metric: form.metric.value, operator: form.operator.value,
     threshold: form.threshold.value === "" ? null : Number(form.threshold.value),
