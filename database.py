@@ -351,6 +351,8 @@ def make_engine(url: str, instance_path: str | None = None, **options: Any) -> E
 def init_app(app: Flask) -> None:
     """Bind an engine to ``app``, create the tables, close request sessions at teardown."""
     engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
+    # Feature packages keep their tables in their own models.py: import them before create_all.
+    import services.checks.models  # noqa: F401
     Base.metadata.create_all(engine)
     app.extensions["database"] = DatabaseState(engine, sessionmaker(engine, expire_on_commit=False))
     app.teardown_appcontext(_close_request_session)

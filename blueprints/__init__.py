@@ -9,9 +9,9 @@ def register_blueprints(app: Flask) -> None:
     from app_factory import csrf
     # The api_* modules add their routes to api.bp when imported, so before it is registered.
     from blueprints import (  # noqa: F401
-        api, api_alerts, api_analytics, api_audit, api_export, api_health, api_insights, api_logs,
-        api_metrics, api_ops, auth, cli, errors, health, ingest_api, metrics, pages, request_input,
-        sockets, sockets_logs,
+        api, api_alerts, api_analytics, api_audit, api_checks, api_export, api_health, api_insights,
+        api_logs, api_metrics, api_ops, auth, cli, errors, health, heartbeat_api, ingest_api, metrics,
+        pages, request_input, sockets, sockets_logs,
     )
 
     errors.init_app(app)
@@ -24,6 +24,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     csrf.exempt(ingest_api.bp)  # bearer-key API: no cookie, so no CSRF to defend against
     app.register_blueprint(ingest_api.bp)
+    csrf.exempt(heartbeat_api.bp)  # the token in the path is the credential; no cookie involved
+    app.register_blueprint(heartbeat_api.bp)
     app.register_blueprint(metrics.bp)
     # Flask-SocketIO binds decorated handlers only to the server of its first app: register per app.
     sockets.init_app(app)
