@@ -193,13 +193,13 @@ def _kind_config(kind: str, body: dict) -> dict:
         return {"grace_seconds": _int(body, "grace_seconds", 0, 86_400, 30)}
     if kind == "database":
         return {"max_response_ms": _num(body, "max_response_ms", 1, 600_000, None),
-                "pool_usage_max_percent": _num(body, "pool_usage_max_percent", 1, 100, None),
-                "connections_max_percent": _num(body, "connections_max_percent", 1, 100, None)}
+                "pool_usage_max_percent": _num(body, "pool_usage_max_percent", 0.01, 100, None),
+                "connections_max_percent": _num(body, "connections_max_percent", 0.01, 100, None)}
     url = _text(body, "url", 500)
     if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         raise MonitorError("url must be a redis://, rediss:// or unix:// address", "url")
     return {"url": url, "max_response_ms": _num(body, "max_response_ms", 1, 600_000, None),
-            "clients_max_percent": _num(body, "clients_max_percent", 1, 100, None)}
+            "clients_max_percent": _num(body, "clients_max_percent", 0.01, 100, None)}
 
 
 def _missing(key: str):
