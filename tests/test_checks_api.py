@@ -158,3 +158,11 @@ def test_heartbeat_is_rate_limited(make_app, client):
     c = app.test_client()
     codes = [c.post(f"/api/v1/heartbeat/{token}").status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
+
+
+def test_services_page_is_in_the_nav_and_only_admins_get_the_form(admin_client, viewer_client):
+    page = admin_client.get("/admin/services").get_data(as_text=True)
+    assert 'href="/admin/services"' in page and 'id="monitor-form"' in page
+    assert 'name="csrf-token"' in page
+    viewer_page = viewer_client.get("/admin/services").get_data(as_text=True)
+    assert 'href="/admin/services"' in viewer_page and 'id="monitor-form"' not in viewer_page

@@ -11,6 +11,7 @@ Bodies are read up to ``MONITOR_BODY_LIMIT`` bytes; a keyword past that is not f
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -163,6 +164,10 @@ def check_http(cfg: dict, timeout: float, settings: dict) -> dict:
 
 def _short(exc: Exception) -> str:
     text = str(exc)
+    # "[Errno 111] Connection refused" says it all; the pool's wrapping around it does not.
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if errno:
+        return errno.group(1).strip()[:160]
     # urllib3 wraps the reason in pool details; the last part is what a user understands.
     if "Caused by" in text:
         text = text.split("Caused by", 1)[1].strip(" ()")

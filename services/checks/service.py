@@ -79,8 +79,9 @@ def list_with_figures(session: Session, now: datetime | None = None) -> list[dic
     """Every monitor as JSON with its uptime 24 h / 7 d / 30 d and 24 h average latency."""
     now = now or utcnow()
     monitors = list_monitors(session)
-    figures = storage.uptimes(session, [m.id for m in monitors], now)
-    return [to_dict(m, figures.get(m.id)) for m in monitors]
+    ids = [m.id for m in monitors]
+    figures, sparks = storage.uptimes(session, ids, now), storage.sparks(session, ids, now)
+    return [to_dict(m, {**(figures.get(m.id) or {}), "hourly": sparks.get(m.id, [])}) for m in monitors]
 
 
 def detail(session: Session, monitor_id: int, now: datetime | None = None) -> dict[str, Any]:

@@ -129,6 +129,22 @@ def series(session: Session, monitor_id: int, now: datetime, hours: int = 24,
              "max_ms": _round(r.latency_max_ms)} for r in rows]
 
 
+def sparks(session: Session, monitor_ids: list[int], now: datetime, hours: int = 24
+           ) -> dict[int, list[list]]:
+    """Per monitor, ``[[hour start, avg ms or None, uptime %], ...]`` over the last ``hours`` (oldest first)."""
+    if not monitor_ids:
+        return {}
+    since = bucket_start(now - timedelta(hours=hours), HOUR) + timedelta(seconds=HOUR)
+    out: dict[int, list[list]] = {mid: [] for mid in monitor_ids}
+    for r in session.scalars(select(MonitorRollup).where(
+            MonitorRollup.monitor_id.in_(monitor_ids), MonitorRollup.resolution == HOUR,
+            MonitorRollup.bucket_start >= since).order_by(MonitorRollup.bucket_start)):
+        out[r.monitor_id].append([r.bucket_start.isoformat(),
+                                  _round(r.latency_sum_ms / r.latency_count) if r.latency_count else None,
+                                  percent({"checks": r.checks, "up": r.up})])
+    return out
+
+
 def recent_results(session: Session, monitor_id: int, limit: int = 50) -> list[dict[str, Any]]:
     """The newest raw results of one monitor, newest first."""
     rows = session.scalars(select(MonitorResult).where(MonitorResult.monitor_id == monitor_id)
