@@ -14,6 +14,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -98,13 +99,29 @@ def json_condition(body: bytes, path: str, expected: Any) -> None:
         raise CheckFailed(f"json_path {path} is {str(value)[:60]!r}, expected {str(expected)[:60]!r}")
 
 
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This worker thread's HTTP session: building one per check cost more CPU than the check.
+
+    Connections to a target are kept alive between its checks; cookies are not kept, so no
+    monitor ever sends what another target set.
+    """
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+        session.trust_env = False  # a proxy from the environment would hide the real target
+    session.cookies.clear()
+    return session
+
+
 def check_http(cfg: dict, timeout: float, settings: dict) -> dict:
     """Run one http check; returns figures (latency, status...) or raises ``CheckFailed``."""
     allow_private = bool(settings.get("MONITOR_ALLOW_PRIVATE"))
     limit = int(settings.get("MONITOR_BODY_LIMIT") or 1_048_576)
     url, method = cfg["url"], cfg.get("method", "GET")
-    session = requests.Session()
-    session.trust_env = False  # a proxy from the environment would hide the real target
+    session = _session()
     began = time.perf_counter()
     try:
         for _hop in range(MAX_REDIRECTS + 1):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Float, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.checks.models import DAY, HOUR, MINUTE, RESOLUTIONS, MonitorResult, MonitorRollup
@@ -28,38 +28,43 @@ def bucket_start(at: datetime, resolution: int) -> datetime:
     return EPOCH + timedelta(seconds=seconds - seconds % resolution)
 
 
+_ROLLUPS = MonitorRollup.__table__.c
+_LATENCY = bindparam("latency", type_=Float())
+# Built once: the statement is compiled once and cached, so a result costs three executions,
+# not three expression builds. The maximum is portable (no GREATEST on SQLite, no 2-argument
+# MAX on PostgreSQL); a NULL latency (none measured) leaves it as it is.
+_BUMP = (update(MonitorRollup.__table__)
+         .where(_ROLLUPS.monitor_id == bindparam("mid"), _ROLLUPS.resolution == bindparam("res"),
+                _ROLLUPS.bucket_start == bindparam("start", type_=_ROLLUPS.bucket_start.type))
+         .values(checks=_ROLLUPS.checks + 1, up=_ROLLUPS.up + bindparam("up"),
+                 latency_count=_ROLLUPS.latency_count + bindparam("measured"),
+                 latency_sum_ms=_ROLLUPS.latency_sum_ms + bindparam("latency_sum", type_=Float()),
+                 latency_max_ms=case((bindparam("measured") == 0, _ROLLUPS.latency_max_ms),
+                                     (_ROLLUPS.latency_max_ms.is_(None), _LATENCY),
+                                     (_ROLLUPS.latency_max_ms < _LATENCY, _LATENCY),
+                                     else_=_ROLLUPS.latency_max_ms)))
+_ADD_RESULT = insert(MonitorResult.__table__)
+_ADD_BUCKET = insert(MonitorRollup.__table__)
+
+
 def record_result(session: Session, monitor_id: int, at: datetime, ok: bool,
                   latency_ms: float | None, error: str | None) -> None:
     """Add one result and bump its minute, hour and day buckets (the caller commits)."""
-    session.add(MonitorResult(monitor_id=monitor_id, at=at, ok=ok, latency_ms=latency_ms,
-                              error=(error or None) and error[:200]))
+    conn = session.connection()
+    conn.execute(_ADD_RESULT, {"monitor_id": monitor_id, "at": at, "ok": bool(ok),
+                               "latency_ms": latency_ms, "error": (error or None) and error[:200]})
     up, measured = int(bool(ok)), int(latency_ms is not None)
     latency = float(latency_ms or 0.0)
     for resolution in RESOLUTIONS:
         start = bucket_start(at, resolution)
-        bumped = session.execute(
-            update(MonitorRollup)
-            .where(MonitorRollup.monitor_id == monitor_id, MonitorRollup.resolution == resolution,
-                   MonitorRollup.bucket_start == start)
-            .values(checks=MonitorRollup.checks + 1, up=MonitorRollup.up + up,
-                    latency_count=MonitorRollup.latency_count + measured,
-                    latency_sum_ms=MonitorRollup.latency_sum_ms + latency,
-                    latency_max_ms=_max_expr(measured, latency))
-            .execution_options(synchronize_session=False)).rowcount
+        bumped = conn.execute(_BUMP, {"mid": monitor_id, "res": resolution, "start": start, "up": up,
+                                      "measured": measured, "latency_sum": latency,
+                                      "latency": latency_ms}).rowcount
         if not bumped:
-            session.add(MonitorRollup(monitor_id=monitor_id, resolution=resolution, bucket_start=start,
-                                      checks=1, up=up, latency_count=measured, latency_sum_ms=latency,
-                                      latency_max_ms=latency if measured else None))
-            session.flush()
-
-
-def _max_expr(measured: int, latency: float):
-    """The bucket's new maximum: portable (no GREATEST on SQLite, no 2-arg MAX on PostgreSQL)."""
-    if not measured:
-        return MonitorRollup.latency_max_ms
-    return case((MonitorRollup.latency_max_ms.is_(None), latency),
-                (MonitorRollup.latency_max_ms < latency, latency),
-                else_=MonitorRollup.latency_max_ms)
+            conn.execute(_ADD_BUCKET, {"monitor_id": monitor_id, "resolution": resolution,
+                                       "bucket_start": start, "checks": 1, "up": up,
+                                       "latency_count": measured, "latency_sum_ms": latency,
+                                       "latency_max_ms": latency_ms})
 
 
 def uptime_from_raw(session: Session, monitor_ids: list[int], since: datetime) -> dict[int, dict]:
