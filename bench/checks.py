@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 import database  # noqa: E402  (needs the repository on sys.path)
 from app_factory import create_app  # noqa: E402
 from services.checks import runner, service, storage  # noqa: E402
-from services.checks.kinds import Outcome  # noqa: E402
 
 SERVER = """
 import sys

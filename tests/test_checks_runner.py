@@ -1,7 +1,6 @@
 """Checks against real local servers: thresholds, conditions, alerts, parents, heartbeats."""
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
