@@ -164,5 +164,7 @@ def test_services_page_is_in_the_nav_and_only_admins_get_the_form(admin_client, 
     page = admin_client.get("/admin/services").get_data(as_text=True)
     assert 'href="/admin/services"' in page and 'id="monitor-form"' in page
     assert 'name="csrf-token"' in page
+    # Within the CSP (script-src 'self'; style-src 'self'): no inline code.
+    assert "<script>" not in page and "<style" not in page and " onclick=" not in page
     viewer_page = viewer_client.get("/admin/services").get_data(as_text=True)
     assert 'href="/admin/services"' in viewer_page and 'id="monitor-form"' not in viewer_page
