@@ -102,7 +102,7 @@ def runner_bench(monitors: int, interval: int, seconds: float) -> None:
     try:
         port = int(server.stdout.readline())
         with tempfile.TemporaryDirectory() as tmp:
-            app = _app(Path(tmp), MONITOR_WORKERS=8)
+            app = _app(Path(tmp), MONITOR_WORKERS=int(os.environ.get("MONITOR_WORKERS", "8")))
             with database.session_scope(app) as s:
                 for i in range(monitors):
                     service.create(s, {"name": f"m{i}", "kind": "http", "keyword": "ok",
