@@ -166,6 +166,7 @@ def load_config() -> dict[str, Any]:
         "MONITOR_ALLOW_PRIVATE": _env("MONITOR_ALLOW_PRIVATE", False, bool),
         "MONITOR_BODY_LIMIT": _env("MONITOR_BODY_LIMIT", 1024 * 1024, int),
         "HEARTBEAT_RATE_LIMIT": _env("HEARTBEAT_RATE_LIMIT", "120 per minute"),
+        "HEARTBEAT_RATE_LIMIT_IP": _env("HEARTBEAT_RATE_LIMIT_IP", "1200 per minute"),
         # While the database is down, sessions verified this recently stay signed in (0: off).
         "DEGRADED_LOGIN_SECONDS": _env("DEGRADED_LOGIN_SECONDS", 900.0, float),
     }

@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 import database
+from flask_limiter.util import get_remote_address
+
 from app_factory import limiter
 from blueprints.errors import json_error
 from blueprints.request_input import read_json
@@ -24,6 +26,8 @@ def _rate_key() -> str:
 
 @bp.post("/heartbeat/<token>")
 @limiter.limit(lambda: current_app.config["HEARTBEAT_RATE_LIMIT"], key_func=_rate_key)
+# Per address too: guessing tokens (a new one each time) must not escape the per-token limit.
+@limiter.limit(lambda: current_app.config["HEARTBEAT_RATE_LIMIT_IP"], key_func=get_remote_address)
 def heartbeat(token: str):
     """Record a heartbeat; optional JSON body {"status": "up"|"down", "message": "..."}."""
     body = read_json(required=False) if request.get_data(cache=True) else None

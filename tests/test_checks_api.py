@@ -160,6 +160,13 @@ def test_heartbeat_is_rate_limited(make_app, client):
     assert codes == [200, 200, 200, 429, 429]
 
 
+def test_guessing_heartbeat_tokens_is_limited_per_address(make_app):
+    app = make_app(HEARTBEAT_RATE_LIMIT_IP="4 per minute")
+    c = app.test_client()
+    codes = [c.post(f"/api/v1/heartbeat/guess-{i:04d}-abcdefgh").status_code for i in range(6)]
+    assert codes == [404, 404, 404, 404, 429, 429]
+
+
 def test_services_page_is_in_the_nav_and_only_admins_get_the_form(admin_client, viewer_client):
     page = admin_client.get("/admin/services").get_data(as_text=True)
     assert 'href="/admin/services"' in page and 'id="monitor-form"' in page
