@@ -122,6 +122,11 @@ def load_config() -> dict[str, Any]:
         "RETENTION_DAYS_LOGS": _env("RETENTION_DAYS_LOGS", 14, int),
         "RETENTION_DAYS_ACTIVITY": _env("RETENTION_DAYS_ACTIVITY", 90, int),
         "RETENTION_DAYS_AUDIT": _env("RETENTION_DAYS_AUDIT", 365, int),
+        # Service monitors: raw results for 3 days, then per-minute/hour/day rollups.
+        "RETENTION_DAYS_MONITOR_RESULTS": _env("RETENTION_DAYS_MONITOR_RESULTS", 3, int),
+        "RETENTION_DAYS_MONITOR_MINUTES": _env("RETENTION_DAYS_MONITOR_MINUTES", 14, int),
+        "RETENTION_DAYS_MONITOR_HOURS": _env("RETENTION_DAYS_MONITOR_HOURS", 90, int),
+        "RETENTION_DAYS_MONITOR_DAYS": _env("RETENTION_DAYS_MONITOR_DAYS", 400, int),
         "RETENTION_BATCH_SIZE": _env("RETENTION_BATCH_SIZE", 5000, int),
         # Pushed metrics: label sets per name, how far back/ahead a point's time may be, and how
         # long raw points (hours), per-minute and per-hour rollups (days) are kept (0: forever).
@@ -154,6 +159,18 @@ def load_config() -> dict[str, Any]:
         "HEALTH_MEMORY_CRIT_PERCENT": _env("HEALTH_MEMORY_CRIT_PERCENT", 97.0, float),
         "HEALTH_DB_SLOW_MS": _env("HEALTH_DB_SLOW_MS", 500.0, float),
         "HEALTH_SCHEDULER_STALE_SECONDS": _env("HEALTH_SCHEDULER_STALE_SECONDS", 60.0, float),
+        # Service monitors (services.checks): checked by the leader process in a worker pool.
+        "MONITORS_ENABLED": _env("MONITORS_ENABLED", True, bool),
+        "MONITOR_WORKERS": _env("MONITOR_WORKERS", 8, int),
+        "MONITOR_LOOP_SECONDS": _env("MONITOR_LOOP_SECONDS", 1.0, float),
+        "MONITOR_RELOAD_SECONDS": _env("MONITOR_RELOAD_SECONDS", 5.0, float),
+        # Shortest interval a monitor may have (seconds); tests lower it.
+        "MONITOR_MIN_INTERVAL": _env("MONITOR_MIN_INTERVAL", 10, int),
+        # http/tcp checks of loopback and private addresses (link-local/metadata: never).
+        "MONITOR_ALLOW_PRIVATE": _env("MONITOR_ALLOW_PRIVATE", False, bool),
+        "MONITOR_BODY_LIMIT": _env("MONITOR_BODY_LIMIT", 1024 * 1024, int),
+        "HEARTBEAT_RATE_LIMIT": _env("HEARTBEAT_RATE_LIMIT", "120 per minute"),
+        "HEARTBEAT_RATE_LIMIT_IP": _env("HEARTBEAT_RATE_LIMIT_IP", "1200 per minute"),
         # While the database is down, sessions verified this recently stay signed in (0: off).
         "DEGRADED_LOGIN_SECONDS": _env("DEGRADED_LOGIN_SECONDS", 900.0, float),
     }
@@ -265,7 +282,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     import database
     from blueprints import register_blueprints, security
-    from services import alerts, live
+    from services import alerts, checks, live
     from services.infra import breaker, cache
     from services.ingest import derived
     from services.live import sockets as live_sockets
@@ -298,6 +315,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     retention.init_app(app)
     live.init_app(app)
     alerts.init_app(app)
+    checks.init_app(app)
     prometheus_exposition.init_app(app)
     _bootstrap_accounts(app)
     return app

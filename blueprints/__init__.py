@@ -7,8 +7,8 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint, socket handler, error handler and CLI command to ``app``."""
     from blueprints import (
-        api, auth, cli, cli_db, errors, ingest_api, ingest_metrics, pages, probe, prometheus,
-        request_input, sockets, sockets_logs,
+        api, auth, cli, cli_db, errors, heartbeat_api, ingest_api, ingest_metrics, pages, probe,
+        prometheus, request_input, sockets, sockets_logs,
     )
     from extensions import csrf
 
@@ -23,6 +23,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(probe.bp)
     csrf.exempt(ingest_api.bp)  # bearer-key API: no cookie, so no CSRF to defend against
     app.register_blueprint(ingest_api.bp)
+    csrf.exempt(heartbeat_api.bp)  # the token in the path is the credential; no cookie involved
+    app.register_blueprint(heartbeat_api.bp)
     app.register_blueprint(prometheus.bp)
     # Flask-SocketIO binds decorated handlers only to the server of its first app: register per app.
     sockets.init_app(app)

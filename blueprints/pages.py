@@ -53,6 +53,12 @@ def alerts():
     return render_template("alerts.html", page="alerts", can_edit=current_user.is_admin)
 
 
+@bp.route("/services")
+def services():
+    """Service monitors: state, uptime, response times, last error; admins add and edit them."""
+    return render_template("services.html", page="services", can_edit=current_user.is_admin)
+
+
 @bp.route("/logs")
 def logs():
     """Log entries of every service: filters, older pages by cursor, and a live tail."""
@@ -80,6 +86,7 @@ NAV = [
     ("performance", "pages.performance", "Performance"),
     ("activity", "pages.activity", "Activity"),
     ("alerts", "pages.alerts", "Alerts"),
+    ("services", "pages.services", "Services"),
     ("logs", "pages.logs", "Logs"),
     ("exports", "pages.exports", "Exports"),
     ("audit", "pages.audit", "Audit"),

@@ -21,8 +21,12 @@ ALERT_CHANGED = "alert.changed"
 # Pushed metric points were stored (committed); payload: points, names. For live charts of
 # own metrics (dashboards); the tests listen today.
 METRICS_STORED = "metrics.stored"
+# A monitor was created, changed, deleted or changed state (committed); payload: the monitor as
+# the Services page shows it (``deleted`` when gone). Heard by the live layer, which emits it as
+# the admins' ``monitor`` event, and by the monitor runner (reloads its list).
+MONITOR_CHANGED = "monitor.changed"
 # A user logged out; payload: user_id. Heard by the sockets (closed) and degraded sign-in.
 USER_LOGGED_OUT = "user.logged_out"
 
 ALL = (TRANSACTION_STORED, ACTIVITY_STORED, LOG_STORED, LOG_REMOTE, INGEST_COMMITTED, ALERT_CHANGED,
-       METRICS_STORED, USER_LOGGED_OUT)
+       METRICS_STORED, MONITOR_CHANGED, USER_LOGGED_OUT)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from flask import Flask
 
+from services import checks
 from services.alerts import dispatch as alert_dispatch
 from services.live import feed, scheduler
 from services.live import sockets as socket_registry
@@ -52,6 +53,10 @@ def periodic_job_definitions(app: Flask) -> list[Job]:
         # The leader only: one sample and one snapshot for the whole deployment.
         Job("sample_machine", float(cfg["SAMPLE_INTERVAL"]), performance_monitor.sample,
             "storing a system sample", leader_only=True),
+        # Service monitors are checked by the leader only; its runner starts once, then keeps
+        # its own loop and pool (a hanging target must not hold a tick).
+        Job("start_monitor_runner", EVERY_TICK, checks.start_runner, "starting the monitor runner",
+            leader_only=True),
         Job("push_snapshot", float(cfg["LIVE_UPDATE_INTERVAL"]), scheduler.push_snapshot,
             "pushing the live snapshot", leader_only=True, pushes=True, critical=True),
         # After each push, with that same snapshot.

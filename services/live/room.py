@@ -37,3 +37,11 @@ def on_alert_changed(payload: dict[str, Any]) -> None:
         emit_to_admins("alert", payload)
     except Exception:  # a socket problem must not undo a committed alert change
         log.exception("could not emit the alert event to admins")
+
+
+def on_monitor_changed(payload: dict[str, Any]) -> None:
+    """A committed monitor change (topic ``monitor.changed``) becomes the admins' ``monitor`` event."""
+    try:
+        emit_to_admins("monitor", payload)
+    except Exception:  # a socket problem must not undo a committed monitor change
+        log.exception("could not emit the monitor event to admins")

@@ -1,7 +1,7 @@
 """Paths of the OpenAPI document: live, performance, analytics and insights (see ``services.openapi.spec``)."""
 from __future__ import annotations
 
-from services.openapi import paths_metrics
+from services.openapi import paths_checks, paths_metrics
 from services.openapi import paths_ops as openapi_paths_ops
 from services.openapi.schemas import (
     CURRENCY, INT, NUM, STALE, STR, TIME, arr, json_ok, minutes, nullable, obj, op, query,
@@ -116,6 +116,7 @@ def _analytics() -> dict:
 
 
 def paths() -> dict:
-    """Every documented path: this module's, ``paths_ops``'s and ``paths_metrics``'s."""
-    return {**_live(), **_analytics(), **openapi_paths_ops.paths(), **paths_metrics.paths()}
+    """Every documented path: this module's, ``paths_ops``'s, ``paths_metrics``'s and ``paths_checks``'s."""
+    return {**_live(), **_analytics(), **openapi_paths_ops.paths(), **paths_metrics.paths(),
+            **paths_checks.paths()}
 

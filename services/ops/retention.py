@@ -38,6 +38,9 @@ TABLES = (
 )
 DEFAULT_DAYS = {"RETENTION_DAYS_METRICS": 30, "RETENTION_DAYS_REQUEST_STATS": 30,
                 "RETENTION_DAYS_LOGS": 14, "RETENTION_DAYS_ACTIVITY": 90, "RETENTION_DAYS_AUDIT": 365}
+# Tables of feature packages (label, config key, default days, model, time column, extra WHERE),
+# added with ``register_table`` by their package's init_app. Shown in a result when they deleted rows.
+EXTRA_TABLES: list[tuple] = []
 # A database this small converts to incremental auto-vacuum at start in well under a second.
 AUTO_CONVERT_MAX_BYTES = 64 * 1024 * 1024
 DAY = 86_400.0
@@ -72,17 +75,38 @@ def prune(engine: Engine, config: dict, *, now: datetime | None = None,
     from services import metrics
 
     deleted.update(metrics.prune(factory, config, now, batch_size, pause))
+    for label, key, default, model, column, where in list(EXTRA_TABLES):
+        days = int(config.get(key, default) or 0)
+        if days <= 0:
+            continue
+        count = _delete_older(factory, model, column, now - timedelta(days=days), batch_size, pause,
+                              where)
+        if count:
+            deleted[label] = count
     pages = vacuum_incremental(engine) if engine.dialect.name == "sqlite" else None
     result = PruneResult(deleted, pages)
     log.info("prune removed %d rows %s", result.total, deleted)
     return result
 
 
-def _delete_older(factory, model, column, cutoff: datetime, batch_size: int, pause: float) -> int:
+def register_table(label: str, key: str, default_days: int, model, column, where=None) -> None:
+    """Prune ``model`` rows whose ``column`` is older than config ``key`` days (and match ``where``).
+
+    Registering the same label again is a no-op, so every app of a process may call it.
+    """
+    if all(entry[0] != label for entry in EXTRA_TABLES):
+        EXTRA_TABLES.append((label, key, default_days, model, column, where))
+
+
+def _delete_older(factory, model, column, cutoff: datetime, batch_size: int, pause: float,
+                  where=None) -> int:
     total = 0
     while True:
         with factory() as session:
-            ids = select(model.id).where(column < cutoff).limit(batch_size).scalar_subquery()
+            old = select(model.id).where(column < cutoff)
+            if where is not None:
+                old = old.where(where)
+            ids = old.limit(batch_size).scalar_subquery()
             count = session.execute(delete(model).where(model.id.in_(ids)),
                                     execution_options={"synchronize_session": False}).rowcount
             session.commit()

@@ -23,6 +23,7 @@ READY = {
     "logs": ["#log-list li"],
     "exports": ["#x-history tbody tr"],
     "audit": ["#audit-table tbody time"],
+    "services": ["#monitors tbody td"],
 }
 SETTLED = """sels => sels.every(s => document.querySelector(s))
   && [...document.querySelectorAll("[data-card]")].every(c => c.dataset.state !== "loading")
@@ -175,7 +176,7 @@ def test_every_page_fits_a_phone(phone, name):
 
     nav = page.evaluate(NAV)
     assert nav["fits"] and all(link["inside"] for link in nav["links"]), nav
-    assert len(nav["links"]) == 8
+    assert len(nav["links"]) == 9
 
     labels = page.evaluate(CHART_LABELS)
     assert labels["problems"] == []

@@ -1,0 +1,45 @@
+"""A real HTTP target on 127.0.0.1 for monitor tests: its answer can be changed, and it can stop."""
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Target:
+    """Serves ``status``/``body``/``delay`` (changeable at any time) until ``stop()``."""
+
+    def __init__(self):
+        self.status, self.body, self.delay = 200, b'{"status": "ok", "db": {"ok": true}}', 0.0
+        self.headers: dict[str, str] = {"Content-Type": "application/json"}
+        self.hits = 0
+        target = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                target.hits += 1
+                if target.delay:
+                    time.sleep(target.delay)
+                self.send_response(target.status)
+                for k, v in target.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(target.body)))
+                self.end_headers()
+                self.wfile.write(target.body)
+
+            do_GET = do_POST = do_HEAD = _answer
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()

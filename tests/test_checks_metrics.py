@@ -1,0 +1,77 @@
+"""The monitors' figures in the metrics catalogue and query: what the checks stored, read back."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+import database
+from services.checks import check_once, service
+from services.checks.models import MonitorResult
+from tests.checks_target import Target
+from tests.metrics_helpers import minute_ago, query
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(MONITOR_ALLOW_PRIVATE=True, MONITOR_MIN_INTERVAL=1)
+
+
+@pytest.fixture
+def target():
+    t = Target()
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def checked(app, target):
+    """One monitor checked three times a minute apart: ok, failed (down at once), ok (still down)."""
+    with database.session_scope(app) as s:
+        mid = service.create(s, {"name": "shop", "kind": "http", "url": target.url, "labels": {"team": "web"},
+                                 "failure_threshold": 1, "recovery_threshold": 2}, min_interval=1).id
+        service.create(s, {"name": "other", "kind": "tcp", "host": "127.0.0.1", "port": target.port},
+                       min_interval=1)
+    base = minute_ago(3)
+    for minute, status in ((0, 200), (1, 503), (2, 200)):
+        target.status = status
+        check_once(app, mid, now=base + timedelta(minutes=minute, seconds=10))
+    with database.session_scope(app) as s:
+        latencies = list(s.scalars(select(MonitorResult.latency_ms).where(MonitorResult.monitor_id == mid)
+                                   .order_by(MonitorResult.at)))
+    return base, latencies
+
+
+def test_query_answers_each_check_of_the_monitor(admin_client, checked):
+    base, latencies = checked
+    window = {"start": base.isoformat(), "end": (base + timedelta(minutes=3)).isoformat(), "step": "60"}
+    up = query(admin_client, name="monitor_up", agg="last", match="monitor=shop", **window)
+    assert up["series"] == [{"labels": {"monitor": "shop", "team": "web"}, "points": [
+        [(base + timedelta(minutes=m)).isoformat(), v] for m, v in ((0, 1.0), (1, 0.0), (2, 1.0))]}]
+    latency = query(admin_client, name="monitor_latency_ms", agg="max", match="team=web", **window)
+    [series] = latency["series"]
+    assert len(latencies) == 3 and [v for _, v in series["points"]] == pytest.approx(latencies)
+    assert latency["unit"] == "ms"
+    # The other monitor was never checked: it has no points, and a matcher keeps it out anyway.
+    assert query(admin_client, name="monitor_up", agg="last", match="monitor=other", **window)["series"] == []
+
+
+def test_catalog_lists_state_latency_and_uptime_per_monitor(admin_client, checked):
+    _, latencies = checked
+    series = admin_client.get("/admin/api/metrics/catalog?q=monitor_").get_json()["series"]
+    shop = {e["name"]: e["last_value"] for e in series if e["labels"].get("monitor") == "shop"}
+    # Down since the failure: one good check is not enough to recover (recovery_threshold 2).
+    assert shop == {"monitor_up": 0.0, "monitor_latency_ms": pytest.approx(latencies[-1])}
+    other = {e["name"]: e["last_value"] for e in series if e["labels"].get("monitor") == "other"}
+    assert other == {"monitor_up": None, "monitor_latency_ms": None}
+    uptime = admin_client.get("/admin/api/metrics/catalog?q=uptime_24h").get_json()["series"]
+    assert {e["labels"]["monitor"]: e["last_value"] for e in uptime} == {
+        "shop": pytest.approx(200 / 3, abs=1e-3), "other": None}
+
+
+def test_pushing_under_a_monitor_name_is_refused(client):
+    from tests.metrics_helpers import push
+
+    resp = push(client, [{"name": "monitor_up", "value": 1}])
+    assert resp.status_code == 400 and "monitor_up" in resp.get_data(as_text=True)
