@@ -34,6 +34,11 @@ DETAIL = {**MONITOR, "properties": {**MONITOR["properties"],
                                     "results": arr(obj({"at": TIME, "ok": BOOL})),
                                     "events": arr(obj({"at": TIME, "from": STR, "to": STR}))}}
 EXPORT = obj({"monitors": arr(obj({"name": STR, "kind": KIND}))}, {"version": INT, "exported_at": TIME})
+# The import reads ``monitors`` only: ``version`` and ``exported_at`` of an export may come along
+# and are not read, so any value is taken.
+IMPORT = obj({"monitors": arr(obj({"name": STR, "kind": KIND}))},
+             {"version": {"description": "from the export; not read"},
+              "exported_at": {"description": "from the export; not read"}})
 
 
 def paths() -> dict:
@@ -69,7 +74,7 @@ def paths() -> dict:
             tags=["monitors"])},
         "/admin/api/monitors/import": {"post": op(
             "Create or update (by name) every monitor of an export; all or nothing",
-            {**json_ok(obj({"created": INT, "updated": INT})), **errors(409)}, body=EXPORT,
+            {**json_ok(obj({"created": INT, "updated": INT})), **errors(409)}, body=IMPORT,
             write=True, admin=True, tags=["monitors"])},
         "/api/v1/heartbeat/{token}": {"post": {
             "summary": "A push monitor's heartbeat (the token is the monitor's secret)",
