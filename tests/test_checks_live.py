@@ -4,8 +4,11 @@ from __future__ import annotations
 import pytest
 
 import database
-from services.checks import check_once, service
+from services.checks import check_once, runner, service
+from services.checks.models import Monitor
+from services.live import periodic_job_definitions
 from tests.checks_target import Target
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -36,3 +39,28 @@ def test_down_and_up_arrive_as_monitor_and_alert_events(app, socket_client):
                           ("resolved", "Monitor shop is down: HTTP 502")]
     finally:
         target.stop()
+
+
+def test_the_runner_starts_once_from_a_leader_only_periodic_job(app):
+    [job] = [j for j in periodic_job_definitions(app) if j.name == "start_monitor_runner"]
+    assert job.leader_only and not job.after_push
+    target = Target()
+    try:
+        with database.session_scope(app) as s:
+            mid = service.create(s, {"name": "shop", "kind": "http", "url": target.url}).id
+        run = runner(app)
+        assert not run.running
+        assert job.run(app) is True
+        try:
+            assert job.run(app) is False and run.running  # started once, not again each tick
+            checked = wait_for(lambda: _last_checked(app, mid))
+            assert checked is not None and target.hits >= 1
+        finally:
+            run.stop()
+    finally:
+        target.stop()
+
+
+def _last_checked(app, mid):
+    with database.session_scope(app) as s:
+        return s.get(Monitor, mid).last_checked_at
