@@ -1,16 +1,20 @@
-"""The monitors' figures in the metrics catalogue and query: what the checks stored, read back."""
+"""The monitors' figures in the metrics catalogue, the query and alert rules: what the checks stored."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import database
+from database import utcnow
+from services.alerts import lifecycle
+from services.alerts.models import Alert, AlertRule
+from services.alerts.values import DbProbe
 from services.checks import check_once, service
 from services.checks.models import MonitorResult
 from tests.checks_target import Target
-from tests.metrics_helpers import minute_ago, query
+from tests.metrics_helpers import minute_ago, push, query
 
 
 @pytest.fixture
@@ -71,7 +75,27 @@ def test_catalog_lists_state_latency_and_uptime_per_monitor(admin_client, checke
 
 
 def test_pushing_under_a_monitor_name_is_refused(client):
-    from tests.metrics_helpers import push
-
     resp = push(client, [{"name": "monitor_up", "value": 1}])
     assert resp.status_code == 400 and "monitor_up" in resp.get_data(as_text=True)
+
+
+def test_alert_rules_read_the_monitor_figures(app, admin_client, checked):
+    _, latencies = checked
+    with database.session_scope(app) as s:  # only the rules made here may move
+        s.execute(update(AlertRule).values(enabled=False))
+    for fields in ({"name": "Slow shop", "operator": ">", "threshold": 0,
+                    "params": {"name": "monitor_latency_ms", "reducer": "max", "window_seconds": 600,
+                               "match": "monitor=shop"}},
+                   {"name": "Shop failed a check", "operator": "<", "threshold": 1,
+                    "params": {"name": "monitor_up", "reducer": "min", "window_seconds": 600,
+                               "match": "team=web"}}):
+        resp = admin_client.api("POST", "/admin/api/alerts/rules",
+                                json={"metric": "metric", "severity": "warning", **fields})
+        assert resp.status_code == 201, resp.get_json()
+    with database.session_scope(app) as s:
+        lifecycle.evaluate(s, {}, utcnow(), DbProbe())
+    with database.session_scope(app) as s:
+        fired = {a.rule_name: (a.status, a.value) for a in s.scalars(select(Alert))}
+    # The monitor's own down alert is there too (its failure); the two rules fired beside it.
+    assert fired == {"monitor: shop": ("firing", 0.0), "Slow shop": ("firing", pytest.approx(max(latencies))),
+                     "Shop failed a check": ("firing", 0.0)}
