@@ -22,8 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a real bigint.
-BigIntPK = BigInteger().with_variant(Integer, "sqlite")
+BigIntPK = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 
 
 def utcnow() -> datetime:
@@ -107,7 +106,6 @@ class Transaction(Base):
 
 class _RollupCounts:
     """The counters of a 15-minute rollup row: transactions per status, completed revenue."""
-
     completed: Mapped[int] = mapped_column(BigInteger, default=0)
     pending: Mapped[int] = mapped_column(BigInteger, default=0)
     failed: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -123,7 +121,6 @@ def _covering(name: str) -> Index:
 
 class RevenueRollup(_RollupCounts, Base):
     """15-minute buckets per currency and channel ('' when none), kept exact on ingest."""
-
     __tablename__ = "revenue_rollups"
     bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
@@ -132,12 +129,8 @@ class RevenueRollup(_RollupCounts, Base):
 
 
 class CurrencyRollup(_RollupCounts, Base):
-    """The same 15-minute buckets with every channel summed, per currency, kept exact on ingest.
-
-    What reads revenue without caring for channels (the revenue chart, the live snapshot, the
-    timeline, the alert rules, /metrics) reads this: one row per quarter hour and currency
-    instead of one per channel too.
-    """
+    """The same 15-minute buckets with every channel summed, per currency, kept exact on ingest:
+    what reads revenue without caring for channels reads one row per quarter hour and currency."""
 
     __tablename__ = "currency_rollups"
     bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
@@ -146,11 +139,8 @@ class CurrencyRollup(_RollupCounts, Base):
 
 
 class CustomerFirstSeen(Base):
-    """When each customer's first transaction (any status) happened, kept on ingest.
-
-    New-versus-returning needs "first transaction ever" per customer; this table answers it with
-    one indexed range read instead of a probe into the transactions per customer.
-    """
+    """When each customer's first transaction (any status) happened, kept on ingest, so
+    new-versus-returning is one indexed range read instead of a probe per customer."""
 
     __tablename__ = "customer_first_seen"
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -228,6 +218,12 @@ class AlertRule(Base):
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # {"team": "ml", ...}
+    annotations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # summary, runbook_url...
+
+
+_OPEN = "status IN ('pending', 'firing', 'acknowledged')"
+_OPEN_ONLY = {"sqlite_where": text(_OPEN), "postgresql_where": text(_OPEN)}
 
 
 class Alert(Base):
@@ -241,7 +237,7 @@ class Alert(Base):
     title: Mapped[str] = mapped_column(String(255))
     value: Mapped[float | None] = mapped_column(Float)
     worst_value: Mapped[float | None] = mapped_column(Float)
-    threshold: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)  # None for alerts raised from code
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -253,14 +249,16 @@ class Alert(Base):
     resolve_note: Mapped[str | None] = mapped_column(Text)
     auto_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # the rule's, at opening
+    annotations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    source_key: Mapped[str | None] = mapped_column(String(200))  # raised from code: its dedup key
     __table_args__ = (
         Index("ix_alerts_status_started", "status", "started_at"),
         Index("ix_alerts_rule_status", "rule_id", "status"),
         Index("ix_alerts_started", "started_at"),
         # At most one open alert per rule, enforced by the database on SQLite and PostgreSQL alike.
-        Index("uq_alerts_open_rule", "rule_id", unique=True,
-              sqlite_where=text("status IN ('pending', 'firing', 'acknowledged')"),
-              postgresql_where=text("status IN ('pending', 'firing', 'acknowledged')")),
+        Index("uq_alerts_open_rule", "rule_id", unique=True, **_OPEN_ONLY),
+        Index("uq_alerts_open_key", "source_key", unique=True, **_OPEN_ONLY),  # one per code key, too
     )
 
 
@@ -276,6 +274,7 @@ class AlertNotification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    group_key: Mapped[str | None] = mapped_column(String(255))  # rows sent as one message share it
     __table_args__ = (
         Index("ix_alert_notifications_alert", "alert_id"),
         Index("ix_alert_notifications_status", "status"),
@@ -351,6 +350,7 @@ def make_engine(url: str, instance_path: str | None = None, **options: Any) -> E
 def init_app(app: Flask) -> None:
     """Bind an engine to ``app``, create the tables, close request sessions at teardown."""
     engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
+    import services.feature_models  # noqa: F401  (feature tables join Base.metadata first)
     Base.metadata.create_all(engine)
     app.extensions["database"] = DatabaseState(engine, sessionmaker(engine, expire_on_commit=False))
     app.teardown_appcontext(_close_request_session)

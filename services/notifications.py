@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 import database
 from database import Alert, AlertNotification, utcnow
 from services import circuit_breaker
+from services.alert_labels import notification_lines
 
 log = logging.getLogger(__name__)
 IDLE_EXIT_SECONDS = 60.0
@@ -110,9 +111,23 @@ def post_webhook(app: Flask, body: dict[str, Any]) -> None:
         raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
 
 
+def chat_text(event: str, alert: dict[str, Any]) -> str:
+    """The message as Slack-compatible chat shows it: the headline, the summary, the runbook as a
+    link (``<url|Runbook>``) and the labels."""
+    ann = alert.get("annotations") or {}
+    lines = [_text(event, alert)]
+    if ann.get("summary"):
+        lines.append(ann["summary"])
+    if ann.get("runbook_url"):
+        lines.append(f"<{ann['runbook_url']}|Runbook>")
+    if alert.get("labels"):
+        lines.append(" ".join(f"`{k}={v}`" for k, v in sorted(alert["labels"].items())))
+    return "\n".join(lines)
+
+
 def send_webhook(app: Flask, event: str, alert: dict[str, Any]) -> None:
     """POST the alert as JSON (``text`` makes it readable in Slack-compatible chat); raise on failure."""
-    post_webhook(app, {"text": _text(event, alert), "event": event, "alert": alert})
+    post_webhook(app, {"text": chat_text(event, alert), "event": event, "alert": alert})
 
 
 def recipients(app: Flask) -> list[str]:
@@ -122,8 +137,9 @@ def recipients(app: Flask) -> list[str]:
 
 def send_email(app: Flask, event: str, alert: dict[str, Any]) -> None:
     """Send the alert through SMTP (STARTTLS and login when configured); raise on failure."""
-    lines = [_text(event, alert), ""] + [f"{k}: {v}" for k, v in alert.items()
-                                         if k != "notifications" and v is not None]
+    lines = [_text(event, alert), *notification_lines(alert), ""] + [
+        f"{k}: {v}" for k, v in alert.items() if k not in ("notifications", "labels", "annotations")
+        and v is not None]
     send_mail(app, _text(event, alert), "\n".join(lines))
 
 

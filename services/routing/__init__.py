@@ -1,0 +1,1 @@
+"""Alert routing: contact points, the notification policy tree, inhibition and maintenance."""
