@@ -74,6 +74,12 @@ def audit():
     return render_template("audit.html", page="audit")
 
 
+@bp.route("/settings")
+def settings():
+    """Personal settings: API tokens for scripts."""
+    return render_template("settings.html", page="settings")
+
+
 # The nav lists a page only once its route exists, so no link ever leads to a 404.
 NAV = [
     ("overview", "pages.dashboard", "Overview"),
@@ -84,6 +90,7 @@ NAV = [
     ("logs", "pages.logs", "Logs"),
     ("exports", "pages.exports", "Exports"),
     ("audit", "pages.audit", "Audit"),
+    ("settings", "pages.settings", "Settings"),
 ]
 ADMIN_ONLY_PAGES = frozenset({"pages.audit"})
 
