@@ -115,7 +115,7 @@ def _analytics() -> dict:
 
 def paths() -> dict:
     """Every documented path, this module's and ``openapi_paths_ops``'s."""
-    from services import openapi_paths_ops
+    from services import openapi_paths_ops, openapi_paths_routing
 
-    return {**_live(), **_analytics(), **openapi_paths_ops.paths()}
+    return {**_live(), **_analytics(), **openapi_paths_ops.paths(), **openapi_paths_routing.paths()}
 

@@ -10,14 +10,18 @@ SEVERITY = {"enum": ["critical", "warning", "info"]}
 RULE_FIELDS = {
     "name": STR, "metric": STR, "operator": {"enum": [">", ">=", "<", "<="]}, "threshold": NUM,
     "for_seconds": INT, "severity": SEVERITY, "enabled": BOOL, "channels": arr(STR),
+    "labels": {"type": "object", "additionalProperties": STR},
+    "annotations": obj(optional={"summary": STR, "description": STR, "runbook_url": STR}),
 }
 RULE = obj({"id": INT, **RULE_FIELDS, "params": obj(), "builtin": BOOL, "snoozed": BOOL,
             "snoozed_until": nullable(TIME)})
 ALERT = obj({"id": INT, "rule": STR, "rule_id": nullable(INT), "metric": STR, "severity": STR,
              "status": {"enum": ["pending", "firing", "acknowledged", "resolved"]}, "title": STR,
-             "value": nullable(NUM), "threshold": NUM, "started_at": TIME,
+             "value": nullable(NUM), "threshold": nullable(NUM), "started_at": TIME,
              "fired_at": nullable(TIME), "acknowledged_at": nullable(TIME),
-             "resolved_at": nullable(TIME), "snoozed": BOOL})
+             "resolved_at": nullable(TIME), "snoozed": BOOL},
+            {"labels": {"type": "object", "additionalProperties": STR}, "annotations": obj(),
+             "source_key": nullable(STR), "muted_by": nullable(STR), "inhibited_by": nullable(STR)})
 COUNT_FIELDS = {"firing": INT, "acknowledged": INT, "pending": INT, "open": INT}
 COUNTS = obj(COUNT_FIELDS)
 CHANNEL = obj({"name": STR, "label": STR, "configured": BOOL, "problem": nullable(STR),

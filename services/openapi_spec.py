@@ -143,6 +143,9 @@ COMPONENTS = {
         "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
                  "description": "The token every page carries in <meta name=\"csrf-token\">."},
         "ingestKey": {"type": "http", "scheme": "bearer", "description": "INGEST_API_KEY"},
+        "apiToken": {"type": "http", "scheme": "bearer",
+                     "description": "A personal API token (Settings): acts as its owner on /admin/api/* "
+                                    "without a cookie or CSRF token; a read token is refused writes (403)."},
     },
 }
 
@@ -157,7 +160,7 @@ def _build() -> dict[str, Any]:
                  "description": "Logged-in JSON API of the admin panel and the ingest API for other "
                                 "services. Money is integer minor units; times are ISO 8601."},
         "servers": [{"url": "/"}],
-        "security": [{"session": []}],
+        "security": [{"session": []}, {"apiToken": []}],
         "paths": openapi_paths.paths(),
         "components": COMPONENTS,
     }
