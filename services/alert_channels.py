@@ -33,7 +33,8 @@ class ChannelNotConfigured(ValueError):
     """The channel cannot send with this configuration (answered 409)."""
 
 
-def _target(app: Flask, name: str) -> str | None:
+def target(app: Flask, name: str) -> str | None:
+    """Where a settings channel delivers, shown without secrets (None when unconfigured)."""
     cfg = app.config
     if name == "webhook" and cfg.get("ALERT_WEBHOOK_URL"):
         parts = urlsplit(str(cfg["ALERT_WEBHOOK_URL"]))
@@ -61,7 +62,7 @@ def channel_states(app: Flask, session: Session) -> dict[str, Any]:
     for name, label in CHANNELS.items():
         problem = notifications.channel_problem(app, name)
         channels.append({"name": name, "label": label, "configured": problem is None, "problem": problem,
-                         "target": _target(app, name), "last_delivery": _last_delivery(session, name)})
+                         "target": target(app, name), "last_delivery": _last_delivery(session, name)})
     return {"channels": channels, "configured": sum(c["configured"] for c in channels)}
 
 
