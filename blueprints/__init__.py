@@ -10,8 +10,8 @@ def register_blueprints(app: Flask) -> None:
     # The api_* modules add their routes to api.bp when imported, so before it is registered.
     from blueprints import (  # noqa: F401
         api, api_alerts, api_analytics, api_audit, api_export, api_health, api_insights, api_logs,
-        api_metrics, api_ops, api_tokens, auth, cli, errors, health, ingest_api, metrics, pages, request_input,
-        sockets, sockets_logs,
+        api_maintenance, api_metrics, api_ops, api_routing, api_tokens, auth, cli, errors, health,
+        ingest_api, metrics, pages, request_input, sockets, sockets_logs,
     )
 
     errors.init_app(app)

@@ -181,3 +181,20 @@ def list_all(app: Flask, session: Session) -> list[dict[str, Any]]:
     for point in session.scalars(select(ContactPoint).order_by(ContactPoint.name)):
         out.append({**to_dict(session, point), "configured": True, "problem": None})
     return out
+
+
+def send_test(app: Flask, session: Session, point_id: int, actor: str) -> dict[str, Any]:
+    """Send a test message through a stored contact point now; answer whether it was delivered."""
+    import time
+
+    from services.routing import delivery
+
+    point = get(session, point_id)
+    target = delivery.target_of(app, session, channel_of(point))
+    started, error = time.perf_counter(), None
+    try:
+        delivery.send_test(app, target, actor)
+    except Exception as exc:  # the failure is the answer, not an error of ours
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+    return {"contact_point": point.name, "delivered": error is None, "error": error, "at": utcnow().isoformat(),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -82,3 +82,18 @@ def send(app: Flask, target: Target, event: str, alerts: list[dict[str, Any]]) -
             raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
     else:
         notifications.send_mail(app, subject, text, to=target.addresses)
+
+
+def send_test(app: Flask, target: Target, actor: str) -> None:
+    """A clearly marked test message through ``target``; raise on failure."""
+    from database import utcnow
+
+    text = (f"[TEST] Contact point test from the admin panel, sent by {actor} at "
+            f"{utcnow().strftime('%Y-%m-%d %H:%M:%S')} UTC. No alert is firing; nothing to do.")
+    if target.kind == "webhook":
+        resp = requests.post(target.url, json={"text": text, "event": "test", "alert": None},
+                             timeout=float(app.config.get("ALERT_WEBHOOK_TIMEOUT", 5.0)))
+        if resp.status_code >= 300:
+            raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
+    else:
+        notifications.send_mail(app, "[TEST] Admin panel contact point test", text, to=target.addresses)

@@ -60,7 +60,7 @@ def _row(app: Flask, session: Session, alert: Alert, event: str, channel: str, k
     status = held.split(":", 1)[0] if held else "skipped" if problem else "queued"
     row = AlertNotification(alert_id=alert.id, channel=channel, event=event, status=status, attempts=0,
                             last_error=held.split(":", 1)[1] if held else problem, created_at=now,
-                            group_key=key, next_attempt_at=due if status == "queued" else None)
+                            group_key=key, next_attempt_at=due if status == "queued" and due > now else None)
     session.add(row)
     return row
 
@@ -128,8 +128,9 @@ def catch_up(app: Flask, session: Session, now: datetime) -> list[AlertNotificat
         for route in policy.route(session, app.config, labels, _rule_channels(session, alert)):
             for channel in route.channels:
                 last = latest.get(channel)
-                if (route.repeat_interval and last is not None and last.status == "sent" and last.sent_at
-                        and last.sent_at + timedelta(seconds=route.repeat_interval) <= now):
+                # Counted from when the last notice was planned (the tick's clock, like ``now``).
+                if (route.repeat_interval and last is not None and last.status == "sent"
+                        and last.created_at + timedelta(seconds=route.repeat_interval) <= now):
                     key = route.group_key("reminder", labels, alert.id)
                     latest[channel] = _row(app, session, alert, "reminder", channel, key, None,
                                            _due(session, channel, key, route, now), now)
@@ -149,3 +150,12 @@ def marks(session: Session, alerts: list[Alert], now: datetime) -> dict[int, dic
         labels = label_set(alert)
         out[alert.id] = {"muted_by": muter.muted_by(labels), "inhibited_by": inhibitor.inhibited_by(alert, labels)}
     return out
+
+
+def alert_dicts(session: Session, rows: list[Alert], now: datetime) -> list[dict[str, Any]]:
+    """Alerts as the API shows them, open ones marked ``muted_by`` / ``inhibited_by``."""
+    from services.alerts import alert_to_dict
+
+    held = marks(session, rows, now)
+    return [{**alert_to_dict(a, now), "muted_by": None, "inhibited_by": None, **held.get(a.id, {})}
+            for a in rows]

@@ -221,3 +221,26 @@ def list_all(session: Session, config: dict[str, Any]) -> dict[str, Any]:
     return {"default": {"contact_points": "the rule's channels (webhook, email)",
                         **{t: getattr(root, t) for t in TIMINGS}},
             "policies": [to_dict(p) for p in rows]}
+
+
+def preview(session: Session, config: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """Where an alert with ``labels`` (plus ``severity``, ``alertname``) would be sent."""
+    from services.alert_labels import LabelError, clean_labels
+
+    unknown = set(payload) - {"labels", "severity", "alertname"}
+    if unknown:
+        raise PolicyError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}", "body")
+    try:
+        labels = clean_labels(payload.get("labels"))
+    except LabelError as exc:
+        raise PolicyError(str(exc), exc.field) from None
+    for key in ("severity", "alertname"):
+        value = payload.get(key, "")
+        if not isinstance(value, str) or len(value) > 200 or has_control(value):
+            raise PolicyError(f"{key} must be one line of at most 200 characters", key)
+        labels[key] = value
+    routes = route(session, config, labels, list(contact_points.BUILTIN))
+    return {"routes": [{"policy_id": r.policy_id, "name": r.name, "channels": r.channels,
+                        "group_by": r.group_by, "group_wait": r.group_wait,
+                        "group_interval": r.group_interval, "repeat_interval": r.repeat_interval}
+                       for r in routes]}
