@@ -94,3 +94,17 @@ def drain(app):
 def events(hook):
     """(event, [alert titles]) of every message a webhook received."""
     return [(b["event"], [a["title"] for a in b["alerts"]]) for b in hook.bodies]
+
+
+@pytest.fixture
+def admin_client_for():
+    """Log the bootstrap admin in on a given app."""
+    from tests.conftest import ADMIN
+
+    def login(app):
+        client = app.test_client()
+        assert client.login(*ADMIN).status_code == 302
+        client.fetch_csrf("/admin/dashboard")
+        return client
+
+    return login
