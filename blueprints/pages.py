@@ -74,6 +74,18 @@ def audit():
     return render_template("audit.html", page="audit")
 
 
+@bp.route("/notifications")
+def notifications():
+    """Contact points, notification policies and inhibition rules."""
+    return render_template("notifications.html", page="notifications", can_edit=current_user.is_admin)
+
+
+@bp.route("/maintenance")
+def maintenance():
+    """Maintenance windows: what is muted now and until when; start and stop manual ones."""
+    return render_template("maintenance.html", page="maintenance", can_edit=current_user.is_admin)
+
+
 @bp.route("/settings")
 def settings():
     """Personal settings: API tokens for scripts."""
@@ -87,6 +99,8 @@ NAV = [
     ("performance", "pages.performance", "Performance"),
     ("activity", "pages.activity", "Activity"),
     ("alerts", "pages.alerts", "Alerts"),
+    ("notifications", "pages.notifications", "Notifications"),
+    ("maintenance", "pages.maintenance", "Maintenance"),
     ("logs", "pages.logs", "Logs"),
     ("exports", "pages.exports", "Exports"),
     ("audit", "pages.audit", "Audit"),

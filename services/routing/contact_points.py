@@ -165,7 +165,7 @@ def to_dict(session: Session, point: ContactPoint) -> dict[str, Any]:
             "channel": channel_of(point),
             "target": f"{parts.scheme}://{parts.netloc}" if point.kind == "webhook" else
             ", ".join(point.addresses or []), "addresses": list(point.addresses or []),
-            "last_delivery": last_delivery(session, channel_of(point))}
+            "last_delivery": last_delivery(session, channel_of(point)), "last_test": point.last_test}
 
 
 def list_all(app: Flask, session: Session) -> list[dict[str, Any]]:
@@ -196,5 +196,8 @@ def send_test(app: Flask, session: Session, point_id: int, actor: str) -> dict[s
         delivery.send_test(app, target, actor)
     except Exception as exc:  # the failure is the answer, not an error of ours
         error = f"{type(exc).__name__}: {exc}"[:1000]
-    return {"contact_point": point.name, "delivered": error is None, "error": error, "at": utcnow().isoformat(),
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+    result = {"contact_point": point.name, "delivered": error is None, "error": error, "at": utcnow().isoformat(),
+              "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+    point.last_test = {k: result[k] for k in ("at", "delivered", "error")}
+    session.flush()
+    return result

@@ -19,6 +19,7 @@ class ContactPoint(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "webhook" | "email"
     url: Mapped[str | None] = mapped_column(Text)
     addresses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_test: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"at", "delivered", "error"}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
