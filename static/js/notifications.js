@@ -27,17 +27,20 @@ function removeButton(label, path, done) {
   } });
 }
 
+// The outcome of each test sent from this page, kept across the table's reloads.
+const testResults = {};
+
 function testButton(point, cell) {
   return el("button", { type: "button", class: "btn btn-small", text: "Send test", onclick: async () => {
     const path = point.builtin ? `${API}/alerts/channels/${point.name}/test` : `${API}/contact-points/${point.id}/test`;
     cell.textContent = "Sending…";
     try {
       const r = await api.post(path, {}, { quiet: true });
-      cell.textContent = r.delivered ? "Test delivered" : `Test failed: ${r.error}`;
+      testResults[point.name] = r.delivered ? "Test delivered" : `Test failed: ${r.error}`;
     } catch (err) {
-      cell.textContent = `Test failed: ${err.message}`;
+      testResults[point.name] = `Test failed: ${err.message}`;
     }
-    loadPoints();
+    await loadPoints();
   } });
 }
 
@@ -51,7 +54,7 @@ async function loadPoints() {
     return;
   }
   tbody.replaceChildren(...body.contact_points.map((p) => {
-    const result = el("div", { class: "chan-result muted", role: "status" });
+    const result = el("div", { class: "chan-result muted", role: "status", text: testResults[p.name] || "" });
     const actions = canEdit ? el("div", { class: "row-actions" }, p.configured ? testButton(p, result) : null,
       p.builtin ? null : removeButton(`contact point “${p.name}”`, `${API}/contact-points/${p.id}`, loadPoints)) : "—";
     return el("tr", { "data-point": p.name },

@@ -82,8 +82,26 @@ def test_maintenance_window_starts_and_stops(watched):
     row.get_by_role("button", name="Start").click()
     page.locator("#windows tbody tr[data-window=deploy][data-active=true]", has_text="until stopped").wait_for()
     shot(page, "maintenance")
+    # A script raises an alert for the service under maintenance: it shows on the Alerts page, muted.
+    status = page.evaluate("""async () => {
+      const csrf = document.querySelector('meta[name="csrf-token"]').content;
+      const r = await fetch('/admin/api/alerts/external', {method: 'POST', headers: {'Content-Type': 'application/json',
+        'X-CSRFToken': csrf}, body: JSON.stringify({key: 'api-5xx', status: 'firing', title: 'API answers 5xx',
+        severity: 'critical', labels: {service: 'api'}})});
+      return r.status;
+    }""")
+    assert status == 200
+    watched.goto("/admin/alerts")
+    page.locator("#open-alerts tbody tr", has_text="API answers 5xx").locator(".muted-tag", has_text="muted: deploy").wait_for()
+    watched.goto("/admin/maintenance")
     page.locator("#windows tbody tr[data-window=deploy]").get_by_role("button", name="Stop").click()
     page.locator("#windows tbody tr[data-window=deploy][data-active=false]").wait_for()
+    watched.goto("/admin/alerts")
+    open_row = page.locator("#open-alerts tbody tr", has_text="API answers 5xx")
+    open_row.wait_for()
+    assert open_row.locator(".muted-tag").count() == 0
+    watched.goto("/admin/maintenance")
+    page.wait_for_selector("#windows tbody tr[data-window=deploy]")
 
     form.locator("input[name=name]").fill("bad")
     form.locator("select[name=kind]").select_option("weekly")
