@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 import database
 from database import Alert, AlertNotification, utcnow
 from services import circuit_breaker
-from services.alert_labels import notification_lines
 
 log = logging.getLogger(__name__)
 IDLE_EXIT_SECONDS = 60.0

@@ -197,11 +197,14 @@ def _ingest() -> dict:
                           "activities": arr(obj({"user_id": STR, "action": STR},
                                                 {"detail": nullable(STR), "created_at": TIME})),
                           "logs": arr(obj({"service": STR, "level": STR, "message": STR},
-                                          {"created_at": TIME}))})
-    accepted = obj({"accepted": obj({"transactions": INT, "activities": INT, "logs": INT})})
+                                          {"created_at": TIME})),
+                          "alerts": arr(obj({"key": STR, "status": {"enum": ["firing", "resolved"]}},
+                                            {"title": STR, "severity": SEVERITY, "labels": obj(),
+                                             "annotations": obj(), "started_at": TIME}))})
+    accepted = obj({"accepted": obj({"transactions": INT, "activities": INT, "logs": INT}, {"alerts": INT})})
     return {
         "/api/v1/events": {"post": {
-            "summary": "Ingest transactions, activities and logs (at most 1000 items in all)",
+            "summary": "Ingest transactions, activities, logs and alerts (at most 1000 items in all)",
             "description": "Sending a transaction id again updates it. A bad item refuses the whole "
                            "batch (400, with the item's index) and stores nothing.",
             "tags": ["ingest"], "security": [{"ingestKey": []}],

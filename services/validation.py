@@ -16,7 +16,7 @@ from services.input_checks import has_control, has_unstorable
 STATUSES = ("completed", "pending", "failed", "refunded")
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
-KINDS = ("transactions", "activities", "logs")
+KINDS = ("transactions", "activities", "logs", "alerts")
 MAX_ITEMS = 1000
 # Amounts above this (10 billion in major units) are a bug on the sender's side, not a sale.
 MAX_AMOUNT_CENTS = 10**12
@@ -199,7 +199,18 @@ def validate_log(item: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-VALIDATORS = {"transactions": validate_transaction, "activities": validate_activity, "logs": validate_log}
+def validate_alert(item: Any, now: datetime) -> dict[str, Any]:
+    """An alert raised by another service (``services.alert_external.clean`` decides)."""
+    from services import alert_external  # it reads times with this module: imported on use
+
+    try:
+        return alert_external.clean(item)
+    except alert_external.ExternalAlertError as exc:
+        raise ValidationError(exc.message, field=exc.field) from None
+
+
+VALIDATORS = {"transactions": validate_transaction, "activities": validate_activity, "logs": validate_log,
+              "alerts": validate_alert}
 
 
 def validate_batch(body: Any, now: datetime) -> dict[str, list[dict[str, Any]]]:

@@ -28,6 +28,7 @@ def test_a_script_fires_repeats_and_resolves_an_alert(rapp, receivers, admin_cli
     assert first.status_code == 200 and first.get_json()["changed"] is True
     alert = first.get_json()["alert"]
     assert alert["status"] == "firing" and alert["labels"] == ITEM["labels"] and alert["threshold"] is None
+    drain(rapp)  # a message shows the alert as it is when sent
     again = script.post("/admin/api/alerts/external", json={**ITEM, "title": "Nightly ETL failed twice"},
                         headers=write)
     assert again.get_json()["changed"] is False and again.get_json()["alert"]["id"] == alert["id"]
@@ -70,3 +71,26 @@ def test_in_process_raise_and_resolve_with_a_fingerprint_for_keyless_alerts(rapp
     one = alert_external.clean({"title": "Disk", "labels": {"host": "a"}})
     assert one["key"] == alert_external.clean({"title": "Disk", "labels": {"host": "a"}})["key"]
     assert one["key"] != alert_external.clean({"title": "Disk", "labels": {"host": "b"}})["key"]
+
+
+def test_other_services_send_alerts_in_the_ingest_api(rapp, receivers):
+    client = rapp.test_client()
+    key = {"Authorization": "Bearer test-ingest-key"}
+    item = {k: v for k, v in ITEM.items()}
+    sent = client.post("/api/v1/events", headers=key, json={"alerts": [item], "logs": [
+        {"service": "etl", "level": "ERROR", "message": "load timed out"}]})
+    assert sent.status_code == 202 and sent.get_json()["accepted"] == {
+        "transactions": 0, "activities": 0, "logs": 1, "alerts": 1}
+    assert client.post("/api/v1/events", headers=key, json={"alerts": [item]}).status_code == 202
+    drain(rapp)
+    assert events(receivers.default) == [("fired", ["Nightly ETL failed"])]
+    bad = client.post("/api/v1/events", headers=key, json={"alerts": [{"key": "x", "status": "firing"}],
+                                                           "logs": [{"service": "a", "level": "INFO", "message": "m"}]})
+    assert bad.status_code == 400 and bad.get_json()["error"]["index"] == 0
+    assert "title" in bad.get_json()["error"]["message"]
+    done = client.post("/api/v1/events", headers=key, json={"alerts": [{"key": "etl-nightly", "status": "resolved"}]})
+    assert done.status_code == 202
+    drain(rapp)
+    assert events(receivers.default)[-1] == ("resolved", ["Nightly ETL failed"])
+    with database.session_scope(rapp) as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 1
