@@ -44,7 +44,8 @@ def test_contact_point_in_use_is_kept_and_the_preview_routes(app, admin_client, 
         "name": "ML", "matchers": [{"label": "team", "op": "=", "value": "ml"}], "contact_points": ["ML chat"]})
     assert parent.status_code == 201
     pid = parent.get_json()["policy"]["id"]
-    assert admin_client.api("PUT", f"/admin/api/notification-policies/{pid}", json={"parent_id": pid}).status_code == 400
+    below_itself = admin_client.api("PUT", f"/admin/api/notification-policies/{pid}", json={"parent_id": pid})
+    assert below_itself.status_code == 400
     refused = admin_client.api("DELETE", f"/admin/api/contact-points/{shown['id']}")
     assert refused.status_code == 409 and "ML" in refused.get_json()["error"]["message"]
 

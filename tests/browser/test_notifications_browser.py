@@ -92,7 +92,8 @@ def test_maintenance_window_starts_and_stops(watched):
     }""")
     assert status == 200
     watched.goto("/admin/alerts")
-    page.locator("#open-alerts tbody tr", has_text="API answers 5xx").locator(".muted-tag", has_text="muted: deploy").wait_for()
+    muted_row = page.locator("#open-alerts tbody tr", has_text="API answers 5xx")
+    muted_row.locator(".muted-tag", has_text="muted: deploy").wait_for()
     watched.goto("/admin/maintenance")
     page.locator("#windows tbody tr[data-window=deploy]").get_by_role("button", name="Stop").click()
     page.locator("#windows tbody tr[data-window=deploy][data-active=false]").wait_for()
