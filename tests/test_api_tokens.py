@@ -117,3 +117,11 @@ def test_someone_elses_token_cannot_be_revoked(app, admin_client, viewer_client)
     token, _ = make_token(admin_client)
     assert viewer_client.api("DELETE", f"/admin/api/tokens/{token['id']}").status_code == 404
     assert admin_client.get("/admin/api/tokens").get_json()["tokens"][0]["state"] == "active"
+
+
+def test_the_socket_refuses_a_token(app, admin_client):
+    from app_factory import socketio
+
+    _, secret = make_token(admin_client)
+    sc = socketio.test_client(app, headers=bearer(secret))
+    assert not sc.is_connected()

@@ -111,3 +111,30 @@ def test_maintenance_window_starts_and_stops(watched):
     page.locator("#window-error", has_text="weekdays").wait_for()
     expect_refusal(watched)
     watched.assert_clean()
+
+
+def test_alerts_page_shows_labels_summary_and_runbook_link(watched):
+    page = watched.page
+    watched.goto("/admin/alerts")
+    status = page.evaluate("""async () => {
+      const csrf = document.querySelector('meta[name="csrf-token"]').content;
+      const r = await fetch('/admin/api/alerts/external', {method: 'POST', headers: {'Content-Type': 'application/json',
+        'X-CSRFToken': csrf}, body: JSON.stringify({key: 'gpu-oom', status: 'firing', title: 'Trainer out of GPU memory',
+        severity: 'info', labels: {team: 'ml', service: 'trainer'},
+        annotations: {summary: 'Batch size too large', runbook_url: 'https://runbooks.example.com/gpu'}})});
+      return r.status;
+    }""")
+    assert status == 200
+    page.reload()
+    row = page.locator("#open-alerts tbody tr", has_text="Trainer out of GPU memory")
+    row.wait_for()
+    assert row.locator(".sev-info").inner_text() == "info"
+    assert row.locator(".label-chip").all_inner_texts() == ["service=trainer", "team=ml"]
+    assert "Batch size too large" in row.inner_text()
+    assert row.get_by_role("link", name="Runbook").get_attribute("href") == "https://runbooks.example.com/gpu"
+    row.get_by_role("button", name="Details").click()
+    dialog = page.locator("#detail-dialog")
+    dialog.get_by_role("link", name="Runbook").wait_for()
+    assert dialog.get_by_role("link", name="Runbook").get_attribute("href") == "https://runbooks.example.com/gpu"
+    shot(page, "alerts-labels")
+    watched.assert_clean()
