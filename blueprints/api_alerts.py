@@ -72,7 +72,7 @@ def alert_detail(alert_id: int):
         return json_error(404, f"alert {alert_id} does not exist")
     body = {**alerts.alert_to_dict(alert, notifications=notifications.notifications_for(session, alert_id)),
             **dispatch.marks(session, [alert], database.utcnow()).get(alert.id, {})}
-    return jsonify({"alert": body})
+    return jsonify({"alert": dispatch.name_channels(session, body)})
 
 
 def _note_body() -> object:

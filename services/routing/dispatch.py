@@ -152,6 +152,16 @@ def marks(session: Session, alerts: list[Alert], now: datetime) -> dict[int, dic
     return out
 
 
+def name_channels(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """Give each notification of an alert's details the name of its contact point."""
+    from services.routing.contact_points import channels_by_name
+
+    names = {channel: name for name, channel in channels_by_name(session).items()}
+    for n in body.get("notifications") or []:
+        n["contact_point"] = names.get(n["channel"], n["channel"])
+    return body
+
+
 def alert_dicts(session: Session, rows: list[Alert], now: datetime) -> list[dict[str, Any]]:
     """Alerts as the API shows them, open ones marked ``muted_by`` / ``inhibited_by``."""
     from services.alerts import alert_to_dict

@@ -349,7 +349,7 @@ async function showDetails(id) {
   if (!a.notifications.length) emptyRow(tbody, 6, "No notification was sent for this alert.");
   else {
     tbody.replaceChildren(...a.notifications.map((n) => el("tr", {},
-      el("td", { text: n.channel }), el("td", { text: n.event }), el("td", { text: n.status }),
+      el("td", { text: n.contact_point || n.channel }), el("td", { text: n.event }), el("td", { text: n.status }),
       el("td", { class: "num", text: String(n.attempts) }), el("td", { text: n.sent_at ? fmt.dateTime(n.sent_at) : "—" }),
       el("td", { class: "wrap", text: n.last_error || "—" }))));
   }
