@@ -63,7 +63,11 @@ def channel_states(app: Flask, session: Session) -> dict[str, Any]:
         problem = notifications.channel_problem(app, name)
         channels.append({"name": name, "label": label, "configured": problem is None, "problem": problem,
                          "target": target(app, name), "last_delivery": _last_delivery(session, name)})
-    return {"channels": channels, "configured": sum(c["configured"] for c in channels)}
+    from services.routing.contact_points import policy_routed_points
+
+    # Contact points that notification policies send to deliver too: alerts then reach someone.
+    points = policy_routed_points(session)
+    return {"channels": channels, "configured": sum(c["configured"] for c in channels), "contact_points": points}
 
 
 def _test_text(actor: str) -> str:

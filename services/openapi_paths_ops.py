@@ -137,7 +137,8 @@ def _alerts() -> dict:
         },
         "/admin/api/alerts/channels": {"get": op(
             "Each notification channel: configured or not, where it delivers, its last delivery",
-            json_ok(obj({"channels": arr(CHANNEL), "configured": INT})), tags=["alerts"])},
+            json_ok(obj({"channels": arr(CHANNEL), "configured": INT}, {"contact_points": INT})),
+            tags=["alerts"])},
         "/admin/api/alerts/channels/{name}/test": {"post": op(
             "Send a test message through one channel now (admin); answers whether it was delivered",
             {**json_ok(obj({"channel": STR, "delivered": BOOL, "error": nullable(STR), "at": TIME,

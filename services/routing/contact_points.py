@@ -146,6 +146,13 @@ def channels_by_name(session: Session) -> dict[str, str]:
     return names
 
 
+def policy_routed_points(session: Session) -> int:
+    """How many stored contact points some notification policy sends to."""
+    stored = {p.name for p in session.scalars(select(ContactPoint))}
+    used = {n for p in session.scalars(select(NotificationPolicy)) for n in p.contact_points or []}
+    return len(stored & used)
+
+
 def last_delivery(session: Session, channel: str) -> dict[str, Any] | None:
     """The latest tried notification through ``channel``."""
     row = session.scalars(select(AlertNotification).where(
