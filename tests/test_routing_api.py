@@ -44,6 +44,8 @@ def test_contact_point_in_use_is_kept_and_the_preview_routes(app, admin_client, 
         "name": "ML", "matchers": [{"label": "team", "op": "=", "value": "ml"}], "contact_points": ["ML chat"]})
     assert parent.status_code == 201
     pid = parent.get_json()["policy"]["id"]
+    # Alerts now reach someone even without the settings channels: the page's warning is off.
+    assert admin_client.get("/admin/api/alerts/channels").get_json()["contact_points"] == 1
     below_itself = admin_client.api("PUT", f"/admin/api/notification-policies/{pid}", json={"parent_id": pid})
     assert below_itself.status_code == 400
     refused = admin_client.api("DELETE", f"/admin/api/contact-points/{shown['id']}")
@@ -59,5 +61,6 @@ def test_contact_point_in_use_is_kept_and_the_preview_routes(app, admin_client, 
     assert viewer_client.get("/admin/api/contact-points").status_code == 200
 
     assert admin_client.api("DELETE", f"/admin/api/notification-policies/{pid}").status_code == 200
+    assert admin_client.get("/admin/api/alerts/channels").get_json()["contact_points"] == 0
     assert admin_client.api("DELETE", f"/admin/api/contact-points/{shown['id']}").status_code == 200
     assert count(app, ContactPoint) == 0
