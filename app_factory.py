@@ -103,6 +103,10 @@ def load_config() -> dict[str, Any]:
         "ALERT_NOTIFY_MAX_ATTEMPTS": _env("ALERT_NOTIFY_MAX_ATTEMPTS", 5, int),
         "ALERT_NOTIFY_BACKOFF_SECONDS": _env("ALERT_NOTIFY_BACKOFF_SECONDS", 2.0, float),
         "ALERT_NOTIFY_BACKOFF_MAX": _env("ALERT_NOTIFY_BACKOFF_MAX", 300.0, float),
+        # The default notification policy's timings, in seconds (0: send at once, no reminders).
+        "ALERT_GROUP_WAIT": _env("ALERT_GROUP_WAIT", 0, int),
+        "ALERT_GROUP_INTERVAL": _env("ALERT_GROUP_INTERVAL", 0, int),
+        "ALERT_REPEAT_INTERVAL": _env("ALERT_REPEAT_INTERVAL", 0, int),
         # The monitor's own cost: a scheduler tick may use this share of its interval before the
         # interval is widened (at most TICK_MAX_WIDEN times); one request in
         # TIMER_COST_SAMPLE_EVERY has the request timer's own cost measured.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from services.openapi import paths_metrics
 from services.openapi import paths_ops as openapi_paths_ops
+from services.openapi import paths_routing
 from services.openapi.schemas import (
     CURRENCY, INT, NUM, STALE, STR, TIME, arr, json_ok, minutes, nullable, obj, op, query,
     range_params, tz,
@@ -116,6 +117,7 @@ def _analytics() -> dict:
 
 
 def paths() -> dict:
-    """Every documented path: this module's, ``paths_ops``'s and ``paths_metrics``'s."""
-    return {**_live(), **_analytics(), **openapi_paths_ops.paths(), **paths_metrics.paths()}
+    """Every documented path: this module's, ``paths_ops``'s, ``paths_metrics``'s and ``paths_routing``'s."""
+    return {**_live(), **_analytics(), **openapi_paths_ops.paths(), **paths_metrics.paths(),
+            **paths_routing.paths()}
 
