@@ -6,7 +6,9 @@ on demand, ending after a quiet minute). Nothing here runs on a request's path o
 scheduler tick. Each (alert, event, channel) is one row: a failing channel never holds up the
 others. A row is claimed with a conditional UPDATE before sending, so two processes never send
 the same one. Retries wait ``ALERT_NOTIFY_BACKOFF_SECONDS * 2**(attempt-1)`` (capped at
-``ALERT_NOTIFY_BACKOFF_MAX``), up to ``ALERT_NOTIFY_MAX_ATTEMPTS`` attempts.
+``ALERT_NOTIFY_BACKOFF_MAX``), up to ``ALERT_NOTIFY_MAX_ATTEMPTS`` attempts. The rows of one
+group go out as one message; what it says and where it goes is ``services.routing.delivery``
+(the senders themselves are in ``services.alerts.messages``).
 """
 from __future__ import annotations
 
@@ -24,9 +26,7 @@ from sqlalchemy.orm import Session
 import database
 from database import utcnow
 from services.alerts.lifecycle import alert_to_dict
-from services.alerts.messages import (  # noqa: F401 (the senders, here where they always were)
-    channel_problem, chat_text, post_webhook, recipients, send_mail,
-)
+from services.alerts.messages import channel_problem
 from services.alerts.models import Alert, AlertNotification
 from services.infra import breaker as circuit_breaker
 from services.routing import delivery
