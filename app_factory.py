@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -103,6 +104,10 @@ def load_config() -> dict[str, Any]:
         "ALERT_NOTIFY_MAX_ATTEMPTS": _env("ALERT_NOTIFY_MAX_ATTEMPTS", 5, int),
         "ALERT_NOTIFY_BACKOFF_SECONDS": _env("ALERT_NOTIFY_BACKOFF_SECONDS", 2.0, float),
         "ALERT_NOTIFY_BACKOFF_MAX": _env("ALERT_NOTIFY_BACKOFF_MAX", 300.0, float),
+        # The default notification policy's timings, in seconds (0: send at once, no reminders).
+        "ALERT_GROUP_WAIT": _env("ALERT_GROUP_WAIT", 0, int),
+        "ALERT_GROUP_INTERVAL": _env("ALERT_GROUP_INTERVAL", 0, int),
+        "ALERT_REPEAT_INTERVAL": _env("ALERT_REPEAT_INTERVAL", 0, int),
         # The monitor's own cost: a scheduler tick may use this share of its interval before the
         # interval is widened (at most TICK_MAX_WIDEN times); one request in
         # TIMER_COST_SAMPLE_EVERY has the request timer's own cost measured.
@@ -245,6 +250,14 @@ def _flask_command() -> str | None:
     return ctx.command.name or ""
 
 
+def _cli_group() -> str | None:
+    """The first word after the ``flask`` CLI's own options (``flask --app app db upgrade``: "db")."""
+    args, options_with_value = sys.argv[1:], {"--app", "-A", "--env-file", "-e"}
+    while args and args[0].startswith("-"):
+        args = args[2:] if args[0] in options_with_value else args[1:]
+    return args[0] if args else None
+
+
 class DatabaseIdConverter(IntegerConverter):
     """``<int:id>`` answers 404 past the largest id its table can hold, not an overflow error.
 
@@ -331,6 +344,12 @@ def _init_schema(app: Flask) -> bool:
     """
     from blueprints import cli, cli_db
 
+    if _flask_command() is not None and _cli_group() == "db":
+        # The schema commands act on the schema themselves, under its lock: no upgrade first (a
+        # downgrade must last), and nothing that reads a table (a model may already have a column
+        # that only the revision being written will add).
+        cli_db.init_app(app)
+        return False
     if not app.config.get("SECRET_KEY_MISSING"):  # else the default database may be the wrong one
         try:
             migrations.init_app(app, refuse_when_behind=_flask_command() in (None, "run"))

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402  (needs the repository on sys.path)
-import services.schema  # noqa: F401  (every table before create_all)
+from services.ops import migrations  # noqa: E402
 from services.ingest import Transaction  # noqa: E402
 from services.insights import revenue as analytics
 from services.ingest import first_seen
@@ -74,7 +74,7 @@ def build(path: Path, count: int, days: int) -> tuple[database.DatabaseState, di
     if path.exists() and path.with_suffix(".done").exists():
         return engine, {**timings, "reused": True}  # built by an earlier run with --keep
     database.Base.metadata.drop_all(engine)
-    database.Base.metadata.create_all(engine)
+    migrations.upgrade_to_head(engine)  # the schema as the revisions build it
     secondary = [ix for ix in Transaction.__table__.indexes]
     with engine.begin() as conn:
         # Loading first and indexing afterwards is several times faster than keeping

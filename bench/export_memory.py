@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 import database  # noqa: E402
-import services.schema  # noqa: F401  (every table before create_all)
+from services.ops import migrations  # noqa: E402
 from services.ingest import Transaction  # noqa: E402
 from tests.servers import start_server  # noqa: E402
 
@@ -48,7 +48,7 @@ def create_schema(url: str, schema: str) -> None:
 def fill(url: str, rows: int) -> None:
     """Insert ``rows`` transactions spread over 20 days, in batches (fast, no ingest path)."""
     engine = create_engine(url)
-    database.Base.metadata.create_all(engine)
+    migrations.upgrade_to_head(engine)  # the schema as the revisions build it
     step = timedelta(days=20) / rows
     batch = []
     with engine.begin() as conn:

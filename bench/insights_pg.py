@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import database  # noqa: E402  (needs the repository on sys.path)
-import services.schema  # noqa: F401  (every table before create_all)
+from services.ops import migrations  # noqa: E402
 from pg_schema import private_schema  # noqa: E402
 from services.ingest import first_seen
 from services.ingest import rollups
@@ -59,7 +59,7 @@ FROM generate_series(0, :count - 1) AS n
 def build(url: str, count: int, days: int):
     """An engine on a fresh schema holding ``count`` transactions over ``days`` days."""
     engine = database.make_engine(url)
-    database.Base.metadata.create_all(engine)
+    migrations.upgrade_to_head(engine)  # the schema as the revisions build it
     start = int((END - timedelta(days=days)).timestamp())
     with engine.begin() as conn:
         conn.execute(text(TRANSACTIONS), {"count": count, "start": start, "span": days * 86400})

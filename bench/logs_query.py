@@ -24,7 +24,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 import database  # noqa: E402
-import services.schema  # noqa: F401  (every table before create_all)
+from services.ops import migrations  # noqa: E402
 from services.logs import LogEntry  # noqa: E402
 from services.logs import query as logs
 from bench.pg_schema import private_schema  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> int:
         url = (stack.enter_context(private_schema(args.database_url, "bench_logs"))
                if args.database_url else f"sqlite:///{tmp}/logs.db")
         engine = database.make_engine(url)
-        database.Base.metadata.create_all(engine)
+        migrations.upgrade_to_head(engine)  # the schema as the revisions build it
         factory = sessionmaker(engine)
         queries = {
             "newest page": logs.LogFilters(),

@@ -79,6 +79,24 @@ def audit():
     return render_template("audit.html", page="audit")
 
 
+@bp.route("/notifications")
+def notifications():
+    """Contact points, notification policies and inhibition rules."""
+    return render_template("notifications.html", page="notifications", can_edit=current_user.is_admin)
+
+
+@bp.route("/maintenance")
+def maintenance():
+    """Maintenance windows: what is muted now and until when; start and stop manual ones."""
+    return render_template("maintenance.html", page="maintenance", can_edit=current_user.is_admin)
+
+
+@bp.route("/settings")
+def settings():
+    """Personal settings: API tokens for scripts."""
+    return render_template("settings.html", page="settings")
+
+
 # The nav lists a page only once its route exists, so no link ever leads to a 404.
 NAV = [
     ("overview", "pages.dashboard", "Overview"),
@@ -87,9 +105,12 @@ NAV = [
     ("activity", "pages.activity", "Activity"),
     ("alerts", "pages.alerts", "Alerts"),
     ("services", "pages.services", "Services"),
+    ("notifications", "pages.notifications", "Notifications"),
+    ("maintenance", "pages.maintenance", "Maintenance"),
     ("logs", "pages.logs", "Logs"),
     ("exports", "pages.exports", "Exports"),
     ("audit", "pages.audit", "Audit"),
+    ("settings", "pages.settings", "Settings"),
 ]
 ADMIN_ONLY_PAGES = frozenset({"pages.audit"})
 

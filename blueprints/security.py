@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from extensions import login_manager
+from extensions import csrf, login_manager
 from blueprints.errors import json_error
 from services.accounts import degraded_auth
 from services.accounts import login_sessions
+from services.accounts import tokens as api_tokens
 from services.accounts import users
 
 CSP = (
@@ -23,7 +24,9 @@ CSP = (
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # State-changing endpoints a viewer may still call: ending their own session, and asking for
 # an export link (reading data for accounting changes nothing but the audit trail).
-VIEWER_ALLOWED = frozenset({"auth.logout", "auth.login", "api.create_export"})
+VIEWER_ALLOWED = frozenset({"auth.logout", "auth.login", "api.create_export", "api.token_create",
+                            "api.token_revoke", "api.policy_preview"})
+BEARER = "bearer "
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -49,6 +52,70 @@ def load_user(token: str):
     return user
 
 
+@login_manager.request_loader
+def load_user_from_bearer(req):
+    """``Authorization: Bearer <API token>`` on /admin/api/* acts as the token's owner.
+
+    Called by Flask-Login only when no session cookie names a user, so a browser request is
+    never re-authenticated by a header. A refused token leaves its reason on ``g`` (answered 401
+    by ``authenticate_then_check_csrf``); pages and sockets never look at the header.
+    """
+    header = req.headers.get("Authorization", "")
+    if not req.path.startswith("/admin/api/") or header[:len(BEARER)].lower() != BEARER:
+        return None
+    db = database.get_session()
+    try:
+        result = api_tokens.authenticate(db, header[len(BEARER):], req.remote_addr, req.path)
+        db.commit()
+    except SQLAlchemyError:
+        db.rollback()
+        g.api_token_refusal = "tokens cannot be checked while the database is unavailable"
+        return None
+    if isinstance(result, api_tokens.Refusal):
+        g.api_token_refusal = result.reason
+        return None
+    user, token = result
+    g.api_token = token
+    return user
+
+
+def authenticate_then_check_csrf():
+    """Settle who calls, then check CSRF unless the call came with an accepted API token.
+
+    A bearer token is not sent by a browser on its own (no cookie is involved), so there is no
+    cross-site request to defend against; a read token is refused (403) on anything that writes.
+    """
+    current_user._get_current_object()  # runs the loaders: cookie first, then the bearer header
+    reason = g.pop("api_token_refusal", None)
+    if reason:
+        return json_error(401, f"API token refused: {reason}", "invalid_token")
+    token = g.get("api_token")
+    if token is not None:
+        if not api_tokens.allows(token, request.method):
+            db = database.get_session()
+            audit_refusal(db, "read-only token used to write")
+            return json_error(403, "This API token is read-only; create a read-write token to "
+                              "change things.", "insufficient_scope")
+        return None
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect(apply_exemptions=True)
+    return None
+
+
+def audit_refusal(db, reason: str) -> None:
+    """Record a refused token use (the token was valid, the request was not allowed)."""
+    from services.accounts import audit
+
+    token = g.api_token
+    audit.record(db, "api_token.use", actor=current_user.username, ip=request.remote_addr,
+                 target=f"api_token:{token.id}", outcome="failure",
+                 detail={"reason": reason, "path": request.path[:200], "method": request.method})
+    try:
+        db.commit()
+    except SQLAlchemyError:
+        db.rollback()
+
+
 @login_manager.unauthorized_handler
 def unauthorized():
     """API callers get 401 JSON; people get the login page and come back afterwards."""
@@ -63,8 +130,8 @@ def enforce_session_age():
     The idle limit counts from ``seen_at``, which moves (with the login's row, where open
     sockets read it) at most once per ``touch_every`` seconds: pages and sockets end together.
     """
-    if not current_user.is_authenticated:
-        return None
+    if not current_user.is_authenticated or g.get("api_token") is not None:
+        return None  # a token call has no session to age
     cfg, now = current_app.config, time.time()
     idle = cfg["SESSION_IDLE_MINUTES"] * 60
     started = session.get("auth_at", 0)
@@ -120,6 +187,9 @@ def init_app(app: Flask) -> None:
     degraded_auth.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
+    # CSRF is checked here, after the bearer token is settled, instead of by Flask-WTF's own hook.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(authenticate_then_check_csrf)
     app.before_request(enforce_session_age)
     app.before_request(enforce_read_only_viewers)
     app.after_request(set_security_headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -168,7 +169,10 @@ def _shape(engine) -> dict:
         if engine.dialect.name == "sqlite":  # the DDL itself, partial-index conditions included
             rows = conn.execute(text("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
                                      "AND name != 'alembic_version'"))
-            found["_ddl"] = sorted((t, n, " ".join(s.split())) for t, n, s in rows)
+            # A table copied by a revision (batch mode) is renamed into place, and SQLite then
+            # writes its name quoted: the same DDL.
+            found["_ddl"] = sorted((t, n, re.sub(r'^CREATE TABLE "(\w+)"', r"CREATE TABLE \1", " ".join(s.split())))
+                                   for t, n, s in rows)
     return found
 
 

@@ -21,6 +21,7 @@ from services.alerts import AlertFilters, FilterError, list_alerts
 from services.alerts import RuleError
 from services.infra import MAX_ID
 from services.alerts import AlertStateError
+from services.routing import dispatch
 
 
 def _audit(session, action: str, target: str, detail: dict | None = None) -> None:
@@ -54,7 +55,7 @@ def alerts_list():
         session = database.get_session()
         rows, cursor = list_alerts(session, filters)
         now = database.utcnow()
-        return {"alerts": [alerts.alert_to_dict(a, now) for a in rows], "next_cursor": cursor,
+        return {"alerts": dispatch.alert_dicts(session, rows, now), "next_cursor": cursor,
                 "counts": alerts.counts(session, now)}
 
     # Always fresh; while the database is down, the last answer to the same question.
@@ -75,8 +76,9 @@ def alert_detail(alert_id: int):
     alert = session.get(Alert, alert_id)
     if alert is None:
         return json_error(404, f"alert {alert_id} does not exist")
-    return jsonify({"alert": alerts.alert_to_dict(
-        alert, notifications=notifications.notifications_for(session, alert_id))})
+    body = {**alerts.alert_to_dict(alert, notifications=notifications.notifications_for(session, alert_id)),
+            **dispatch.marks(session, [alert], database.utcnow()).get(alert.id, {})}
+    return jsonify({"alert": dispatch.name_channels(session, body)})
 
 
 def _note_body() -> object:

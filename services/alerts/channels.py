@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from database import utcnow
+from services.alerts import messages
+from services.alerts.messages import target  # noqa: F401 (part of this module's face)
 from services.alerts.models import AlertNotification
-from services.alerts import notifications
 
 CHANNELS = {"webhook": "Webhook", "email": "E-mail"}
 # Statuses of a notification whose delivery was tried (queued/sending/skipped were not, or not yet).
@@ -32,17 +32,6 @@ class UnknownChannel(LookupError):
 
 class ChannelNotConfigured(ValueError):
     """The channel cannot send with this configuration (answered 409)."""
-
-
-def _target(app: Flask, name: str) -> str | None:
-    cfg = app.config
-    if name == "webhook" and cfg.get("ALERT_WEBHOOK_URL"):
-        parts = urlsplit(str(cfg["ALERT_WEBHOOK_URL"]))
-        return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
-    if name == "email" and cfg.get("SMTP_HOST"):
-        count = len(notifications.recipients(app))
-        return f"{cfg['SMTP_HOST']}:{cfg.get('SMTP_PORT') or 25}, {count} recipient{'' if count == 1 else 's'}"
-    return None
 
 
 def _last_delivery(session: Session, name: str) -> dict[str, Any] | None:
@@ -60,10 +49,14 @@ def channel_states(app: Flask, session: Session) -> dict[str, Any]:
     """Every channel's state, and how many can deliver (0 means alerts reach nobody)."""
     channels = []
     for name, label in CHANNELS.items():
-        problem = notifications.channel_problem(app, name)
+        problem = messages.channel_problem(app, name)
         channels.append({"name": name, "label": label, "configured": problem is None, "problem": problem,
-                         "target": _target(app, name), "last_delivery": _last_delivery(session, name)})
-    return {"channels": channels, "configured": sum(c["configured"] for c in channels)}
+                         "target": target(app, name), "last_delivery": _last_delivery(session, name)})
+    from services.routing.contact_points import policy_routed_points
+
+    # Contact points that notification policies send to deliver too: alerts then reach someone.
+    points = policy_routed_points(session)
+    return {"channels": channels, "configured": sum(c["configured"] for c in channels), "contact_points": points}
 
 
 def _test_text(actor: str) -> str:
@@ -79,7 +72,7 @@ def send_test(app: Flask, name: str, actor: str) -> dict[str, Any]:
     """
     if name not in CHANNELS:
         raise UnknownChannel(f"unknown channel {name!r}; the channels are {', '.join(CHANNELS)}")
-    problem = notifications.channel_problem(app, name)
+    problem = messages.channel_problem(app, name)
     if problem:
         raise ChannelNotConfigured(f"the {name} channel is not configured: {problem}")
     text = _test_text(actor)
@@ -87,9 +80,9 @@ def send_test(app: Flask, name: str, actor: str) -> dict[str, Any]:
     error = None
     try:
         if name == "webhook":
-            notifications.post_webhook(app, {"text": text, "event": "test", "alert": None})
+            messages.post_webhook(app, {"text": text, "event": "test", "alert": None})
         else:
-            notifications.send_mail(app, "[TEST] Admin panel alert channel test", text)
+            messages.send_mail(app, "[TEST] Admin panel alert channel test", text)
     except Exception as exc:  # any failure of the channel is the answer, not an error of ours
         error = f"{type(exc).__name__}: {exc}"[:1000]
     return {"channel": name, "delivered": error is None, "error": error, "at": utcnow().isoformat(),

@@ -7,46 +7,38 @@ notifier only hear about committed changes. Alerts never import the live layer.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from database import utcnow
-from services.alerts.models import AlertNotification, AlertRule
-from services.infra import bus as events
-from services.infra import topics
 from services.alerts import notifications
 from services.alerts.lifecycle import Change, alert_to_dict, evaluate, firing_count
 from services.alerts.values import DbProbe
+from services.infra import bus as events
+from services.infra import topics
+from services.routing import dispatch as routing
 
 log = logging.getLogger(__name__)
 NOTIFYING_EVENTS = ("fired", "resolved")
 
 
-def was_announced(session: Session, alert_id: int) -> bool:
-    """True once a 'fired' notification was queued for the alert (so a 'resolved' one makes sense)."""
-    return bool(session.scalar(select(exists().where(AlertNotification.alert_id == alert_id,
-                                                     AlertNotification.event == "fired"))))
-
-
 def prepare_notifications(app: Flask, session: Session, changes: list[Change]) -> list[int]:
     """Add notification rows for the changes that notify; returns the ids to send after the commit.
 
-    'fired' always notifies; 'resolved' only when a 'fired' went out before (a quietly snoozed
-    alert that cleared has nothing to take back).
+    Where each goes is the policy tree's answer (``services.routing.dispatch``): 'fired' goes to
+    the channels of every matching policy (held back while muted or inhibited); 'resolved' goes
+    to every channel that was told the alert fired, and nowhere else (a quietly snoozed alert
+    that cleared has nothing to take back).
     """
+    now = utcnow()
     ids: list[int] = []
     for change in changes:
-        alert = change.alert
-        if change.event not in NOTIFYING_EVENTS:
-            continue
-        if change.event == "resolved" and not was_announced(session, alert.id):
-            continue
-        rule = session.get(AlertRule, alert.rule_id) if alert.rule_id else None
-        channels = list(rule.channels or []) if rule else ["webhook", "email"]
-        ids += notifications.create_rows(app, session, alert, change.event, channels)
+        if change.event in NOTIFYING_EVENTS:
+            ids += [row.id for row in routing.plan(app, session, change.alert, change.event, now)
+                    if row.status == "queued"]
     return ids
 
 
@@ -85,6 +77,20 @@ def on_tick(app: Flask, session: Session, snapshot: dict[str, Any]) -> list[Chan
     changes = evaluate(session, snapshot, utcnow(), probe(app))
     commit_and_announce(app, session, changes)
     return changes
+
+
+def catch_up(app: Flask, session: Session, now: datetime | None = None) -> list[int]:
+    """Send what maintenance or an inhibition held back once it ends, and the reminders that are
+    due (``repeat_interval``); committed, then queued. Returns the queued ids."""
+    ids = [row.id for row in routing.catch_up(app, session, now or utcnow()) if row.status == "queued"]
+    session.commit()
+    notifications.enqueue(app, ids)
+    return ids
+
+
+def catch_up_job(app: Flask, session: Session, snapshot: dict[str, Any]) -> list[int]:
+    """The periodic job (``services.live.jobs``), after each push: ``catch_up`` now."""
+    return catch_up(app, session)
 
 
 def _resume(app: Flask) -> None:

@@ -70,6 +70,8 @@ def alert_to_dict(alert: Alert, now: datetime | None = None,
         "resolve_note": alert.resolve_note, "auto_resolved": alert.auto_resolved,
         "snoozed": is_snoozed(alert, now), "snoozed_until": iso(alert.snoozed_until)
         if is_snoozed(alert, now) else None,
+        "labels": dict(alert.labels or {}), "annotations": dict(alert.annotations or {}),
+        "source_key": alert.source_key,
     }
     if notifications is not None:
         body["notifications"] = [{
@@ -143,7 +145,8 @@ def _step(session: Session, rule: AlertRule, alert: Alert | None, value: float |
         alert = Alert(rule_id=rule.id, rule_name=rule.name, metric=rule.metric,
                       severity=rule.severity, status="pending", title=_title(rule), value=value,
                       worst_value=value, threshold=rule.threshold, started_at=now,
-                      last_seen_at=now)
+                      last_seen_at=now, labels=dict(rule.labels or {}),
+                      annotations=dict(rule.annotations or {}))
         session.add(alert)
         session.flush()
         return _maybe_fire(rule, alert, now)

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base, UTCDateTime, utcnow
 
+# Rows from before labels existed (and any row written without them) have none: '{}'.
+EMPTY = text("'{}'")
+
 
 class AlertRule(Base):
     __tablename__ = "alert_rules"
@@ -27,6 +30,12 @@ class AlertRule(Base):
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=EMPTY)  # {"team": "ml"}
+    annotations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=EMPTY)  # summary...
+
+
+_OPEN = "status IN ('pending', 'firing', 'acknowledged')"
+_OPEN_ONLY = {"sqlite_where": text(_OPEN), "postgresql_where": text(_OPEN)}
 
 
 class Alert(Base):
@@ -40,7 +49,7 @@ class Alert(Base):
     title: Mapped[str] = mapped_column(String(255))
     value: Mapped[float | None] = mapped_column(Float)
     worst_value: Mapped[float | None] = mapped_column(Float)
-    threshold: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)  # None for alerts raised from code
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -52,14 +61,16 @@ class Alert(Base):
     resolve_note: Mapped[str | None] = mapped_column(Text)
     auto_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=EMPTY)  # the rule's
+    annotations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=EMPTY)
+    source_key: Mapped[str | None] = mapped_column(String(200))  # raised from code: its dedup key
     __table_args__ = (
         Index("ix_alerts_status_started", "status", "started_at"),
         Index("ix_alerts_rule_status", "rule_id", "status"),
         Index("ix_alerts_started", "started_at"),
         # At most one open alert per rule, enforced by the database on SQLite and PostgreSQL alike.
-        Index("uq_alerts_open_rule", "rule_id", unique=True,
-              sqlite_where=text("status IN ('pending', 'firing', 'acknowledged')"),
-              postgresql_where=text("status IN ('pending', 'firing', 'acknowledged')")),
+        Index("uq_alerts_open_rule", "rule_id", unique=True, **_OPEN_ONLY),
+        Index("uq_alerts_open_key", "source_key", unique=True, **_OPEN_ONLY),  # one per code key, too
     )
 
 
@@ -75,6 +86,7 @@ class AlertNotification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    group_key: Mapped[str | None] = mapped_column(String(255))  # rows sent as one message share it
     __table_args__ = (
         Index("ix_alert_notifications_alert", "alert_id"),
         Index("ix_alert_notifications_status", "status"),

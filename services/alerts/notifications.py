@@ -6,20 +6,19 @@ on demand, ending after a quiet minute). Nothing here runs on a request's path o
 scheduler tick. Each (alert, event, channel) is one row: a failing channel never holds up the
 others. A row is claimed with a conditional UPDATE before sending, so two processes never send
 the same one. Retries wait ``ALERT_NOTIFY_BACKOFF_SECONDS * 2**(attempt-1)`` (capped at
-``ALERT_NOTIFY_BACKOFF_MAX``), up to ``ALERT_NOTIFY_MAX_ATTEMPTS`` attempts.
+``ALERT_NOTIFY_BACKOFF_MAX``), up to ``ALERT_NOTIFY_MAX_ATTEMPTS`` attempts. The rows of one
+group go out as one message; what it says and where it goes is ``services.routing.delivery``
+(the senders themselves are in ``services.alerts.messages``).
 """
 from __future__ import annotations
 
 import heapq
 import logging
-import smtplib
 import threading
 import time
 from datetime import timedelta
-from email.message import EmailMessage
 from typing import Any
 
-import requests
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -27,39 +26,15 @@ from sqlalchemy.orm import Session
 import database
 from database import utcnow
 from services.alerts.lifecycle import alert_to_dict
+from services.alerts.messages import channel_problem
 from services.alerts.models import Alert, AlertNotification
 from services.infra import breaker as circuit_breaker
+from services.routing import delivery
 
 log = logging.getLogger(__name__)
 IDLE_EXIT_SECONDS = 60.0
 CLAIMABLE = ("queued", "retrying")
-
-
-def channel_problem(app: Flask, channel: str) -> str | None:
-    """Why ``channel`` cannot send with this configuration, or None when it can."""
-    cfg = app.config
-    if channel == "webhook" and not cfg.get("ALERT_WEBHOOK_URL"):
-        return "ALERT_WEBHOOK_URL is not set"
-    if channel == "email" and not (cfg.get("SMTP_HOST") and cfg.get("SMTP_TO")):
-        return "SMTP_HOST and SMTP_TO are not set"
-    if channel not in ("webhook", "email"):
-        return f"unknown channel {channel!r}"
-    return None
-
-
-def create_rows(app: Flask, session: Session, alert: Alert, event: str, channels: list[str]) -> list[int]:
-    """Add one row per channel (``skipped`` with the reason when unconfigured); return the ids to send."""
-    ids = []
-    for channel in channels:
-        problem = channel_problem(app, channel)
-        row = AlertNotification(alert_id=alert.id, channel=channel, event=event,
-                                status="skipped" if problem else "queued", attempts=0,
-                                last_error=problem, created_at=utcnow())
-        session.add(row)
-        session.flush()
-        if not problem:
-            ids.append(row.id)
-    return ids
+MAX_GROUP = 100  # alerts in one grouped message at most; the rest follow in the next
 
 
 def notifications_for(session: Session, alert_id: int) -> list[AlertNotification]:
@@ -91,62 +66,6 @@ def health_check(app: Flask, since_minutes: int = 60) -> dict[str, Any]:
                 "configured": configured, "channels": channels}
     return {"status": "healthy", "message": "ok" if configured else "no notification channel configured",
             "configured": configured, "channels": channels}
-
-
-def _text(event: str, alert: dict[str, Any]) -> str:
-    verb = "FIRING" if event == "fired" else "RESOLVED"
-    value = alert.get("value")
-    shown = "n/a" if value is None else f"{value:.4g}{alert.get('unit') or ''}"
-    extra = ""
-    if event == "resolved":
-        extra = " (cleared by itself)" if alert.get("auto_resolved") else \
-            f" by {alert.get('resolved_by')}: {alert.get('resolve_note') or ''}"
-    return f"[{alert['severity'].upper()}] {verb}: {alert['title']} (value {shown}){extra}"
-
-
-def post_webhook(app: Flask, body: dict[str, Any]) -> None:
-    """POST ``body`` as JSON to ``ALERT_WEBHOOK_URL``; raise on failure (any non-2xx answer)."""
-    resp = requests.post(app.config["ALERT_WEBHOOK_URL"], json=body,
-                         timeout=float(app.config.get("ALERT_WEBHOOK_TIMEOUT", 5.0)))
-    if resp.status_code >= 300:
-        raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
-
-
-def send_webhook(app: Flask, event: str, alert: dict[str, Any]) -> None:
-    """POST the alert as JSON (``text`` makes it readable in Slack-compatible chat); raise on failure."""
-    post_webhook(app, {"text": _text(event, alert), "event": event, "alert": alert})
-
-
-def recipients(app: Flask) -> list[str]:
-    """The addresses of ``SMTP_TO`` (comma-separated)."""
-    return [a.strip() for a in str(app.config.get("SMTP_TO") or "").split(",") if a.strip()]
-
-
-def send_email(app: Flask, event: str, alert: dict[str, Any]) -> None:
-    """Send the alert through SMTP (STARTTLS and login when configured); raise on failure."""
-    lines = [_text(event, alert), ""] + [f"{k}: {v}" for k, v in alert.items()
-                                         if k != "notifications" and v is not None]
-    send_mail(app, _text(event, alert), "\n".join(lines))
-
-
-def send_mail(app: Flask, subject: str, text: str) -> None:
-    """Send one message to ``SMTP_TO`` through ``SMTP_HOST``; raise on failure."""
-    cfg = app.config
-    msg = EmailMessage()
-    msg["Subject"] = subject[:200]
-    msg["From"] = cfg.get("SMTP_FROM") or "alerts@localhost"
-    msg["To"] = ", ".join(recipients(app))
-    msg.set_content(text)
-    timeout = float(cfg.get("SMTP_TIMEOUT", 10.0))
-    with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
-        if cfg.get("SMTP_STARTTLS"):
-            smtp.starttls()
-        if cfg.get("SMTP_USER"):
-            smtp.login(cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD") or "")
-        smtp.send_message(msg)
-
-
-SENDERS = {"webhook": send_webhook, "email": send_email}
 
 
 class Notifier:
@@ -212,25 +131,54 @@ class Notifier:
     def _deliver(self, nid: int) -> None:
         app = self.app
         with database.session_scope(app) as session:
-            claimed = session.execute(
-                update(AlertNotification).where(AlertNotification.id == nid,
-                                                AlertNotification.status.in_(CLAIMABLE))
-                .values(status="sending", attempts=AlertNotification.attempts + 1)
-                .execution_options(synchronize_session=False)).rowcount
-            if claimed != 1:
+            batch = self._claim(session, nid)
+            if not batch:
                 return  # another process has it, or it is already done
-            row = session.get(AlertNotification, nid)
-            alert = session.get(Alert, row.alert_id)
-            payload = alert_to_dict(alert)
-            channel, event, attempts = row.channel, row.event, row.attempts
+            first = batch[0]
+            channel, event = first.channel, first.event
+            payloads = [alert_to_dict(session.get(Alert, row.alert_id)) for row in batch]
+            target = delivery.target_of(app, session, channel)
+            attempts = {row.id: row.attempts for row in batch}
         error = None
         try:
-            SENDERS[channel](app, event, payload)
+            if target is None:
+                raise RuntimeError(f"channel {channel} cannot deliver: not configured or deleted")
+            delivery.send(app, target, event, payloads)
         except Exception as exc:  # any failure of the channel is recorded and retried
             error = f"{type(exc).__name__}: {exc}"[:1000]
             log.warning("alert notification %s via %s failed (attempt %s): %s",
-                        nid, channel, attempts, error)
-        self._record(nid, attempts, error)
+                        nid, channel, attempts[nid] if nid in attempts else "?", error)
+        for row_id, tries in attempts.items():
+            self._record(row_id, tries, error)
+
+    @staticmethod
+    def _claim(session: Session, nid: int) -> list[AlertNotification]:
+        """Claim row ``nid`` and the rows of its group (same channel and key) that are due now,
+        each with a conditional UPDATE, so a group goes out as one message and never twice."""
+        def take(row_id: int) -> bool:
+            return session.execute(
+                update(AlertNotification).where(AlertNotification.id == row_id,
+                                                AlertNotification.status.in_(CLAIMABLE))
+                .values(status="sending", attempts=AlertNotification.attempts + 1)
+                .execution_options(synchronize_session=False)).rowcount == 1
+
+        if not take(nid):
+            return []
+        first = session.get(AlertNotification, nid)
+        session.refresh(first)
+        batch = [first]
+        if first.group_key:
+            due = utcnow() + timedelta(seconds=1)
+            for other in session.scalars(select(AlertNotification).where(
+                    AlertNotification.channel == first.channel, AlertNotification.group_key == first.group_key,
+                    AlertNotification.event == first.event, AlertNotification.id != nid,
+                    AlertNotification.status.in_(CLAIMABLE),
+                    (AlertNotification.next_attempt_at.is_(None)) | (AlertNotification.next_attempt_at <= due))
+                    .order_by(AlertNotification.id).limit(MAX_GROUP)):
+                if take(other.id):
+                    session.refresh(other)
+                    batch.append(other)
+        return batch
 
     def _record(self, nid: int, attempts: int, error: str | None) -> None:
         cfg = self.app.config
@@ -259,9 +207,16 @@ def notifier(app: Flask) -> Notifier:
 
 
 def enqueue(app: Flask, ids: list[int]) -> None:
-    """Hand committed notification rows to the background worker."""
-    if ids:
-        notifier(app).enqueue(ids)
+    """Hand committed notification rows to the background worker, each at its due time (a
+    group's wait or interval; see ``services.routing.dispatch``)."""
+    if not ids:
+        return
+    with database.session_scope(app) as session:
+        due = dict(session.execute(select(AlertNotification.id, AlertNotification.next_attempt_at)
+                                   .where(AlertNotification.id.in_(ids))).all())
+    now = utcnow()
+    for nid in ids:
+        notifier(app).enqueue([nid], (due[nid] - now).total_seconds() if due.get(nid) else 0.0)
 
 
 def resume(app: Flask) -> int:

@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from database import utcnow
+from services.alerts.labels import LabelError, clean_annotations, clean_labels
 from services.alerts.models import AlertRule
 from services.infra import has_control
-from services.ingest import begin_write
+from services.ingest.rollups import begin_write
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def rule_to_dict(rule: AlertRule, now: datetime | None = None) -> dict[str, Any]
         "threshold": rule.threshold, "for_seconds": rule.for_seconds, "severity": rule.severity,
         "enabled": rule.enabled, "channels": list(rule.channels or []),
         "params": {k: v for k, v in (rule.params or {}).items() if k != "key"},
+        "labels": dict(rule.labels or {}), "annotations": dict(rule.annotations or {}),
         "builtin": rule.builtin, "snoozed": snoozed,
         "snoozed_until": rule.snoozed_until.isoformat() if snoozed else None,
         "created_at": rule.created_at.isoformat() if rule.created_at else None,
@@ -155,7 +157,7 @@ def validate(payload: dict[str, Any], partial: bool = False,
              current: AlertRule | None = None) -> dict[str, Any]:
     """Check a rule payload; return the clean fields. ``partial`` allows leaving fields out (PUT)."""
     allowed = {"name", "metric", "operator", "threshold", "for_seconds", "severity", "enabled",
-               "channels", "params"}
+               "channels", "params", "labels", "annotations"}
     ignored = {"id", "builtin", "snoozed", "snoozed_until", "created_at", "updated_at"}
     unknown = set(payload) - allowed - ignored
     if unknown:
@@ -195,6 +197,12 @@ def validate(payload: dict[str, Any], partial: bool = False,
         if not isinstance(channels, list) or any(c not in CHANNELS for c in channels):
             raise RuleError(f"channels must be a list drawn from: {', '.join(CHANNELS)}")
         clean["channels"] = sorted(set(channels), key=CHANNELS.index)
+    try:
+        for key, check in (("labels", clean_labels), ("annotations", clean_annotations)):
+            if key in payload:
+                clean[key] = check(payload[key], key)
+    except LabelError as exc:
+        raise RuleError(str(exc)) from None
     metric = clean.get("metric") or (current.metric if current else None)
     if "params" in payload or "metric" in clean:
         params = payload.get("params", {} if "metric" in clean else None)
@@ -288,6 +296,8 @@ def create_rule(session: Session, payload: dict[str, Any]) -> AlertRule:
     clean = validate(payload)
     _check_name_free(session, clean["name"])
     clean.setdefault("channels", list(CHANNELS))
+    clean.setdefault("labels", {})
+    clean.setdefault("annotations", {})
     if "params" not in clean:  # (not setdefault: its default would be checked, and refused, first)
         clean["params"] = _validate_params(clean["metric"], {})
     now = utcnow()
@@ -328,7 +338,8 @@ def seed_defaults(session: Session) -> int:
         params = _validate_params(spec["metric"], spec.get("params", {}))
         fields = {k: v for k, v in spec.items() if k not in ("key", "params")}
         now = utcnow()
-        session.add(AlertRule(**fields, params={**params, "key": spec["key"]}, builtin=True,
+        session.add(AlertRule(**fields, params={**params, "key": spec["key"]}, builtin=True, labels={},
+                              annotations={},
                               enabled=True, channels=list(CHANNELS), created_at=now,
                               updated_at=now))
         added += 1

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from database import UTCDateTime
-from services.ingest import CurrencyRollup, Transaction
+from services.ingest.models import CurrencyRollup, Transaction
 from services.infra import breaker as circuit_breaker
 
 log = logging.getLogger(__name__)

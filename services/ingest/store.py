@@ -36,7 +36,7 @@ from services.infra import topics
 from services.ingest import first_seen
 from services.ingest import rollups
 from services.ingest.validation import (
-    ValidationError, validate_activity, validate_batch, validate_log, validate_transaction,
+    VALIDATORS, ValidationError, validate_activity, validate_batch, validate_log, validate_transaction,
 )
 
 __all__ = ["IngestResult", "ValidationError", "ingest_batch", "store", "record_transaction",
@@ -57,6 +57,7 @@ class IngestResult:
     transactions: int = 0
     activities: int = 0
     logs: int = 0
+    alerts: int | None = None  # None: the batch carried no "alerts" key
     changed: int = 0
     stored_transactions: list[dict[str, Any]] = field(default_factory=list)
     stored_activities: list[dict[str, Any]] = field(default_factory=list)
@@ -65,7 +66,8 @@ class IngestResult:
 
     def accepted(self) -> dict[str, int]:
         """Counts per kind, as the API answers them."""
-        return {"transactions": self.transactions, "activities": self.activities, "logs": self.logs}
+        counts = {"transactions": self.transactions, "activities": self.activities, "logs": self.logs}
+        return counts if self.alerts is None else {**counts, "alerts": self.alerts}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -225,6 +227,7 @@ def store(session: Session, clean: dict[str, list[dict[str, Any]]], now: datetim
                 _store_transactions(session, clean["transactions"], now, result)
             activity_ids = _insert_with_ids(session, UserActivity, clean.get("activities") or [])
             log_ids = _insert_with_ids(session, LogEntry, clean.get("logs") or [])
+            alert_changes, alert_ids = _apply_alerts(session, clean.get("alerts") or [], now)
             session.commit()
         except DBAPIError as exc:
             session.rollback()
@@ -238,9 +241,35 @@ def store(session: Session, clean: dict[str, list[dict[str, Any]]], now: datetim
         result.stored_activities = [{**row, "id": i} for row, i in
                                     zip(clean.get("activities") or [], activity_ids)]
         result.stored_logs = [{**row, "id": i} for row, i in zip(clean.get("logs") or [], log_ids)]
+        result.alerts = len(clean["alerts"]) if "alerts" in clean and clean["alerts"] else None
+        if alert_changes or alert_ids:
+            _announce_alerts(session, alert_changes, alert_ids)
         _announce(result)
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _apply_alerts(session: Session, items: list[dict[str, Any]], now: datetime) -> tuple[list, list[int]]:
+    """Fire, refresh or resolve the batch's alerts in its transaction, with their notification rows."""
+    if not items:
+        return [], []
+    from flask import current_app
+
+    from services.alerts import dispatch as alert_dispatch
+    from services.alerts import external as alert_external
+
+    changes = []
+    for item in items:
+        changes += alert_external.apply(session, item, now)[1]
+    return changes, alert_dispatch.prepare_notifications(current_app._get_current_object(), session, changes)
+
+
+def _announce_alerts(session: Session, changes: list, notification_ids: list[int]) -> None:
+    from flask import current_app
+
+    from services.alerts import dispatch as alert_dispatch
+
+    alert_dispatch.announce(current_app._get_current_object(), session, changes, notification_ids)
 
 
 def _announce(result: IngestResult) -> None:
@@ -263,7 +292,17 @@ def ingest_batch(session: Session, body: Any, now: datetime | None = None) -> In
     Raises ``ValidationError`` for the first bad item, before anything is written.
     """
     now = now or utcnow()
-    return store(session, validate_batch(body, now), now)
+    return store(session, validate_batch(body, now, {**VALIDATORS, "alerts": validate_alert}), now)
+
+
+def validate_alert(item: Any, now: datetime) -> dict[str, Any]:
+    """An alert raised by another service (``services.alerts.external.clean`` decides)."""
+    from services.alerts import external as alert_external
+
+    try:
+        return alert_external.clean(item)
+    except alert_external.ExternalAlertError as exc:
+        raise ValidationError(exc.message, field=exc.field) from None
 
 
 # -- in-process hooks -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from services.infra import has_control, has_unstorable
 STATUSES = ("completed", "pending", "failed", "refunded")
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
-KINDS = ("transactions", "activities", "logs")
+KINDS = ("transactions", "activities", "logs", "alerts")
 MAX_ITEMS = 1000
 # Amounts above this (10 billion in major units) are a bug on the sender's side, not a sale.
 MAX_AMOUNT_CENTS = 10**12
@@ -199,11 +199,18 @@ def validate_log(item: Any, now: datetime) -> dict[str, Any]:
     }
 
 
+# "alerts" are checked by the alerts package: ``services.ingest.store`` adds that validator.
 VALIDATORS = {"transactions": validate_transaction, "activities": validate_activity, "logs": validate_log}
 
 
-def validate_batch(body: Any, now: datetime) -> dict[str, list[dict[str, Any]]]:
-    """Check a whole batch; the first bad item raises with its kind, index and field."""
+def validate_batch(body: Any, now: datetime,
+                   validators: dict[str, Any] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Check a whole batch; the first bad item raises with its kind, index and field.
+
+    ``validators``: per kind, the check of one item (default ``VALIDATORS``); a kind without
+    one is refused when the batch carries items of it.
+    """
+    validators = VALIDATORS if validators is None else validators
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object", code="invalid_body")
     unknown = sorted(set(body) - set(KINDS))
@@ -221,7 +228,9 @@ def validate_batch(body: Any, now: datetime) -> dict[str, list[dict[str, Any]]]:
                               code="too_many_items")
     clean: dict[str, list[dict[str, Any]]] = {}
     for kind in KINDS:
-        validator = VALIDATORS[kind]
+        validator = validators.get(kind)
+        if validator is None and body.get(kind):
+            raise ValidationError(f"{kind} are not accepted here", field=kind, kind=kind, code="invalid_body")
         rows = []
         for index, item in enumerate(body.get(kind) or ()):
             try:

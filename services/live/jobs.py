@@ -62,6 +62,9 @@ def periodic_job_definitions(app: Flask) -> list[Job]:
         # After each push, with that same snapshot.
         Job("evaluate_alert_rules", None, alert_dispatch.on_tick, "evaluating the alert rules",
             leader_only=True, after_push=True),
+        # What maintenance or an inhibition held back once it ends, and repeat_interval reminders.
+        Job("catch_up_notifications", None, alert_dispatch.catch_up_job,
+            "sending held-back notifications and reminders", leader_only=True, after_push=True),
         Job("daily_prune", None, retention.maybe_prune, "starting the daily prune when due",
             leader_only=True, after_push=True),
     ]

@@ -10,14 +10,18 @@ SEVERITY = {"enum": ["critical", "warning", "info"]}
 RULE_FIELDS = {
     "name": STR, "metric": STR, "operator": {"enum": [">", ">=", "<", "<="]}, "threshold": NUM,
     "for_seconds": INT, "severity": SEVERITY, "enabled": BOOL, "channels": arr(STR),
+    "labels": {"type": "object", "additionalProperties": STR},
+    "annotations": obj(optional={"summary": STR, "description": STR, "runbook_url": STR}),
 }
 RULE = obj({"id": INT, **RULE_FIELDS, "params": obj(), "builtin": BOOL, "snoozed": BOOL,
             "snoozed_until": nullable(TIME)})
 ALERT = obj({"id": INT, "rule": STR, "rule_id": nullable(INT), "metric": STR, "severity": STR,
              "status": {"enum": ["pending", "firing", "acknowledged", "resolved"]}, "title": STR,
-             "value": nullable(NUM), "threshold": NUM, "started_at": TIME,
+             "value": nullable(NUM), "threshold": nullable(NUM), "started_at": TIME,
              "fired_at": nullable(TIME), "acknowledged_at": nullable(TIME),
-             "resolved_at": nullable(TIME), "snoozed": BOOL})
+             "resolved_at": nullable(TIME), "snoozed": BOOL},
+            {"labels": {"type": "object", "additionalProperties": STR}, "annotations": obj(),
+             "source_key": nullable(STR), "muted_by": nullable(STR), "inhibited_by": nullable(STR)})
 COUNT_FIELDS = {"firing": INT, "acknowledged": INT, "pending": INT, "open": INT}
 COUNTS = obj(COUNT_FIELDS)
 CHANNEL = obj({"name": STR, "label": STR, "configured": BOOL, "problem": nullable(STR),
@@ -133,7 +137,8 @@ def _alerts() -> dict:
         },
         "/admin/api/alerts/channels": {"get": op(
             "Each notification channel: configured or not, where it delivers, its last delivery",
-            json_ok(obj({"channels": arr(CHANNEL), "configured": INT})), tags=["alerts"])},
+            json_ok(obj({"channels": arr(CHANNEL), "configured": INT}, {"contact_points": INT})),
+            tags=["alerts"])},
         "/admin/api/alerts/channels/{name}/test": {"post": op(
             "Send a test message through one channel now (admin); answers whether it was delivered",
             {**json_ok(obj({"channel": STR, "delivered": BOOL, "error": nullable(STR), "at": TIME,
@@ -193,11 +198,14 @@ def _ingest() -> dict:
                           "activities": arr(obj({"user_id": STR, "action": STR},
                                                 {"detail": nullable(STR), "created_at": TIME})),
                           "logs": arr(obj({"service": STR, "level": STR, "message": STR},
-                                          {"created_at": TIME}))})
-    accepted = obj({"accepted": obj({"transactions": INT, "activities": INT, "logs": INT})})
+                                          {"created_at": TIME})),
+                          "alerts": arr(obj({"key": STR, "status": {"enum": ["firing", "resolved"]}},
+                                            {"title": STR, "severity": SEVERITY, "labels": obj(),
+                                             "annotations": obj(), "started_at": TIME}))})
+    accepted = obj({"accepted": obj({"transactions": INT, "activities": INT, "logs": INT}, {"alerts": INT})})
     return {
         "/api/v1/events": {"post": {
-            "summary": "Ingest transactions, activities and logs (at most 1000 items in all)",
+            "summary": "Ingest transactions, activities, logs and alerts (at most 1000 items in all)",
             "description": "Sending a transaction id again updates it. A bad item refuses the whole "
                            "batch (400, with the item's index) and stores nothing.",
             "tags": ["ingest"], "security": [{"ingestKey": []}],

@@ -136,5 +136,8 @@ COMPONENTS = {
         "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
                  "description": "The token every page carries in <meta name=\"csrf-token\">."},
         "ingestKey": {"type": "http", "scheme": "bearer", "description": "INGEST_API_KEY"},
+        "apiToken": {"type": "http", "scheme": "bearer",
+                     "description": "A personal API token (Settings): acts as its owner on /admin/api/* "
+                                    "without a cookie or CSRF token; a read token is refused writes (403)."},
     },
 }

@@ -26,7 +26,7 @@ def _build() -> dict[str, Any]:
                  "description": "Logged-in JSON API of the admin panel and the ingest API for other "
                                 "services. Money is integer minor units; times are ISO 8601."},
         "servers": [{"url": "/"}],
-        "security": [{"session": []}],
+        "security": [{"session": []}, {"apiToken": []}],
         "paths": openapi_paths.paths(),
         "components": COMPONENTS,
     }

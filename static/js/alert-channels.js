@@ -81,7 +81,7 @@ export async function loadChannels(canEdit) {
   }
   states.clear();
   for (const channel of body.channels) states.set(channel.name, channel);
-  warning.hidden = body.configured > 0;
+  warning.hidden = body.configured > 0 || body.contact_points > 0;
   tbody.replaceChildren(...body.channels.map((c) => el("tr", { "data-channel": c.name, "data-configured": String(c.configured) },
     el("td", {}, el("strong", { text: c.label })),
     el("td", { class: "wrap" }, c.configured ? el("span", { class: "chan-ok", text: "configured" })

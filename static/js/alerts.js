@@ -1,6 +1,7 @@
 // Alerts page: open alerts with acknowledge/resolve/snooze (admins), the rules editor, and the
 // filterable history. Updates live on the "alert" socket event (as "live:alert" from live.js).
 import { channelNames, loadChannels } from "./alert-channels.js";
+import { alertExtras, detailRows, fillRuleLabels, labelChips, ruleLabelsBody } from "./alert-labels.js";
 import { api, toast, withQuery } from "./api.js";
 import { el, emptyBody as emptyRow } from "./dom.js";
 import { fmt } from "./format.js";
@@ -132,7 +133,8 @@ async function loadOpen() {
   }
   tbody.replaceChildren(...body.alerts.map((a) => el("tr", { "data-alert-id": a.id, "data-status": a.status },
     el("td", {}, severity(a.severity)),
-    el("td", { class: "wrap" }, el("strong", { text: a.title }), a.ack_note ? el("div", { class: "muted", text: `Note: ${a.ack_note}` }) : null),
+    el("td", { class: "wrap" }, el("strong", { text: a.title }), ...alertExtras(a),
+      a.ack_note ? el("div", { class: "muted", text: `Note: ${a.ack_note}` }) : null),
     el("td", {}, status(a), a.acknowledged_by ? el("div", { class: "muted", text: `by ${a.acknowledged_by}` }) : null),
     el("td", { class: "num", text: value(a.value, a.unit) }),
     el("td", { class: "num", text: value(a.worst_value, a.unit) }),
@@ -186,7 +188,8 @@ async function loadRules() {
       const unit = state.metrics[r.metric] ? state.metrics[r.metric].unit : "";
       const params = Object.entries(r.params || {}).map(([k, v]) => `${k}=${v}`).join(", ");
       return el("tr", { "data-rule-id": r.id },
-        el("td", { class: "wrap" }, el("strong", { text: r.name }), r.builtin ? el("span", { class: "muted", text: " (shipped)" }) : null),
+        el("td", { class: "wrap" }, el("strong", { text: r.name }), r.builtin ? el("span", { class: "muted", text: " (shipped)" }) : null,
+          labelChips(r.labels)),
         el("td", { class: "wrap", title: state.metrics[r.metric] ? state.metrics[r.metric].label : "" },
           `${r.metric} ${r.operator} ${value(r.threshold, unit)}`, params ? el("div", { class: "muted", text: params }) : null),
         el("td", { class: "num", text: duration(r.for_seconds) }),
@@ -238,6 +241,7 @@ function openRule(rule) {
   for (const box of form.querySelectorAll('input[name="channel"]')) {
     box.checked = rule ? rule.channels.includes(box.value) : true;
   }
+  fillRuleLabels(form, rule);
   renderParams(form.metric.value, rule ? rule.params : {});
   document.getElementById("rule-dialog").showModal();
 }
@@ -253,6 +257,7 @@ function ruleBody(form) {
     threshold: form.threshold.value === "" ? null : Number(form.threshold.value),
     for_seconds: Number(form.for_seconds.value || 0), severity: form.severity.value, enabled: form.enabled.checked,
     channels: [...form.querySelectorAll('input[name="channel"]:checked')].map((b) => b.value), params,
+    ...ruleLabelsBody(form),
   };
 }
 
@@ -346,12 +351,13 @@ async function showDetails(id) {
     ["Ack note", a.ack_note || "—"],
     ["Resolved", a.resolved_at ? `${fmt.dateTime(a.resolved_at)} ${a.auto_resolved ? "(automatic)" : `by ${a.resolved_by}`}` : "—"],
     ["Resolve note", a.resolve_note || "—"], ["Snoozed until", a.snoozed ? fmt.dateTime(a.snoozed_until) : "—"]];
-  document.getElementById("detail-list").replaceChildren(...fields.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+  document.getElementById("detail-list").replaceChildren(...fields.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]),
+    ...detailRows(a).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", {}, v)]));
   const tbody = document.querySelector("#detail-notifications tbody");
   if (!a.notifications.length) emptyRow(tbody, 6, "No notification was sent for this alert.");
   else {
     tbody.replaceChildren(...a.notifications.map((n) => el("tr", {},
-      el("td", { text: n.channel }), el("td", { text: n.event }), el("td", { text: n.status }),
+      el("td", { text: n.contact_point || n.channel }), el("td", { text: n.event }), el("td", { text: n.status }),
       el("td", { class: "num", text: String(n.attempts) }), el("td", { text: n.sent_at ? fmt.dateTime(n.sent_at) : "—" }),
       el("td", { class: "wrap", text: n.last_error || "—" }))));
   }

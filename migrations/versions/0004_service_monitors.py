@@ -1,7 +1,7 @@
 """service monitors: monitors, their results, rollups and state-change events
 
-Revision ID: 0003_service_monitors
-Revises: 0002_own_metrics
+Revision ID: 0004_service_monitors
+Revises: 0003_alert_labels_and_routing
 Create Date: 2026-12-01 05:35:20.411166
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 import database
 
-revision: str = '0003_service_monitors'
-down_revision: Union[str, Sequence[str], None] = '0002_own_metrics'
+revision: str = '0004_service_monitors'
+down_revision: Union[str, Sequence[str], None] = '0003_alert_labels_and_routing'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,86 @@
+"""Maintenance windows (manual ones started and stopped by scripts too) and alerts sent by scripts."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+import database
+from blueprints.api.base import admin_required, bp, json_body
+from services.alerts import external as alert_external
+from services.alerts import lifecycle as alerts
+from services.accounts import audit
+from services.routing import maintenance
+
+
+def _commit(action: str, target: str, detail: dict | None = None) -> None:
+    session = database.get_session()
+    audit.record(session, action, actor=current_user.username, ip=request.remote_addr, target=target,
+                 detail=detail)
+    session.commit()
+
+
+@bp.get("/maintenance")
+def maintenance_list():
+    """Every maintenance window, with whether it mutes now and until when."""
+    now = database.utcnow()
+    return jsonify({"windows": [maintenance.to_dict(w, now) for w in maintenance.list_all(database.get_session())]})
+
+
+@bp.post("/maintenance")
+@admin_required
+def maintenance_create():
+    """Add a window (201); a one-off window over 7 days needs "confirm": true (409 otherwise)."""
+    window = maintenance.create(database.get_session(), json_body(), current_user.username)
+    _commit("maintenance.create", f"maintenance:{window.id}", {"name": window.name, "kind": window.kind})
+    return jsonify({"window": maintenance.to_dict(window)}), 201
+
+
+@bp.put("/maintenance/<int:window_id>")
+@admin_required
+def maintenance_update(window_id: int):
+    """Change a window."""
+    window = maintenance.update(database.get_session(), window_id, json_body())
+    _commit("maintenance.update", f"maintenance:{window.id}", {"name": window.name})
+    return jsonify({"window": maintenance.to_dict(window)})
+
+
+@bp.delete("/maintenance/<int:window_id>")
+@admin_required
+def maintenance_delete(window_id: int):
+    """Remove a window."""
+    maintenance.delete(database.get_session(), window_id)
+    _commit("maintenance.delete", f"maintenance:{window_id}")
+    return jsonify({"deleted": window_id})
+
+
+@bp.post("/maintenance/<int:window_id>/start")
+@admin_required
+def maintenance_start(window_id: int):
+    """Start a manual window now; body {"minutes": optional} ends it by itself."""
+    window = maintenance.start(database.get_session(), window_id, json_body(required=False).get("minutes"))
+    _commit("maintenance.start", f"maintenance:{window.id}", {"ends_at": window.ends_at.isoformat()
+                                                             if window.ends_at else None})
+    return jsonify({"window": maintenance.to_dict(window)})
+
+
+@bp.post("/maintenance/<int:window_id>/stop")
+@admin_required
+def maintenance_stop(window_id: int):
+    """Stop a manual window now (held-back notifications go out on the next tick)."""
+    window = maintenance.stop(database.get_session(), window_id)
+    _commit("maintenance.stop", f"maintenance:{window.id}")
+    return jsonify({"window": maintenance.to_dict(window)})
+
+
+@bp.post("/alerts/external")
+@admin_required
+def alert_external_submit():
+    """Fire, refresh or resolve an alert from a script: {"key"?, "status", "title", "severity",
+    "labels"?, "annotations"?, "started_at"?}; deduplicated by key (or title and labels)."""
+    session = database.get_session()
+    alert, changed = alert_external.submit(current_app._get_current_object(), session, json_body())
+    audit.record(session, "alert.external", actor=current_user.username, ip=request.remote_addr,
+                 target=f"alert:{alert.id}" if alert else None,
+                 detail={"key": alert.source_key if alert else None, "changed": changed})
+    session.commit()
+    return jsonify({"alert": alerts.alert_to_dict(alert) if alert else None, "changed": changed})

@@ -1,0 +1,184 @@
+// Notifications page: contact points (with a test button and the last delivery), the policy tree,
+// a "where would it go" preview and the inhibition rules. Forms show the server's reason on refusal.
+import { api, toast } from "./api.js";
+import { el, emptyBody } from "./dom.js";
+import { fmt } from "./format.js";
+import { matcherCell, parseList, parseMatchers } from "./matchers.js";
+import { parseLabels } from "./alert-labels.js";
+
+const root = document.getElementById("routing-root");
+const canEdit = root.dataset.canEdit === "true";
+const API = "/admin/api";
+
+function delivery(d) {
+  if (!d) return "never";
+  const when = fmt.dateTime(d.sent_at || d.created_at);
+  return d.status === "sent" ? `sent ${when}` : `${d.status} ${when}${d.error ? `: ${d.error}` : ""}`;
+}
+
+function removeButton(label, path, done) {
+  return el("button", { type: "button", class: "btn btn-small", text: "Delete", onclick: async () => {
+    if (!window.confirm(`Delete ${label}?`)) return;
+    try {
+      await api.del(path);
+      toast(`${label} deleted`, "success");
+      done();
+    } catch (err) { /* toast shown */ }
+  } });
+}
+
+// The outcome of each test sent from this page, kept across the table's reloads.
+const testResults = {};
+
+function testButton(point, cell) {
+  return el("button", { type: "button", class: "btn btn-small", text: "Send test", onclick: async () => {
+    const path = point.builtin ? `${API}/alerts/channels/${point.name}/test` : `${API}/contact-points/${point.id}/test`;
+    cell.textContent = "Sending…";
+    try {
+      const r = await api.post(path, {}, { quiet: true });
+      testResults[point.name] = r.delivered ? "Test delivered" : `Test failed: ${r.error}`;
+    } catch (err) {
+      testResults[point.name] = `Test failed: ${err.message}`;
+    }
+    await loadPoints();
+  } });
+}
+
+async function loadPoints() {
+  const tbody = document.querySelector("#points tbody");
+  let body;
+  try {
+    body = await api.get(`${API}/contact-points`, { quiet: true });
+  } catch (err) {
+    emptyBody(tbody, 5, `Could not load contact points: ${err.message}`);
+    return;
+  }
+  tbody.replaceChildren(...body.contact_points.map((p) => {
+    const result = el("div", { class: "chan-result muted", role: "status", text: testResults[p.name] || "" });
+    const actions = canEdit ? el("div", { class: "row-actions" }, p.configured ? testButton(p, result) : null,
+      p.builtin ? null : removeButton(`contact point “${p.name}”`, `${API}/contact-points/${p.id}`, loadPoints)) : "—";
+    return el("tr", { "data-point": p.name },
+      el("td", {}, el("strong", { text: p.name }), p.builtin ? el("span", { class: "muted", text: " (settings)" }) : null),
+      el("td", { text: p.kind }),
+      el("td", { class: "wrap", text: p.configured ? p.target || "—" : `not configured: ${p.problem}` }),
+      el("td", { class: "wrap" }, delivery(p.last_delivery), p.last_test
+        ? el("div", { class: "muted", text: `last test ${p.last_test.delivered ? "delivered" : `failed: ${p.last_test.error}`} ${fmt.dateTime(p.last_test.at)}` })
+        : null),
+      el("td", {}, actions, result));
+  }));
+}
+
+function seconds(v) {
+  return v === null || v === undefined ? "inherit" : String(v);
+}
+
+async function loadPolicies() {
+  const tbody = document.querySelector("#policies tbody");
+  let body;
+  try {
+    body = await api.get(`${API}/notification-policies`, { quiet: true });
+  } catch (err) {
+    emptyBody(tbody, 7, `Could not load policies: ${err.message}`);
+    return;
+  }
+  const byParent = {};
+  for (const p of body.policies) (byParent[p.parent_id ?? "root"] ||= []).push(p);
+  const rows = [el("tr", { "data-policy": "default" }, el("td", {}, el("strong", { text: "Default policy" })),
+    el("td", { text: "every alert" }), el("td", { text: body.default.contact_points }), el("td", { text: "—" }),
+    el("td", { text: "each alert alone" }),
+    el("td", { text: `${body.default.group_wait} / ${body.default.group_interval} / ${body.default.repeat_interval || "never"}` }),
+    el("td", { text: "—" }))];
+  const walk = (parent, depth) => {
+    for (const p of (byParent[parent] || []).sort((a, b) => a.position - b.position || a.id - b.id)) {
+      rows.push(el("tr", { "data-policy": p.name || String(p.id) },
+        el("td", { class: `policy-depth-${Math.min(depth, 4)}` }, `${"↳ ".repeat(depth ? 1 : 0)}${p.name || `#${p.id}`}`),
+        el("td", {}, matcherCell(p.matchers)), el("td", { text: p.contact_points.join(", ") || "inherited" }),
+        el("td", { text: p.continue ? "yes" : "no" }), el("td", { text: p.group_by.join(", ") || "inherited" }),
+        el("td", { text: `${seconds(p.group_wait)} / ${seconds(p.group_interval)} / ${seconds(p.repeat_interval)}` }),
+        el("td", {}, canEdit ? removeButton(`policy “${p.name || p.id}” and the ones below it`, `${API}/notification-policies/${p.id}`, loadPolicies) : "—")));
+      walk(p.id, depth + 1);
+    }
+  };
+  walk("root", 0);
+  tbody.replaceChildren(...rows);
+  const parent = document.querySelector('#policy-form select[name="parent_id"]');
+  if (parent) {
+    parent.replaceChildren(el("option", { value: "", text: "the default policy" }),
+      ...body.policies.map((p) => el("option", { value: String(p.id), text: p.name || `#${p.id}` })));
+  }
+}
+
+async function loadInhibitions() {
+  const tbody = document.querySelector("#inhibitions tbody");
+  let body;
+  try {
+    body = await api.get(`${API}/inhibition-rules`, { quiet: true });
+  } catch (err) {
+    emptyBody(tbody, 5, `Could not load inhibition rules: ${err.message}`);
+    return;
+  }
+  if (!body.rules.length) {
+    emptyBody(tbody, 5, "No inhibition rule.");
+    return;
+  }
+  tbody.replaceChildren(...body.rules.map((r) => el("tr", {},
+    el("td", { text: r.name || `#${r.id}` }), el("td", {}, matcherCell(r.source_matchers)), el("td", {}, matcherCell(r.target_matchers)),
+    el("td", { text: r.equal.join(", ") || "—" }),
+    el("td", {}, canEdit ? removeButton(`inhibition rule “${r.name || r.id}”`, `${API}/inhibition-rules/${r.id}`, loadInhibitions) : "—"))));
+}
+
+/** Submit a form's body (built by `build`, which may throw) and show the server's reason on refusal. */
+function handle(formId, errorId, build, path, done) {
+  const form = document.getElementById(formId);
+  if (!form) return;
+  const error = document.getElementById(errorId);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    try {
+      await api.post(path, build(form), { quiet: true });
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+      return;
+    }
+    form.reset();
+    toast("Saved", "success");
+    done();
+  });
+}
+
+const optionalInt = (input) => (input.value === "" ? null : Number(input.value));
+
+handle("point-form", "point-error", (f) => (f.kind.value === "webhook"
+  ? { name: f.name.value, kind: "webhook", url: f.target.value }
+  : { name: f.name.value, kind: "email", addresses: parseList(f.target.value) }), `${API}/contact-points`, loadPoints);
+
+handle("policy-form", "policy-error", (f) => ({
+  name: f.name.value, parent_id: f.parent_id.value ? Number(f.parent_id.value) : null,
+  matchers: parseMatchers(f.matchers.value), contact_points: parseList(f.contact_points.value),
+  continue: f.continue.checked, group_by: parseList(f.group_by.value), group_wait: optionalInt(f.group_wait),
+  group_interval: optionalInt(f.group_interval), repeat_interval: optionalInt(f.repeat_interval),
+}), `${API}/notification-policies`, loadPolicies);
+
+handle("inhibition-form", "inhibition-error", (f) => ({
+  name: f.name.value, source_matchers: parseMatchers(f.source.value, "Source"),
+  target_matchers: parseMatchers(f.target.value, "Target"), equal: parseList(f.equal.value),
+}), `${API}/inhibition-rules`, loadInhibitions);
+
+document.getElementById("preview-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const f = event.target;
+  const out = document.getElementById("preview-result");
+  try {
+    const r = await api.post(`${API}/notification-policies/preview`, { labels: parseLabels(f.labels.value), severity: f.severity.value }, { quiet: true });
+    out.textContent = r.routes.map((x) => `${x.name} → ${x.channels.join(", ") || "nobody"}`).join("; ");
+  } catch (err) {
+    out.textContent = err.message;
+  }
+});
+
+loadPoints();
+loadPolicies();
+loadInhibitions();
+
