@@ -72,6 +72,7 @@ def load_config() -> dict[str, Any]:
         "METRICS_TOKEN": _env("METRICS_TOKEN"),
         # /metrics: seconds a newly met series is shown at zero before its counts (>= scrape interval).
         "METRICS_NEW_SERIES_HOLD": _env("METRICS_NEW_SERIES_HOLD", 60.0, float),
+        "METRICS_EXPOSE_MAX_SERIES": _env("METRICS_EXPOSE_MAX_SERIES", 10_000, int),
         "SESSION_IDLE_MINUTES": _env("SESSION_IDLE_MINUTES", 120, int),
         "SESSION_ABSOLUTE_HOURS": _env("SESSION_ABSOLUTE_HOURS", 12, int),
         "LOGIN_RATE_LIMIT_IP": _env("LOGIN_RATE_LIMIT_IP", "20 per minute; 100 per hour"),

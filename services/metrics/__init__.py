@@ -12,19 +12,22 @@ from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from flask import Flask, current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import database
 from database import utcnow
 from services.metrics import builtins, catalogue, prom, query as _query, store, validate
 from services.metrics.catalogue import register
+from services.metrics.models import MetricSeries
 from services.metrics.retention import prune
 from services.metrics.store import StoreResult
 from services.metrics.validate import MetricError, Window
 from services.metrics.window import last_seen, reduce_window
 
 __all__ = ["MetricError", "StoreResult", "ingest_json", "ingest_prometheus", "record_metric",
-           "catalog", "query", "register", "prune", "reduce_window", "last_seen", "parse_matchers"]
+           "catalog", "query", "register", "prune", "reduce_window", "last_seen", "parse_matchers",
+           "pushed_series"]
 
 parse_matchers = _query.parse_matchers
 query_module = _query
@@ -96,3 +99,15 @@ def query(session: Session, args: Mapping[str, str], config: Mapping[str, Any],
     """Parse the query parameters and answer them (``MetricError`` names a bad one)."""
     q = _query.parse(args, now or utcnow(), time_arg)
     return _query.run(session, q, dict(config))
+
+
+def pushed_series(session: Session, limit: int) -> list[tuple[str, dict[str, str], str, str | None, float]]:
+    """The newest value of every pushed series that has one, ordered by name then label set:
+    (name, labels, type, unit, last value), at most ``limit`` of them."""
+    rows = session.execute(
+        select(MetricSeries.name, MetricSeries.labels, MetricSeries.type, MetricSeries.unit,
+               MetricSeries.last_value)
+        .where(MetricSeries.last_value.is_not(None))
+        .order_by(MetricSeries.name, MetricSeries.labels_hash).limit(limit)
+    ).all()
+    return [(name, dict(labels or {}), kind, unit, float(last)) for name, labels, kind, unit, last in rows]

@@ -25,6 +25,7 @@ from services.alerts import Alert
 from services.ingest import CurrencyRollup
 from services.monitor import SystemMetric
 from services.infra import breaker as circuit_breaker
+from services.prometheus import pushed
 from services.prometheus.requests import LE_LABELS, ZERO, RequestTotals, SeriesGate, route_keys
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class PanelCollector:
         up = GaugeMetricFamily(f"{PREFIX}_metrics_source_up",
                                "1 when the source of a metric group could be read.", labels=["source"])
         for name, builder in (("requests", self._requests), ("system", self._system),
-                              ("transactions", self._transactions), ("alerts", self._alerts)):
+                              ("transactions", self._transactions), ("alerts", self._alerts),
+                              ("custom", self._custom)):
             try:
                 with database.session_scope(self.app) as session:
                     families = list(builder(session))
@@ -157,6 +159,9 @@ class PanelCollector:
         yield total
         yield by_status
         yield revenue
+
+    def _custom(self, session):
+        return pushed.families(session, self.app.config)
 
     def _alerts(self, session):
         rows = dict(session.execute(
