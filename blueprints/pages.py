@@ -39,6 +39,12 @@ def performance():
     return render_template("performance.html", page="performance")
 
 
+@bp.route("/metrics")
+def metrics():
+    """Own metrics: search the catalogue, chart a series with label filters, live as points arrive."""
+    return render_template("metrics.html", page="metrics")
+
+
 @bp.route("/activity")
 def activity():
     """What users do: actions by kind, a weekday-by-hour heatmap and the live feed."""
@@ -103,6 +109,7 @@ NAV = [
     ("revenue", "pages.revenue", "Revenue"),
     ("performance", "pages.performance", "Performance"),
     ("activity", "pages.activity", "Activity"),
+    ("metrics", "pages.metrics", "Metrics"),
     ("alerts", "pages.alerts", "Alerts"),
     ("services", "pages.services", "Services"),
     ("notifications", "pages.notifications", "Notifications"),

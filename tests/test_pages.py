@@ -16,6 +16,7 @@ PAGES = {
     "/admin/revenue": ["chart-revenue", "chart-revenue-status", "range-start", "range-end"],
     "/admin/performance": ["chart-latency", "chart-throughput", "chart-system", "endpoints"],
     "/admin/activity": ["chart-actions", "heatmap", "activity-feed", "live-transactions"],
+    "/admin/metrics": ["chart-metric", "table-metric", "catalog", "metric-name", "metric-match"],
 }
 
 

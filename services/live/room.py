@@ -45,3 +45,12 @@ def on_monitor_changed(payload: dict[str, Any]) -> None:
         emit_to_admins("monitor", payload)
     except Exception:  # a socket problem must not undo a committed monitor change
         log.exception("could not emit the monitor event to admins")
+
+
+def on_metrics_stored(payload: dict[str, Any]) -> None:
+    """Stored pushed points (topic ``metrics.stored``) become the admins' ``metrics`` event, naming
+    the metrics that got points so a page charting one of them refetches it."""
+    try:
+        emit_to_admins("metrics", {"names": list(payload.get("names") or [])})
+    except Exception:  # a socket problem must not undo a committed ingest
+        log.exception("could not emit the metrics event to admins")

@@ -24,6 +24,7 @@ READY = {
     "exports": ["#x-history tbody tr"],
     "audit": ["#audit-table tbody time"],
     "services": ["#monitors tbody td"],
+    "metrics": ["#catalog tbody td.num"],
 }
 SETTLED = """sels => sels.every(s => document.querySelector(s))
   && [...document.querySelectorAll("[data-card]")].every(c => c.dataset.state !== "loading")
@@ -176,7 +177,7 @@ def test_every_page_fits_a_phone(phone, name):
 
     nav = page.evaluate(NAV)
     assert nav["fits"] and all(link["inside"] for link in nav["links"]), nav
-    assert len(nav["links"]) == 9
+    assert len(nav["links"]) == 13
 
     labels = page.evaluate(CHART_LABELS)
     assert labels["problems"] == []
