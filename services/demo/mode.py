@@ -33,6 +33,7 @@ from services.logs import LogEntry
 from services.infra import bulk
 from services.infra import breaker as circuit_breaker
 from services.demo import console as demo_console
+from services.demo import custom_metrics
 from services.ingest import first_seen
 from services.ingest import store as ingest
 from services.ingest import rollups
@@ -104,9 +105,11 @@ def backfill(app: Flask, days: float, now: datetime | None = None, rng: random.R
         _flush(session, buffers, counts)
         buckets = rollups.rebuild(session)
         first_seen.rebuild(session)
+    counts["custom"], counts["metric_points"] = custom_metrics.backfill(app, shop, start, now)
     counts.update(seconds=round(time.perf_counter() - began, 2), buckets=buckets, shop=shop)
     progress(f"Demo: {days:g} days of history: {counts['transactions']} transactions, "
-             f"{counts['activities']} activities, {counts['logs']} log lines in {counts['seconds']} s",
+             f"{counts['activities']} activities, {counts['logs']} log lines, {counts['metric_points']} "
+             f"metric points in {counts['seconds']} s",
              flush=True)
     return counts
 
@@ -128,9 +131,11 @@ def _flush(session: Session, buffers: dict[str, list], counts: dict[str, int]) -
 class LiveTraffic:
     """Each ``tick`` records what the shop did in the last second, through the ingest hooks."""
 
-    def __init__(self, app: Flask, shop: Shop, rate_multiplier: float = 1.0):
+    def __init__(self, app: Flask, shop: Shop, rate_multiplier: float = 1.0,
+                 custom: custom_metrics.CustomMetrics | None = None):
         self.app = app
         self.shop = shop
+        self.metrics = custom_metrics.LivePusher(app, shop, custom)
         self.rate = rate_multiplier
         self.pending: list[tuple[datetime, int, dict]] = []  # (settles at, tie-breaker, order)
         self.completed: deque[dict] = deque(maxlen=200)
@@ -181,6 +186,7 @@ class LiveTraffic:
             ingest.record_log(**shop.log_line(now), app=self.app)
             stored += 1
         stored += self._outages(now, seconds)
+        stored += self.metrics.tick(now, seconds)
         return stored
 
     def _outages(self, now: datetime, seconds: float) -> int:
@@ -274,13 +280,13 @@ def _loop(name: str, interval: float, step) -> None:
 
 
 def start_live(app: Flask, shop: Shop | None = None, *, rate_multiplier: float = 1.0, interval: float = 1.0,
-               visit_panel: bool = True) -> LiveTraffic:
+               visit_panel: bool = True, custom: custom_metrics.CustomMetrics | None = None) -> LiveTraffic:
     """Start the live traffic (and the monitor) as background tasks; at most once per process."""
     with _lock:
         if _tasks:
             raise RuntimeError("demo traffic is already running in this process")
         _stop.clear()
-        traffic = LiveTraffic(app, shop or Shop(random.Random(), utcnow()), rate_multiplier)
+        traffic = LiveTraffic(app, shop or Shop(random.Random(), utcnow()), rate_multiplier, custom)
         traffic.adopt_pending(utcnow())
         _tasks.append(socketio.start_background_task(_loop, "traffic", interval,
                                                      lambda: traffic.tick(utcnow(), interval)))
@@ -314,5 +320,5 @@ def start(app: Flask) -> None:
     result = backfill(app, days)
     if result is None:
         print("Demo: history already present; continuing with live traffic", flush=True)
-    start_live(app, result["shop"] if result else None)
+    start_live(app, result["shop"] if result else None, custom=result.get("custom") if result else None)
     atexit.register(stop, 2)

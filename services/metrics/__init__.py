@@ -27,7 +27,7 @@ from services.metrics.window import last_seen, reduce_window
 
 __all__ = ["MetricError", "StoreResult", "ingest_json", "ingest_prometheus", "record_metric",
            "catalog", "query", "register", "prune", "reduce_window", "last_seen", "parse_matchers",
-           "pushed_series"]
+           "pushed_series", "ingest_history"]
 
 parse_matchers = _query.parse_matchers
 query_module = _query
@@ -55,6 +55,23 @@ def ingest_json(session: Session, body: Any, config: Mapping[str, Any],
     points = validate.check_batch(body, Window.from_config(config, now))
     _refuse_builtin(points)
     return store.store(session, points, _max_series(config), now)
+
+
+def ingest_history(session: Session, items: list[dict], config: Mapping[str, Any], earliest: datetime,
+                   now: datetime | None = None) -> StoreResult:
+    """Store points as ``ingest_json`` does, but accepting timestamps back to ``earliest`` (a
+    history imported at once, such as the demo's backfill), 1,000 points per transaction."""
+    now = now or utcnow()
+    window = Window(now, max(0.0, (now - earliest).total_seconds()) + 1.0,
+                    float(config.get("METRIC_MAX_FUTURE_SECONDS", validate.DEFAULT_MAX_FUTURE)))
+    stored = new = 0
+    for begin in range(0, len(items), validate.MAX_POINTS):
+        points = validate.check_batch({"metrics": items[begin:begin + validate.MAX_POINTS]}, window)
+        _refuse_builtin(points)
+        result = store.store(session, points, _max_series(config), now)
+        stored += result.points
+        new += result.new_series
+    return StoreResult(stored, new)
 
 
 def ingest_prometheus(session: Session, body: str, config: Mapping[str, Any],
