@@ -7,8 +7,14 @@ import random
 from datetime import datetime, timedelta, timezone
 from statistics import mean, median
 
+from sqlalchemy import select, update
+
+import database
 from database import utcnow
-from services.demo import Shop
+from services.alerts import lifecycle as alert_lifecycle
+from services.alerts.models import Alert, AlertRule
+from services.alerts.values import DbProbe
+from services.demo import Shop, custom_metrics
 from services.demo import mode as demo
 from tests.metrics_helpers import query
 
@@ -58,3 +64,32 @@ def test_live_traffic_pushes_the_metrics_every_ten_seconds(app, admin_client):
     assert all(len(pts) == 2 for pts in got.values()), got  # at 10 s and at 20 s
     catalog = admin_client.get("/admin/api/metrics/catalog?q=recommender_accuracy").get_json()["series"]
     assert [s["labels"] for s in catalog] == [{"model": "rec-v3"}]
+
+
+def test_the_demo_rule_fires_while_the_payments_queue_backs_up_and_resolves_after(app, admin_client):
+    demo.backfill(app, 0.2, rng=random.Random(2), progress=lambda *a, **k: None)
+    with database.session_scope(app) as s:
+        # The shipped rules watch the system and business figures; only the demo's should move here.
+        s.execute(update(AlertRule).where(AlertRule.name != custom_metrics.QUEUE_RULE["name"]).values(enabled=False))
+    rules = admin_client.get("/admin/api/alerts/rules").get_json()["rules"]
+    assert [r["params"]["name"] for r in rules if r["name"] == "Payments queue backing up"] == ["job_queue_depth"]
+    assert custom_metrics.ensure_rule(app) is False  # a second start adds no second rule
+
+    now = utcnow()
+    shop = Shop(random.Random(4), now)
+    shop.outages = [(now - timedelta(minutes=5), now + timedelta(minutes=5))]
+    pusher = custom_metrics.LivePusher(app, shop)
+    pusher.tick(now, 240)  # four minutes of failing payments
+    firing = evaluate(app)
+    assert len(firing) == 1 and firing[0][:2] == ("Payments queue backing up", "firing") and firing[0][2] > 100
+    shop.outages = []
+    pusher.tick(utcnow(), 600)  # ten calm minutes drain the backlog
+    resolved = evaluate(app)
+    assert resolved[0][:2] == ("Payments queue backing up", "resolved") and resolved[0][2] < 100
+
+
+def evaluate(app):
+    with database.session_scope(app) as s:
+        alert_lifecycle.evaluate(s, {}, utcnow(), DbProbe())
+    with database.session_scope(app) as s:
+        return [(a.rule_name, a.status, a.value) for a in s.scalars(select(Alert))]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 
 import database
-from services import metrics
+from services import alerts, metrics
 from services.demo.traffic import Shop, poisson
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,11 @@ QUEUES = ("emails", "payments", "webhooks")
 PAYMENTS_BACKLOG_PER_MIN = 35.0
 PAYMENTS_DRAIN_PER_MIN = 60.0
 HISTORY_STEP = timedelta(minutes=5)
+# The rule shipped with the demo: the payments queue's newest depth over 100 jobs.
+QUEUE_RULE = {"name": "Payments queue backing up", "metric": "metric", "operator": ">", "threshold": 100,
+              "for_seconds": 0, "severity": "warning",
+              "params": {"name": "job_queue_depth", "match": 'queue="payments"', "reducer": "last",
+                         "window_seconds": 300}}
 # Live points every ten seconds: often enough for a live chart, few enough to stay cheap.
 LIVE_EVERY_SECONDS = 10.0
 # When the demo starts without a history, the model was trained this long ago.
@@ -88,7 +93,20 @@ def backfill(app: Flask, shop: Shop, start: datetime, now: datetime) -> tuple[Cu
     items = gen.history(shop, start, now)
     with database.session_scope(app) as session:
         result = metrics.ingest_history(session, items, app.config, earliest=start, now=now)
+    ensure_rule(app)
     return gen, result.points
+
+
+def ensure_rule(app: Flask) -> bool:
+    """Add the demo's rule on its queue metric unless a rule of that name exists; True if added."""
+    with database.session_scope(app) as session:
+        try:
+            alerts.rules.create_rule(session, dict(QUEUE_RULE))
+        except alerts.RuleError:  # already there (an earlier start, or the admin's own rule)
+            session.rollback()
+            return False
+        session.commit()
+    return True
 
 
 class LivePusher:
