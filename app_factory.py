@@ -15,8 +15,8 @@ from typing import Any, Callable
 import click
 from dotenv import load_dotenv
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 
+from blueprints import cli, cli_db, converters
 from extensions import csrf, limiter, login_manager, socketio
 from services import schema  # noqa: F401  (every table on Base.metadata before the schema is upgraded)
 from services.ops import migrations
@@ -231,7 +231,7 @@ def _cli_secret(app: Flask) -> str:
     a throwaway one, so ``flask --help`` still lists the commands, and the commands refuse with one
     line (``SECRET_KEY_MISSING``). A server never gets here: it refuses to start.
     """
-    command = _flask_command()
+    command = cli.loading_command()
     if command is None or command == "run":
         raise ConfigError(MISSING_SECRET)
     demo_secret = Path(app.instance_path) / DEMO_SECRET_FILE
@@ -241,49 +241,12 @@ def _cli_secret(app: Flask) -> str:
     return secrets.token_hex(32)
 
 
-def _flask_command() -> str | None:
-    """The command of the ``flask`` CLI that is loading the app; None outside that CLI."""
-    from flask.cli import ScriptInfo
-
-    ctx = click.get_current_context(silent=True)
-    if ctx is None or ctx.find_object(ScriptInfo) is None:
-        return None
-    return ctx.command.name or ""
-
-
-def _cli_group() -> str | None:
-    """The first word after the ``flask`` CLI's own options (``flask --app app db upgrade``: "db")."""
-    args, options_with_value = sys.argv[1:], {"--app", "-A", "--env-file", "-e"}
-    while args and args[0].startswith("-"):
-        args = args[2:] if args[0] in options_with_value else args[1:]
-    return args[0] if args else None
-
-
-class DatabaseIdConverter(IntegerConverter):
-    """``<int:id>`` answers 404 past the largest id its table can hold, not an overflow error.
-
-    The ids in paths (alerts, rules) are 32-bit integer columns; PostgreSQL refuses a larger
-    number even in a comparison. The 404 is raised here rather than by a ``max`` bound,
-    with which Werkzeug would go on matching and answer a misleading 405.
-    """
-
-    def to_python(self, value: str) -> int:
-        from werkzeug.exceptions import NotFound
-
-        from services.infra import MAX_ID
-
-        number = super().to_python(value)
-        if number > MAX_ID:
-            raise NotFound(f"No item has the id {value[:30]}: ids go up to {MAX_ID}.")
-        return number
-
-
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the panel: config from env, then one ``init_app`` per subsystem."""
     # The instance folder sits in the working directory, beside the default SQLite database, so the
     # demo's database, secret and ingest key stay together wherever the panel is started from.
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"), instance_relative_config=True)
-    app.url_map.converters["int"] = DatabaseIdConverter
+    app.url_map.converters["int"] = converters.DatabaseIdConverter
     app.config.update(load_config())
     app.config.update(overrides or {})
     _finalise(app)
@@ -343,9 +306,7 @@ def _init_schema(app: Flask) -> bool:
     upgrade`` and ``--help`` work, the other commands refuse in one line. Returns whether the
     app is complete.
     """
-    from blueprints import cli, cli_db
-
-    if _flask_command() is not None and _cli_group() == "db":
+    if cli.loading_command() is not None and cli.command_group() == "db":
         # The schema commands act on the schema themselves, under its lock: no upgrade first (a
         # downgrade must last), and nothing that reads a table (a model may already have a column
         # that only the revision being written will add).
@@ -353,7 +314,7 @@ def _init_schema(app: Flask) -> bool:
         return False
     if not app.config.get("SECRET_KEY_MISSING"):  # else the default database may be the wrong one
         try:
-            migrations.init_app(app, refuse_when_behind=_flask_command() in (None, "run"))
+            migrations.init_app(app, refuse_when_behind=cli.loading_command() in (None, "run"))
         except migrations.SchemaError as exc:
             raise ConfigError(exc.message) from exc
     if app.config.get("SECRET_KEY_MISSING") or migrations.is_behind(app):
@@ -382,8 +343,6 @@ def async_mode(configured: str | None) -> str:
 
 
 def _gevent_patched() -> bool:
-    import sys
-
     if "gevent" not in sys.modules:  # never import gevent just to ask
         return False
     from gevent import monkey

@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 import database
 from services.accounts import audit
@@ -139,3 +139,19 @@ def init_app(app: Flask) -> None:
     """Register every command on ``app``."""
     for command in (create_user_command, set_password_command, rebuild_rollups_command, prune_command):
         app.cli.add_command(command)
+
+
+def loading_command() -> str | None:
+    """The command of the ``flask`` CLI that is loading the app; None outside that CLI."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.find_object(ScriptInfo) is None:
+        return None
+    return ctx.command.name or ""
+
+
+def command_group() -> str | None:
+    """The first word after the ``flask`` CLI's own options (``flask --app app db upgrade``: "db")."""
+    args, options_with_value = sys.argv[1:], {"--app", "-A", "--env-file", "-e"}
+    while args and args[0].startswith("-"):
+        args = args[2:] if args[0] in options_with_value else args[1:]
+    return args[0] if args else None
