@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.alerts.labels import LABEL_NAME
+from services.infra import MAX_ID
 from services.infra.input_checks import InputError, has_control
 from services.routing import contact_points
 from services.routing.matchers import clean_matchers, matches
@@ -148,7 +149,8 @@ def validate(session: Session, payload: dict[str, Any], current: NotificationPol
 def _parent(session: Session, raw: Any, current: NotificationPolicy | None) -> int | None:
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or session.get(NotificationPolicy, raw) is None:
+    if (isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_ID
+            or session.get(NotificationPolicy, raw) is None):  # past MAX_ID PostgreSQL refuses the lookup
         raise PolicyError("parent_id must be the id of an existing policy, or null", "parent_id")
     node, depth = session.get(NotificationPolicy, raw), 1
     while node is not None:  # a policy cannot move below itself
