@@ -27,7 +27,8 @@ def test_bad_contact_points_and_policies_name_the_field(app, admin_client):
                         ({"matchers": [{"label": "team", "op": "=~", "value": "(unclosed"}]}, "matchers[0].value"),
                         ({"contact_points": ["nobody"]}, "contact_points"),
                         ({"group_wait": -1}, "group_wait"), ({"repeat_interval": 10**9}, "repeat_interval"),
-                        ({"parent_id": 12345}, "parent_id"), ({"continue": "yes"}, "continue"),
+                        ({"parent_id": 12345}, "parent_id"), ({"parent_id": -3148337432}, "parent_id"),
+                        ({"parent_id": 2**40}, "parent_id"), ({"continue": "yes"}, "continue"),
                         ({"group_by": ["bad label"]}, "group_by")):
         resp = admin_client.api("POST", "/admin/api/notification-policies", json=body)
         assert resp.status_code == 400 and resp.get_json()["error"]["field"] == field, body
