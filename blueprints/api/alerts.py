@@ -8,7 +8,7 @@ from flask_login import current_user
 
 import database
 from services.alerts import Alert
-from blueprints.api.base import BadParam, admin_required, bp, int_arg, json_body, time_arg
+from blueprints.api.base import BadParam, admin_required, audit_admin, bp, int_arg, json_body, time_arg
 from blueprints.errors import json_error
 from services.alerts import channels as alert_channels
 from services.alerts import rules as alert_rules
@@ -23,10 +23,6 @@ from services.infra import MAX_ID
 from services.alerts import AlertStateError
 from services.routing import dispatch
 
-
-def _audit(session, action: str, target: str, detail: dict | None = None) -> None:
-    audit.record(session, action, actor=current_user.username, ip=request.remote_addr,
-                 target=target, detail=detail)
 
 
 def _state_error(exc: AlertStateError):
@@ -92,7 +88,7 @@ def _move(alert_id: int, action: str, fn, *args):
     except AlertStateError as exc:
         session.rollback()
         return _state_error(exc)
-    _audit(session, action, f"alert:{alert_id}", {"event": change.event, "note": args[-1]
+    audit_admin(session, action, f"alert:{alert_id}", {"event": change.event, "note": args[-1]
                                                    if action != "alert.snooze" else None})
     commit_and_announce(current_app._get_current_object(), session, [change])
     return jsonify({"alert": alerts.alert_to_dict(change.alert)})
@@ -123,7 +119,7 @@ def alert_snooze(alert_id: int):
     except AlertStateError as exc:
         session.rollback()
         return _state_error(exc)
-    _audit(session, "alert.snooze", f"alert:{alert_id}", {"minutes": minutes})
+    audit_admin(session, "alert.snooze", f"alert:{alert_id}", {"minutes": minutes})
     commit_and_announce(current_app._get_current_object(), session, [change])
     return jsonify({"alert": alerts.alert_to_dict(change.alert)})
 
@@ -176,7 +172,7 @@ def rule_create():
     except RuleError as exc:
         session.rollback()
         return _rule_error(exc)
-    _audit(session, "alert_rule.create", f"rule:{rule.id}", {"name": rule.name})
+    audit_admin(session, "alert_rule.create", f"rule:{rule.id}", {"name": rule.name})
     session.commit()
     return jsonify({"rule": alert_rules.rule_to_dict(rule)}), 201
 
@@ -203,7 +199,7 @@ def rule_update(rule_id: int):
         session.rollback()
         return _rule_error(exc)
     changes = alerts.close_open_alerts(session, rule, "rule disabled") if not rule.enabled else []
-    _audit(session, "alert_rule.update", f"rule:{rule.id}",
+    audit_admin(session, "alert_rule.update", f"rule:{rule.id}",
            {k: v[1] for k, v in changed.items()})
     commit_and_announce(current_app._get_current_object(), session, changes)
     return jsonify({"rule": alert_rules.rule_to_dict(rule)})
@@ -223,7 +219,7 @@ def rule_delete(rule_id: int):
     except RuleError as exc:
         session.rollback()
         return _rule_error(exc)
-    _audit(session, "alert_rule.delete", f"rule:{rule_id}", {"name": name})
+    audit_admin(session, "alert_rule.delete", f"rule:{rule_id}", {"name": name})
     commit_and_announce(current_app._get_current_object(), session, changes)
     return jsonify({"deleted": rule_id})
 
@@ -240,6 +236,6 @@ def rule_snooze(rule_id: int):
     except AlertStateError as exc:
         session.rollback()
         return _state_error(exc)
-    _audit(session, "alert.snooze", f"rule:{rule_id}", {"minutes": minutes})
+    audit_admin(session, "alert.snooze", f"rule:{rule_id}", {"minutes": minutes})
     commit_and_announce(current_app._get_current_object(), session, changes)
     return jsonify({"rule": alert_rules.rule_to_dict(rule)})

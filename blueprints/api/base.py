@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from blueprints.errors import json_error
 from blueprints.request_input import check_query_args, read_json
+from services.accounts import audit
 from services.infra import InputError, ascii_int
 from services.ingest import ValidationError, parse_query_time
 
@@ -79,3 +80,9 @@ def json_body(required: bool = True) -> dict:
     if not isinstance(body, dict):
         raise BadParam("the body must be a JSON object", "body")
     return body
+
+
+def audit_admin(session, action: str, target: str, detail: dict | None = None) -> None:
+    """Record an admin's change in the audit trail, as the signed-in user from their address."""
+    audit.record(session, action, actor=current_user.username, ip=request.remote_addr,
+                 target=target, detail=detail)

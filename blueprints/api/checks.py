@@ -4,21 +4,15 @@ Reads are open to every logged-in user; writes need the admin role (and are audi
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
-from flask_login import current_user
+from flask import current_app, jsonify
 
 import database
-from blueprints.api.base import admin_required, bp, json_body
+from blueprints.api.base import admin_required, audit_admin, bp, json_body
 from blueprints.errors import json_error
-from services.accounts import audit
 from services.alerts.dispatch import commit_and_announce
 from services.checks import service
 from services.checks.service import MonitorNotFound
 
-
-def _audit(session, action: str, target: str, detail: dict | None = None) -> None:
-    audit.record(session, action, actor=current_user.username, ip=request.remote_addr,
-                 target=target, detail=detail)
 
 
 def _min_interval() -> int:
@@ -53,7 +47,7 @@ def monitor_create():
     """Create a monitor (201); 400 naming the field, 409 when the name is taken."""
     session = database.get_session()
     monitor = service.create(session, json_body(), min_interval=_min_interval())
-    _audit(session, "monitor.create", f"monitor:{monitor.id}", {"name": monitor.name, "kind": monitor.kind})
+    audit_admin(session, "monitor.create", f"monitor:{monitor.id}", {"name": monitor.name, "kind": monitor.kind})
     _finish(session, [], monitor)
     return jsonify({"monitor": service.to_dict(monitor)}), 201
 
@@ -68,7 +62,7 @@ def monitor_update(monitor_id: int):
                                                    min_interval=_min_interval())
     except MonitorNotFound as exc:
         return json_error(404, str(exc))
-    _audit(session, "monitor.update", f"monitor:{monitor.id}",
+    audit_admin(session, "monitor.update", f"monitor:{monitor.id}",
            {k: v[1] for k, v in changed.items() if k != "headers"})
     _finish(session, changes, monitor)
     return jsonify({"monitor": service.to_dict(monitor)})
@@ -83,7 +77,7 @@ def monitor_pause(monitor_id: int):
         monitor, changes = service.set_paused(session, monitor_id, json_body().get("paused"))
     except MonitorNotFound as exc:
         return json_error(404, str(exc))
-    _audit(session, "monitor.pause" if monitor.paused else "monitor.resume", f"monitor:{monitor.id}")
+    audit_admin(session, "monitor.pause" if monitor.paused else "monitor.resume", f"monitor:{monitor.id}")
     _finish(session, changes, monitor)
     return jsonify({"monitor": service.to_dict(monitor)})
 
@@ -97,7 +91,7 @@ def monitor_delete(monitor_id: int):
         monitor, changes = service.delete(session, monitor_id)
     except MonitorNotFound as exc:
         return json_error(404, str(exc))
-    _audit(session, "monitor.delete", f"monitor:{monitor_id}", {"name": monitor.name})
+    audit_admin(session, "monitor.delete", f"monitor:{monitor_id}", {"name": monitor.name})
     _finish(session, changes)
     service.publish_change_deleted(monitor_id)
     return jsonify({"deleted": monitor_id})
@@ -115,7 +109,7 @@ def monitors_import():
     """Create or update (by name) every monitor of an export; all or nothing."""
     session = database.get_session()
     counts = service.import_all(session, json_body(), min_interval=_min_interval())
-    _audit(session, "monitor.import", "monitors", counts)
+    audit_admin(session, "monitor.import", "monitors", counts)
     _finish(session, [])
     service.publish_change_deleted(None)
     return jsonify(counts)

@@ -5,15 +5,15 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 import database
-from blueprints.api.base import admin_required, bp, json_body
+from blueprints.api.base import admin_required, audit_admin, bp, json_body
 from services.accounts import audit
 from services.routing import contact_points, inhibition, policy
 
 
 def _commit(action: str, target: str, detail: dict | None = None) -> None:
+    """Audit the change as the signed-in admin and commit it with the change itself."""
     session = database.get_session()
-    audit.record(session, action, actor=current_user.username, ip=request.remote_addr, target=target,
-                 detail=detail)
+    audit_admin(session, action, target, detail)
     session.commit()
 
 
