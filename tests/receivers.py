@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 import database
+from tests import alert_inputs
 from services.alerts import AlertRule
 from services.alerts import AlertNotification
 from services.alerts import dispatch as alert_dispatch
@@ -97,6 +98,8 @@ def notify_app(make_app, **overrides):
 
 def tick(app, snapshot):
     """Evaluate the rules on ``snapshot`` and wait until every notification was handled."""
+    with database.session_scope(app) as session:  # committed: the tick's other sessions write too
+        alert_inputs.feed(session, snapshot, database.utcnow())
     with database.session_scope(app) as session:
         alert_dispatch.on_tick(app, session, snapshot)
     assert notifications.notifier(app).drain(15), "notifications still queued after 15 s"
@@ -113,5 +116,5 @@ def only_memory(app, channels):
     """Enable only the memory rule, notifying ``channels``."""
     with database.session_scope(app) as session:
         for rule in session.scalars(select(AlertRule)):
-            rule.enabled = rule.metric == "memory_percent"
+            rule.enabled = (rule.params or {}).get("key") == "memory"
             rule.channels = channels

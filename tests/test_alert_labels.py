@@ -16,7 +16,7 @@ ANNOTATIONS = {"summary": "Memory is nearly full on the trainer", "description":
 
 def label_memory_rule(app):
     with database.session_scope(app) as session:
-        rule = session.scalar(select(AlertRule).where(AlertRule.metric == "memory_percent"))
+        rule = next(r for r in session.scalars(select(AlertRule)) if (r.params or {}).get("key") == "memory")
         rule.labels, rule.annotations = LABELS, ANNOTATIONS
         return rule.id
 

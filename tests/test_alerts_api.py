@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 import database
+from tests import alert_inputs
 from services.accounts import AuditLog
 from services.alerts import Alert, AlertRule
 from services.alerts import lifecycle as alerts
-from services.alerts import DbProbe
 
 HOT = {"system": {"cpu_percent": 10.0, "memory_percent": 97.0, "disk_percent": 95.0},
        "requests": {"rpm": 50, "avg_ms": 2500.0, "p95_ms": 4000.0, "error_rate": 0.0},
@@ -20,7 +20,7 @@ HOT = {"system": {"cpu_percent": 10.0, "memory_percent": 97.0, "disk_percent": 9
 def fire(app, snapshot=HOT, now=None):
     """Evaluate the shipped rules once on ``snapshot``; returns the alerts by rule name."""
     with database.session_scope(app) as session:
-        alerts.evaluate(session, snapshot, now or database.utcnow(), DbProbe())
+        alert_inputs.evaluate(session, snapshot, now or database.utcnow())
     with database.session_scope(app) as session:
         return {a.rule_name: a.id for a in session.scalars(select(Alert))}
 
@@ -114,7 +114,7 @@ def test_snooze_an_alert_and_it_comes_back(app, admin_client):
     assert admin_client.api("POST", f"/admin/api/alerts/{alert_id}/snooze",
                             json={"minutes": -5}).status_code == 400
     with database.session_scope(app) as session:
-        changes = alerts.evaluate(session, HOT, database.utcnow() + timedelta(minutes=31), DbProbe())
+        changes = alert_inputs.evaluate(session, HOT, database.utcnow() + timedelta(minutes=31))
     assert [(c.event, c.alert.id) for c in changes] == [("fired", alert_id)]
     assert admin_client.get("/admin/api/alerts/count").get_json()["firing"] == 3
     assert ("alert.snooze", "admin", f"alert:{alert_id}") in audit_actions(app)
@@ -122,7 +122,7 @@ def test_snooze_an_alert_and_it_comes_back(app, admin_client):
 
 def test_snooze_a_rule_keeps_new_alerts_away_until_it_ends(app, admin_client):
     rules = admin_client.get("/admin/api/alerts/rules").get_json()["rules"]
-    disk = next(r for r in rules if r["metric"] == "disk_percent")
+    disk = next(r for r in rules if r["params"].get("name") == "disk_percent")
     resp = admin_client.api("POST", f"/admin/api/alerts/rules/{disk['id']}/snooze", json={"minutes": 60})
     assert resp.get_json()["rule"]["snoozed"] is True
     assert "Disk almost full" not in fire(app)

@@ -12,6 +12,7 @@ from services.alerts import rules as alert_rules
 from services.alerts import lifecycle as alerts
 from services.ingest import store as ingest
 from services.alerts import DbProbe
+from tests import alert_inputs
 from tests.helpers import transaction
 
 # A Wednesday afternoon, safely in the past (ingest refuses times more than a day ahead).
@@ -40,7 +41,7 @@ def only(session, key):
 
 def step(session, snapshot, now, probe=None):
     """One evaluation; returns [(event, rule_name)]."""
-    changes = alerts.evaluate(session, snapshot, now, probe or DbProbe())
+    changes = alert_inputs.evaluate(session, snapshot, now, probe)
     session.commit()
     return [(c.event, c.alert.rule_name) for c in changes]
 
@@ -56,7 +57,10 @@ def test_defaults_seeded_once_and_all_shipped(app):
     assert len(first) == len(alert_rules.DEFAULT_RULES) == 10
     cpu = first["High CPU use"]
     assert (cpu.metric, cpu.operator, cpu.threshold, cpu.for_seconds, cpu.severity) == \
-        ("cpu_percent", ">", 80.0, 300, "warning")
+        ("metric", ">", 80.0, 300, "warning")
+    # A rule on the catalogue's cpu_percent: the newest sample of the last five minutes.
+    assert {k: cpu.params[k] for k in ("name", "reducer", "window_seconds")} == \
+        {"name": "cpu_percent", "reducer": "last", "window_seconds": 300}
     assert first["High error rate"].severity == "critical"
     assert first["Disk almost full"].threshold == 90.0
 

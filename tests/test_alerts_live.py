@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 import database
+from tests.alert_inputs import feed
 from services.alerts import Alert, AlertRule
 from services.alerts import dispatch as alert_dispatch
 from services.live import periodic_job_definitions
@@ -22,7 +23,7 @@ def alert_events(sc):
 def only_memory(app):
     with database.session_scope(app) as session:
         for rule in session.scalars(select(AlertRule)):
-            rule.enabled = rule.metric == "memory_percent"
+            rule.enabled = (rule.params or {}).get("key") == "memory"
             rule.channels = []
 
 
@@ -36,10 +37,14 @@ def test_alert_events_reach_the_admin_room_through_the_periodic_job(app, socket_
     events.subscribe(topics.ALERT_CHANGED, heard.append)
     try:
         with database.session_scope(app) as session:
+            feed(session, HOT, database.utcnow())
+        with database.session_scope(app) as session:
             alert_dispatch.on_tick(app, session, HOT)
         got = alert_events(socket_client)
         assert [(e["event"], e["alert"]["rule"], e["firing"]) for e in got] == [("fired", "High memory use", 1)]
         assert got[0]["alert"]["value"] == 99.0
+        with database.session_scope(app) as session:
+            feed(session, OK, database.utcnow())
         with database.session_scope(app) as session:
             alert_dispatch.on_tick(app, session, OK)
         got = alert_events(socket_client)
@@ -51,6 +56,8 @@ def test_alert_events_reach_the_admin_room_through_the_periodic_job(app, socket_
 
 def test_acknowledge_from_the_api_is_pushed_live(app, admin_client, socket_client):
     only_memory(app)
+    with database.session_scope(app) as session:
+        feed(session, HOT, database.utcnow())
     with database.session_scope(app) as session:
         alert_dispatch.on_tick(app, session, HOT)
         alert_id = session.scalar(select(Alert.id))
@@ -67,6 +74,8 @@ def test_a_socket_outside_the_room_hears_nothing(app, socket_client):
     only_memory(app)
     socket_client.get_received()
     with database.session_scope(app) as session:
+        feed(session, HOT, database.utcnow())
+    with database.session_scope(app) as session:
         alert_dispatch.on_tick(app, session, HOT)
     assert alert_events(socket_client) == []
 
@@ -77,8 +86,9 @@ def test_the_real_scheduler_evaluates_rules(make_app):
     with database.session_scope(app) as session:
         for rule in session.scalars(select(AlertRule)):
             rule.enabled = False
-        session.add(AlertRule(name="Any disk use", metric="disk_percent", operator=">=", threshold=0.0,
-                              for_seconds=0, severity="info", channels=[], params={}))
+        session.add(AlertRule(name="Any disk use", metric="metric", operator=">=", threshold=0.0,
+                              for_seconds=0, severity="info", channels=[],
+                              params={"name": "disk_percent", "reducer": "last", "window_seconds": 300}))
     assert live.tick(app) is not None
     with database.session_scope(app) as session:
         alert = session.scalar(select(Alert))

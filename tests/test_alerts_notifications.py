@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import select
 
 import database
+from tests.alert_inputs import feed
 from services.alerts import AlertRule
 from services.alerts import Alert
 from services.alerts import dispatch as alert_dispatch
@@ -117,6 +118,8 @@ def test_notifications_never_block_the_tick(make_app):
     try:
         app = notify_app(make_app, ALERT_WEBHOOK_URL=f"http://127.0.0.1:{server.server_address[1]}/")
         only_memory(app, ["webhook"])
+        with database.session_scope(app) as session:
+            feed(session, MEMORY_HIGH, database.utcnow())
         started = time.monotonic()
         with database.session_scope(app) as session:
             changes = alert_dispatch.on_tick(app, session, MEMORY_HIGH)
@@ -135,7 +138,7 @@ def test_unsent_rows_are_resumed_after_a_restart(make_app, webhook):
     app = notify_app(make_app, ALERT_WEBHOOK_URL=webhook.url)
     only_memory(app, ["webhook"])
     with database.session_scope(app) as session:
-        changes = alerts.evaluate(session, MEMORY_HIGH, probe=DbProbe())
+        changes = alerts.evaluate(session, feed(session, MEMORY_HIGH, database.utcnow()), probe=DbProbe())
         alert_dispatch.prepare_notifications(app, session, changes)  # committed, never enqueued
     assert rows(app)[0][2] == "queued"
     assert notifications.resume(app) == 1
@@ -164,7 +167,7 @@ def test_the_first_tick_resumes_what_a_stopped_process_left(make_app, webhook):
     app = notify_app(make_app, ALERT_WEBHOOK_URL=webhook.url)
     only_memory(app, ["webhook"])
     with database.session_scope(app) as session:
-        changes = alerts.evaluate(session, MEMORY_HIGH, probe=DbProbe())
+        changes = alerts.evaluate(session, feed(session, MEMORY_HIGH, database.utcnow()), probe=DbProbe())
         alert_dispatch.prepare_notifications(app, session, changes)
     restarted = notify_app(make_app, ALERT_WEBHOOK_URL=webhook.url)
     tick(restarted, MEMORY_HIGH)  # still firing: nothing new, but the old row goes out

@@ -10,6 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import func, select
 
 import database
+from tests.alert_inputs import evaluate
 from services.alerts import Alert, AlertRule
 from services.alerts import lifecycle as alerts
 from services.alerts import DbProbe
@@ -17,6 +18,7 @@ from services.alerts import AlertStateError
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 OPEN = ("pending", "firing", "acknowledged")
+CPU = {"name": "cpu_percent", "match": "", "reducer": "last", "window_seconds": 300}
 
 
 @pytest.mark.sqlite_only  # many short transactions; the invariants do not depend on the backend
@@ -34,10 +36,10 @@ def test_lifecycle_invariants(make_app):
                 session.execute(Alert.__table__.delete())
                 session.execute(AlertRule.__table__.delete())
                 session.add_all([
-                    AlertRule(name="fast", metric="cpu_percent", operator=">", threshold=50.0,
-                              for_seconds=0, severity="warning", channels=[], params={}),
-                    AlertRule(name="slow", metric="cpu_percent", operator=">", threshold=70.0,
-                              for_seconds=60, severity="critical", channels=[], params={})])
+                    AlertRule(name="fast", metric="metric", operator=">", threshold=50.0,
+                              for_seconds=0, severity="warning", channels=[], params=CPU),
+                    AlertRule(name="slow", metric="metric", operator=">", threshold=70.0,
+                              for_seconds=60, severity="critical", channels=[], params=CPU)])
 
         def _ids(self, status=OPEN):
             with database.session_scope(app) as session:
@@ -47,7 +49,7 @@ def test_lifecycle_invariants(make_app):
         def observe(self, cpu, seconds):
             self.now += timedelta(seconds=seconds)
             with database.session_scope(app) as session:
-                alerts.evaluate(session, {"system": {"cpu_percent": cpu}}, self.now, DbProbe())
+                evaluate(session, {"system": {"cpu_percent": cpu}}, self.now)
 
         @rule(index=st.integers(0, 5), note=st.text(min_size=1, max_size=20).filter(str.strip))
         def resolve(self, index, note):
@@ -136,14 +138,14 @@ def test_snooze_expiry_is_applied_by_evaluation(make_app):
     app = make_app()
     with database.session_scope(app) as session:
         for rule_row in session.scalars(select(AlertRule)):
-            rule_row.enabled = rule_row.metric == "cpu_percent"
+            rule_row.enabled = (rule_row.params or {}).get("key") == "cpu"
             rule_row.for_seconds = 0
-        alerts.evaluate(session, {"system": {"cpu_percent": 99.0}}, T0, DbProbe())
+        evaluate(session, {"system": {"cpu_percent": 99.0}}, T0)
         alert = session.scalar(select(Alert))
         alerts.snooze_alert(session, alert.id, 10, T0)
         assert alerts.firing_count(session, T0 + timedelta(minutes=9)) == 0
-        assert alerts.evaluate(session, {"system": {"cpu_percent": 99.0}}, T0 + timedelta(minutes=9), DbProbe()) == []
-        changes = alerts.evaluate(session, {"system": {"cpu_percent": 99.0}}, T0 + timedelta(minutes=10), DbProbe())
+        assert evaluate(session, {"system": {"cpu_percent": 99.0}}, T0 + timedelta(minutes=9)) == []
+        changes = evaluate(session, {"system": {"cpu_percent": 99.0}}, T0 + timedelta(minutes=10))
         assert [(c.event, c.alert.id) for c in changes] == [("fired", alert.id)]
         assert alert.snoozed_until is None
         assert alerts.firing_count(session, T0 + timedelta(minutes=10)) == 1

@@ -25,6 +25,7 @@ from database import utcnow
 from services.alerts.models import Alert, AlertNotification, AlertRule
 from services.infra import breaker as circuit_breaker
 from services.alerts.values import DbProbe, MetricContext
+from services.alerts import presets
 from services.alerts.rules import METRICS, OPEN_STATUSES, RuleError
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,10 @@ def _worse(rule_op: str, a: float | None, b: float) -> float:
 
 
 def _title(rule: AlertRule) -> str:
-    unit = METRICS[rule.metric].unit if rule.metric in METRICS else ""
-    return f"{rule.name}: {rule.metric} {rule.operator} {rule.threshold:g}{'' if unit == 'count' else unit}"
+    subject, unit = rule.metric, METRICS[rule.metric].unit if rule.metric in METRICS else ""
+    if rule.metric == "metric":  # name the catalogue metric watched, not the rule kind
+        subject, unit = (rule.params or {}).get("name", subject), presets.unit_of(rule.params)
+    return f"{rule.name}: {subject} {rule.operator} {rule.threshold:g}{'' if unit == 'count' else unit}"
 
 
 def evaluate(session: Session, snapshot: dict[str, Any], now: datetime | None = None,

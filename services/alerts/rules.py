@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from database import utcnow
+from services.alerts import presets
 from services.alerts.labels import LabelError, clean_annotations, clean_labels
 from services.alerts.models import AlertRule
 from services.infra import has_control
@@ -45,18 +46,11 @@ class MetricInfo:
 
 
 METRICS: dict[str, MetricInfo] = {
-    "cpu_percent": MetricInfo("CPU use", "%"),
-    "memory_percent": MetricInfo("Memory use", "%"),
-    "disk_percent": MetricInfo("Disk use", "%"),
-    "error_rate": MetricInfo("Share of requests answered 5xx", "%"),
-    "avg_response_ms": MetricInfo("Average response time", "ms"),
+    # Figures that are not catalogue metrics, each for a reason given in services.alerts.values.
     "p95_response_ms": MetricInfo("95th percentile response time", "ms"),
     "db_latency_ms": MetricInfo("Database round trip", "ms"),
     "db_connection_failures": MetricInfo(
         "Failed database checks in the window", "count", {"window_minutes": (1, 1440, 5)}),
-    "failed_payment_rate": MetricInfo(
-        "Failed share of settled payments in the window", "%",
-        {"window_minutes": (15, 1440, 15), "min_transactions": (0, 1_000_000, 5)}),
     "minutes_since_completed": MetricInfo(
         "Minutes since the last completed transaction (only while the same hour last week had some)",
         "min"),
@@ -64,15 +58,18 @@ METRICS: dict[str, MetricInfo] = {
         "Revenue of the last complete hour against the same hour averaged over past weeks", "%",
         {"weeks": (1, 12, 4)}),
     # Any metric of the catalogue (pushed or built-in): params.name, params.match (label
-    # matchers), params.reducer over the last window_seconds.
+    # matchers), params.reducer over the last window_seconds; below min_count points the rule
+    # does not apply (clears); params.no_data "ok" clears on an empty window, "keep" (default)
+    # leaves the alert as it is.
     "metric": MetricInfo("Any catalogue metric, reduced over a window", "",
-                         {"window_seconds": (1, 86_400, 300)}),
+                         {"window_seconds": (1, 172_800, 300), "min_count": (0, 1_000_000, 0)}),
     # A series that stopped reporting: minutes since the newest point of params.name (matching
     # params.match); compare with ">=" N for "no data for N minutes".
     "metric_no_data": MetricInfo("Minutes since a catalogue metric's newest point", "min"),
 }
+NO_DATA = ("keep", "ok")
 # Text params of the catalogue rules, checked by services.metrics (name, matchers, reducer).
-TEXT_PARAMS = {"metric": ("name", "match", "reducer"), "metric_no_data": ("name", "match")}
+TEXT_PARAMS = {"metric": ("name", "match", "reducer", "no_data"), "metric_no_data": ("name", "match")}
 
 
 class RuleError(ValueError):
@@ -83,25 +80,35 @@ class RuleError(ValueError):
         self.conflict = conflict
 
 
+def _on(name: str, reducer: str = "last", window_seconds: int = 300, **more: Any) -> dict[str, Any]:
+    """Params of a shipped rule on catalogue metric ``name``."""
+    return {"name": name, "reducer": reducer, "window_seconds": window_seconds, **more}
+
+
+# The shipped rules: one dict each ("key" recognises a shipped rule; "metric": "metric" with
+# params from ``_on`` watches a catalogue metric, any other metric a special figure).
 DEFAULT_RULES: list[dict[str, Any]] = [
-    {"key": "error_rate", "name": "High error rate", "metric": "error_rate", "operator": ">",
-     "threshold": 5.0, "for_seconds": 0, "severity": "critical"},
-    {"key": "slow_responses", "name": "Slow responses", "metric": "avg_response_ms", "operator": ">",
-     "threshold": 1000.0, "for_seconds": 0, "severity": "warning"},
-    {"key": "memory", "name": "High memory use", "metric": "memory_percent", "operator": ">",
-     "threshold": 85.0, "for_seconds": 0, "severity": "warning"},
-    {"key": "cpu", "name": "High CPU use", "metric": "cpu_percent", "operator": ">",
-     "threshold": 80.0, "for_seconds": 300, "severity": "warning"},
-    {"key": "disk", "name": "Disk almost full", "metric": "disk_percent", "operator": ">",
-     "threshold": 90.0, "for_seconds": 0, "severity": "critical"},
+    {"key": "error_rate", "name": "High error rate", "metric": "metric", "operator": ">",
+     "threshold": 5.0, "for_seconds": 0, "severity": "critical",
+     "params": _on("http_error_percent", "avg", no_data="ok")},
+    {"key": "slow_responses", "name": "Slow responses", "metric": "metric", "operator": ">",
+     "threshold": 1000.0, "for_seconds": 0, "severity": "warning",
+     "params": _on("http_response_avg_ms", "avg", no_data="ok")},
+    {"key": "memory", "name": "High memory use", "metric": "metric", "operator": ">",
+     "threshold": 85.0, "for_seconds": 0, "severity": "warning", "params": _on("memory_percent")},
+    {"key": "cpu", "name": "High CPU use", "metric": "metric", "operator": ">",
+     "threshold": 80.0, "for_seconds": 300, "severity": "warning", "params": _on("cpu_percent")},
+    {"key": "disk", "name": "Disk almost full", "metric": "metric", "operator": ">",
+     "threshold": 90.0, "for_seconds": 0, "severity": "critical", "params": _on("disk_percent")},
     {"key": "db_latency", "name": "Slow database", "metric": "db_latency_ms", "operator": ">",
      "threshold": 500.0, "for_seconds": 0, "severity": "critical"},
     {"key": "db_failures", "name": "Database connection failures", "metric": "db_connection_failures",
      "operator": ">", "threshold": 0.0, "for_seconds": 0, "severity": "critical",
      "params": {"window_minutes": 5}},
-    {"key": "failed_payments", "name": "Failed payments", "metric": "failed_payment_rate",
+    # 15-minute buckets overlapping the last 15 minutes: those starting in the last 30.
+    {"key": "failed_payments", "name": "Failed payments", "metric": "metric",
      "operator": ">", "threshold": 10.0, "for_seconds": 0, "severity": "critical",
-     "params": {"window_minutes": 15, "min_transactions": 5}},
+     "params": _on("failed_payment_percent", "avg", 1800, min_count=5, no_data="ok")},
     {"key": "no_sales", "name": "No completed transactions", "metric": "minutes_since_completed",
      "operator": ">=", "threshold": 30.0, "for_seconds": 0, "severity": "warning"},
     {"key": "revenue_drop", "name": "Revenue drop", "metric": "revenue_vs_baseline",
@@ -118,7 +125,7 @@ def rule_to_dict(rule: AlertRule, now: datetime | None = None) -> dict[str, Any]
         "id": rule.id, "name": rule.name, "metric": rule.metric, "operator": rule.operator,
         "threshold": rule.threshold, "for_seconds": rule.for_seconds, "severity": rule.severity,
         "enabled": rule.enabled, "channels": list(rule.channels or []),
-        "params": {k: v for k, v in (rule.params or {}).items() if k != "key"},
+        "params": {k: v for k, v in (rule.params or {}).items() if k != "key" and not k.startswith("_")},
         "labels": dict(rule.labels or {}), "annotations": dict(rule.annotations or {}),
         "builtin": rule.builtin, "snoozed": snoozed,
         "snoozed_until": rule.snoozed_until.isoformat() if snoozed else None,
@@ -169,9 +176,11 @@ def validate(payload: dict[str, Any], partial: bool = False,
     clean: dict[str, Any] = {}
     if "name" in payload:
         clean["name"] = _name(payload["name"])
+    if "metric" in payload and isinstance(payload["metric"], str) and payload["metric"] in presets.names():
+        payload = _from_legacy(payload)
     if "metric" in payload:
         if not isinstance(payload["metric"], str) or payload["metric"] not in METRICS:
-            raise RuleError(f"metric must be one of: {', '.join(METRICS)}")
+            raise RuleError(f"metric must be one of: {', '.join((*METRICS, *presets.names()))}")
         clean["metric"] = payload["metric"]
     if "operator" in payload:
         if payload["operator"] not in OPERATORS:
@@ -207,9 +216,30 @@ def validate(payload: dict[str, Any], partial: bool = False,
     if "params" in payload or "metric" in clean:
         params = payload.get("params", {} if "metric" in clean else None)
         if params is None:
-            params = {k: v for k, v in (current.params or {}).items() if k != "key"} if current else {}
+            params = {k: v for k, v in (current.params or {}).items()
+                      if k != "key" and not k.startswith("_")} if current else {}
         clean["params"] = _validate_params(metric, params)
     return clean
+
+
+def _from_legacy(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload naming a figure that is now a catalogue metric, as a rule on that metric
+    (its old params checked against their old limits first)."""
+    params = payload.get("params", {})
+    if not isinstance(params, dict):
+        raise RuleError("params must be an object")
+    spec = presets.FAILED_PARAMS if payload["metric"] == "failed_payment_rate" else {}
+    unknown = set(params) - set(spec)
+    if unknown:
+        raise RuleError(f"params not understood for {payload['metric']}: {', '.join(sorted(unknown))} "
+                        f"(accepted: {', '.join(spec) or 'none'})")
+    for key, (lo, hi, _) in spec.items():
+        if key in params:
+            value = _number(f"params.{key}", params[key])
+            if not lo <= value <= hi or value != int(value):
+                raise RuleError(f"params.{key} must be a whole number between {lo:g} and {hi:g}")
+    return {**payload, "metric": "metric",
+            "params": presets.to_catalogue(payload["metric"], params)}
 
 
 def _validate_params(metric: str | None, params: Any) -> dict[str, Any]:
@@ -252,6 +282,11 @@ def _text_params(metric: str | None, params: dict[str, Any]) -> dict[str, Any]:
         if reducer not in metrics.query_module.AGGS:
             raise RuleError(f"params.reducer must be one of: {', '.join(metrics.query_module.AGGS)}")
         clean["reducer"] = reducer
+    if "no_data" in TEXT_PARAMS[metric]:
+        no_data = params.get("no_data", "keep")
+        if no_data not in NO_DATA:
+            raise RuleError(f"params.no_data must be one of: {', '.join(NO_DATA)}")
+        clean["no_data"] = no_data
     return clean
 
 

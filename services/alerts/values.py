@@ -1,8 +1,14 @@
-"""The values alert rules compare: read from the live snapshot, the revenue rollups and a DB probe.
+"""The values alert rules compare: catalogue metrics, and the few figures that cannot be one.
 
-Everything here is cheap on purpose (it runs on every scheduler tick): system and request
-figures come from the snapshot already built for the tick; business figures read a handful of
-15-minute rollup rows (primary key range scans) and one indexed MAX.
+Rules of kind ``metric`` (every shipped rule on system, request and payment figures among
+them) read any catalogue metric through ``services.metrics.window_stats``, the same engine for
+the panel's own figures and pushed ones. The special evaluators left here each watch something
+no catalogue series holds: the database probe (timed on the tick itself, and its failures
+happen exactly when nothing can be stored), the 95th percentile of all requests (a percentile
+of a window needs the merged histograms, not per-minute values), the time since the newest
+completed transaction, and revenue against the same hour of past weeks (both compare with a
+baseline from other times, which a reducer over one window cannot express). Everything here is
+cheap on purpose (it runs on every scheduler tick).
 
 Two kinds of "no number": ``None`` means the data is missing (no sample yet, no snapshot part),
 and a rule on it neither fires nor clears; ``NOT_APPLICABLE`` (NaN, which compares false with
@@ -77,7 +83,7 @@ class MetricContext:
 
     def value(self, metric: str, params: dict[str, Any] | None) -> float | None:
         """The current value of ``metric`` with the rule's ``params``."""
-        params = {k: v for k, v in (params or {}).items() if k != "key"}
+        params = {k: v for k, v in (params or {}).items() if k != "key" and not k.startswith("_")}
         key = (metric, tuple(sorted(params.items())))
         if key not in self._memo:
             reader = READERS.get(metric)
@@ -94,12 +100,6 @@ def _num(value: Any) -> float | None:
 def _section(ctx: MetricContext, name: str) -> dict[str, Any]:
     part = (ctx.snapshot or {}).get(name)
     return part if isinstance(part, dict) else {}
-
-
-def _system(field_name: str) -> Callable[[MetricContext], float | None]:
-    def read(ctx: MetricContext) -> float | None:
-        return _num(_section(ctx, "system").get(field_name))
-    return read
 
 
 def _requests(field_name: str, scale: float = 1.0) -> Callable[[MetricContext], float | None]:
@@ -150,22 +150,6 @@ def _rollup_sums(ctx: MetricContext, start: datetime, end: datetime) -> dict[str
             "revenue_cents": int(row[3])}
 
 
-def failed_payment_rate(ctx: MetricContext, window_minutes: int = 15,
-                        min_transactions: int = 5) -> float | None:
-    """Failed / (completed + failed + refunded) in percent, over the buckets overlapping the window.
-
-    Not applicable below ``min_transactions`` settled payments: two failures out of three is noise.
-    The exported Prometheus rule and the Grafana panel use this same definition
-    (``prometheus_rules.failed_payment_share``).
-    """
-    start = ctx.now - timedelta(minutes=window_minutes) - BUCKET
-    sums = _rollup_sums(ctx, start + timedelta(microseconds=1), ctx.now + BUCKET)
-    settled = sum(sums[status] for status in SETTLED_STATUSES)
-    if settled == 0 or settled < min_transactions:
-        return NOT_APPLICABLE
-    return 100.0 * sums["failed"] / settled
-
-
 def minutes_since_completed(ctx: MetricContext) -> float | None:
     """Minutes since the newest completed transaction, but only when the same hour last week
     had completed ones (otherwise a quiet night is normal: not applicable)."""
@@ -194,13 +178,20 @@ def revenue_vs_baseline(ctx: MetricContext, weeks: int = 4) -> float | None:
 
 
 def catalog_metric(ctx: MetricContext, name: str, match: str = "", reducer: str = "last",
-                   window_seconds: int = 300) -> float | None:
-    """Any catalogue metric (pushed or built-in), ``reducer`` over the last ``window_seconds``;
-    None (neither fires nor clears) when the window holds no point."""
+                   window_seconds: int = 300, min_count: int = 0, no_data: str = "keep") -> float | None:
+    """Any catalogue metric (pushed or built-in), ``reducer`` over the last ``window_seconds``.
+
+    An empty window is None (neither fires nor clears) or, with ``no_data`` "ok", not
+    applicable (clears: no traffic means nothing is slow). Fewer than ``min_count`` points is
+    not applicable either: two failed payments out of three is noise, not an outage.
+    """
     from services import metrics
 
-    return metrics.reduce_window(ctx.session, {}, name, metrics.parse_matchers(match), reducer,
-                                 int(window_seconds), ctx.now)
+    value, count = metrics.window_stats(ctx.session, {}, name, metrics.parse_matchers(match), reducer,
+                                        int(window_seconds), ctx.now)
+    if value is None:
+        return NOT_APPLICABLE if no_data == "ok" else None
+    return NOT_APPLICABLE if count < min_count else value
 
 
 def metric_no_data(ctx: MetricContext, name: str, match: str = "") -> float | None:
@@ -217,16 +208,9 @@ def metric_no_data(ctx: MetricContext, name: str, match: str = "") -> float | No
 READERS: dict[str, Callable[..., float | None]] = {
     "metric": catalog_metric,
     "metric_no_data": metric_no_data,
-    "cpu_percent": _system("cpu_percent"),
-    "memory_percent": _system("memory_percent"),
-    "disk_percent": _system("disk_percent"),
-    # The snapshot carries error_rate as a fraction (0..1); rules speak in percent.
-    "error_rate": _requests("error_rate", 100.0),
-    "avg_response_ms": _requests("avg_ms"),
     "p95_response_ms": _requests("p95_ms"),
     "db_latency_ms": db_latency_ms,
     "db_connection_failures": db_connection_failures,
-    "failed_payment_rate": failed_payment_rate,
     "minutes_since_completed": minutes_since_completed,
     "revenue_vs_baseline": revenue_vs_baseline,
 }

@@ -23,11 +23,11 @@ from services.metrics.models import MetricSeries
 from services.metrics.retention import prune
 from services.metrics.store import StoreResult
 from services.metrics.validate import MetricError, Window
-from services.metrics.window import last_seen, reduce_window
+from services.metrics.window import last_seen, reduce_window, window_stats
 
 __all__ = ["MetricError", "StoreResult", "ingest_json", "ingest_prometheus", "record_metric",
            "catalog", "query", "register", "prune", "reduce_window", "last_seen", "parse_matchers",
-           "pushed_series", "ingest_history"]
+           "pushed_series", "ingest_history", "window_stats"]
 
 parse_matchers = _query.parse_matchers
 query_module = _query

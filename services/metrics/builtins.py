@@ -58,9 +58,19 @@ class SystemProvider:
 class RevenueProvider:
     """Per currency: completed revenue (minor units) and orders per 15-minute rollup bucket."""
 
-    names = ("revenue_cents", "orders", "failed_payments")
+    names = ("revenue_cents", "orders", "failed_payments", "failed_payment_percent")
     COLUMNS = {"revenue_cents": ("revenue_cents", "cents"), "orders": ("completed", "orders"),
                "failed_payments": ("failed", "payments")}
+    # Failed share of settled payments, weighted: a bucket counts its settled payments and sums
+    # 100 x its failed ones, so ``avg`` over any window or step is failed / settled of the whole
+    # window (what the shipped "Failed payments" rule compares), not a mean of per-bucket shares.
+    SHARE = "failed_payment_percent"
+
+    @staticmethod
+    def _share(row, at) -> Bucket:
+        settled = int(row.completed) + int(row.failed) + int(row.refunded)
+        share = 100.0 * row.failed / settled if settled else 0.0
+        return Bucket(settled, 100.0 * row.failed, share, share, share, at, 0.0)
 
     def catalog(self, session, now, config):
         out = []
@@ -76,13 +86,26 @@ class RevenueProvider:
                 out.append(entry(name, {"currency": cur}, "gauge", unit,
                                  float(getattr(row, column)) if row else None,
                                  latest if row else None, 1 / 15))
+        for cur in currencies:
+            row = rows.get(cur)
+            out.append(entry(self.SHARE, {"currency": cur}, "gauge", "percent",
+                             self._share(row, latest).last if row else None, latest if row else None,
+                             1 / 15))
         return out
 
     def fetch(self, session, name, start, end, step, keep: Keep, config):
-        column, unit = self.COLUMNS[name]
         r = CurrencyRollup
         # A bucket counts from its start: the range starts at the bucket holding ``start``.
         first = datetime.fromtimestamp(start.timestamp() // 900 * 900, timezone.utc)
+        if name == self.SHARE:
+            shares: dict[str, list] = defaultdict(list)
+            for row in session.execute(
+                    select(r.bucket_start, r.currency, r.completed, r.failed, r.refunded)
+                    .where(r.bucket_start >= first, r.bucket_start < end).order_by(r.bucket_start)):
+                shares[row.currency].append((row.bucket_start.timestamp(), self._share(row, row.bucket_start)))
+            return "15m", [SeriesRows(name, {"currency": c}, "gauge", "percent", v)
+                           for c, v in sorted(shares.items()) if keep({"currency": c})]
+        column, unit = self.COLUMNS[name]
         per_cur: dict[str, list] = defaultdict(list)
         for at, cur, value in session.execute(
                 select(r.bucket_start, r.currency, getattr(r, column))
@@ -95,33 +118,51 @@ class RevenueProvider:
 class RequestProvider:
     """Per endpoint and minute: requests, the share that failed, and the 95th percentile latency."""
 
-    names = ("http_requests_per_minute", "http_error_ratio", "http_latency_p95_ms")
+    names = ("http_requests_per_minute", "http_error_ratio", "http_latency_p95_ms",
+             "http_error_percent", "http_response_avg_ms")
     UNITS = {"http_requests_per_minute": "requests", "http_error_ratio": "ratio",
-             "http_latency_p95_ms": "ms"}
+             "http_latency_p95_ms": "ms", "http_error_percent": "percent", "http_response_avg_ms": "ms"}
+    # Weighted by requests: a minute's bucket counts its requests and sums 100 x its errors (or
+    # its milliseconds), so ``avg`` over a window or step is the share of all requests in it that
+    # failed (the mean time of all of them), as the live card and the shipped rules define it.
+    WEIGHTED = {"http_error_percent": lambda acc: 100.0 * acc[1],
+                "http_response_avg_ms": lambda acc: acc[4]}
 
     def _minutes(self, session, start, end):
         s = RequestStat
         merged: dict[tuple, list] = {}
-        for minute, endpoint, method, label, count, errors, max_ms, buckets in session.execute(
-                select(s.minute, s.endpoint, s.method, s.label, s.count, s.errors, s.max_ms, s.buckets)
+        for minute, endpoint, method, label, count, errors, max_ms, total_ms, buckets in session.execute(
+                select(s.minute, s.endpoint, s.method, s.label, s.count, s.errors, s.max_ms,
+                       s.total_ms, s.buckets)
                 .where(s.minute >= start, s.minute < end)):
             key = ((endpoint, method, label), minute)
-            acc = merged.setdefault(key, [0, 0, 0.0, {}])
+            acc = merged.setdefault(key, [0, 0, 0.0, {}, 0.0])
             acc[0] += count
             acc[1] += errors
             acc[2] = max(acc[2], max_ms)
             histogram.merge(acc[3], buckets or {})
+            acc[4] += total_ms or 0.0
         return merged
 
     def _value(self, name, acc) -> float | None:
-        count, errors, max_ms, buckets = acc
+        count, errors, max_ms, buckets, _ = acc
         if name == "http_requests_per_minute":
             return float(count)
         if not count:
             return None
+        if name in self.WEIGHTED:
+            return self.WEIGHTED[name](acc) / count
         if name == "http_error_ratio":
             return errors / count
         return histogram.percentile(buckets, 0.95, max_ms or None)
+
+    def _bucket(self, name, acc, minute) -> Bucket | None:
+        value = self._value(name, acc)
+        if value is None:
+            return None
+        if name in self.WEIGHTED:
+            return Bucket(acc[0], self.WEIGHTED[name](acc), value, value, value, minute, 0.0)
+        return Bucket.of(value, minute, None)
 
     @staticmethod
     def _labels(key):
@@ -149,10 +190,10 @@ class RequestProvider:
         per_key: dict[tuple, list] = defaultdict(list)
         for (key, minute), acc in sorted(self._minutes(session, first, end).items(),
                                          key=lambda kv: kv[0][1]):
-            value = self._value(name, acc)
-            if value is not None:
-                per_key[key].append((minute, value))
-        return "minute", [SeriesRows(name, self._labels(k), "gauge", self.UNITS[name], rows_of(v))
+            bucket = self._bucket(name, acc, minute)
+            if bucket is not None:
+                per_key[key].append((minute.timestamp(), bucket))
+        return "minute", [SeriesRows(name, self._labels(k), "gauge", self.UNITS[name], v)
                           for k, v in sorted(per_key.items()) if keep(self._labels(k))]
 
 

@@ -19,6 +19,8 @@ from services.metrics.query import AGGS, Query, fetch_pushed
 from services.metrics.rollups import Bucket
 from services.metrics.validate import MetricError, check_name
 
+_TICK = timedelta(microseconds=1)
+
 
 def reduce_window(session: Session, config: Mapping, name: str, matchers: list[tuple[str, str, str]],
                   reducer: str, seconds: int, now: datetime) -> float | None:
@@ -27,12 +29,26 @@ def reduce_window(session: Session, config: Mapping, name: str, matchers: list[t
     Windows of whole minutes read the per-minute rollups (their buckets that start in the
     window), shorter ones the raw points.
     """
+    value, _ = window_stats(session, config, name, matchers, reducer, seconds, now)
+    return value
+
+
+def window_stats(session: Session, config: Mapping, name: str, matchers: list[tuple[str, str, str]],
+                 reducer: str, seconds: int, now: datetime) -> tuple[float | None, int]:
+    """(``reduce_window``'s value, how many points it was computed from).
+
+    The window is (now - seconds, now]: a bucket or point counts when it starts after the
+    window's start and no later than ``now``. So a 300-second window at 14:07:30 holds the
+    minutes 14:03 to 14:07, the five the live request figures cover, and a 15-minute rollup
+    counts once whichever instant of it the tick falls on.
+    """
     check_name(name)
     if reducer not in AGGS:
         raise MetricError(f"reducer must be one of {', '.join(AGGS)}", field="reducer")
     if seconds < 1:
         raise MetricError("the window must be at least one second", field="window")
-    q = Query(name, reducer, seconds, now - timedelta(seconds=seconds), now, matchers, [])
+    # The end is inclusive: a point stamped at ``now`` itself is part of the window.
+    q = Query(name, reducer, seconds, now - timedelta(seconds=seconds), now + _TICK, matchers, [])
     provider = catalogue.provider_for(name)
     if provider is not None:
         _, series = provider.fetch(session, name, q.start, q.end, seconds, q.keep, dict(config))
@@ -44,21 +60,21 @@ def reduce_window(session: Session, config: Mapping, name: str, matchers: list[t
     first = q.start.timestamp()
     for s in series:
         for at, bucket in s.rows:
-            if at < first:
-                continue  # fetch_pushed floors the start to the step
+            if at <= first:
+                continue  # both fetches floor the start to their bucket
             if total is None:
                 total = bucket.copy()
             else:
                 total.add(bucket)
     if total is None or not total.count:
-        return None
+        return None, 0
     if reducer == "rate":
         if any(s.type != "counter" for s in series):
             raise MetricError(f"rate needs a counter; {name} is a gauge", field="reducer")
-        return total.increase / seconds
+        return total.increase / seconds, total.count
     if reducer == "avg":
-        return total.sum / total.count
-    return float(getattr(total, reducer))
+        return total.sum / total.count, total.count
+    return float(getattr(total, reducer)), total.count
 
 
 def last_seen(session: Session, name: str, matchers: list[tuple[str, str, str]]) -> datetime | None:
@@ -72,4 +88,4 @@ def last_seen(session: Session, name: str, matchers: list[tuple[str, str, str]])
     return newest
 
 
-__all__ = ["reduce_window", "last_seen"]
+__all__ = ["reduce_window", "window_stats", "last_seen"]

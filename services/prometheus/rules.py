@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.alerts import AlertRule
 from services.alerts import SETTLED_STATUSES
-from services.alerts import METRICS
+from services.alerts import presets
 from services.prometheus.exposition import PREFIX
 
 _RATE = "5m"
@@ -46,7 +46,7 @@ def failed_payment_share(params: dict | None = None) -> str:
     change of the status counts during the window. The Grafana dashboard plots this expression
     with the default params.
     """
-    defaults = {name: spec[2] for name, spec in METRICS["failed_payment_rate"].params.items()}
+    defaults = {name: spec[2] for name, spec in presets.FAILED_PARAMS.items()}
     params = {**defaults, **(params or {})}
     window = f"{int(params['window_minutes'])}m"
     by_status = f"{PREFIX}_transactions_by_status"
@@ -88,9 +88,12 @@ def build_rules(session: Session, group: str = "adminpanel") -> tuple[str, list[
     rules = session.scalars(select(AlertRule).order_by(AlertRule.id)).all()
     exported, skipped = [], []
     for rule in rules:
-        expr = EXPRESSIONS.get(rule.metric)
-        if rule.metric in PARAM_EXPRESSIONS:
-            expr = PARAM_EXPRESSIONS[rule.metric](rule.params or {})
+        metric, params = rule.metric, rule.params or {}
+        if metric == "metric":  # a catalogue rule that means one of the figures PromQL knows
+            metric, params = presets.legacy_of(params) or (metric, params)
+        expr = EXPRESSIONS.get(metric)
+        if metric in PARAM_EXPRESSIONS:
+            expr = PARAM_EXPRESSIONS[metric](params)
         if not rule.enabled or expr is None or rule.operator not in OPERATORS:
             skipped.append(rule.name)
             continue
@@ -101,7 +104,7 @@ def build_rules(session: Session, group: str = "adminpanel") -> tuple[str, list[
         name = template_literal(rule.name)
         entry["labels"] = {"severity": rule.severity}
         entry["annotations"] = {
-            "summary": f"{name}: {rule.metric} {rule.operator} {_threshold(rule.threshold)}",
+            "summary": f"{name}: {metric} {rule.operator} {_threshold(rule.threshold)}",
             "panel_rule": name,
         }
         exported.append(entry)

@@ -191,7 +191,7 @@ async function loadRules() {
         el("td", { class: "wrap" }, el("strong", { text: r.name }), r.builtin ? el("span", { class: "muted", text: " (shipped)" }) : null,
           labelChips(r.labels)),
         el("td", { class: "wrap", title: state.metrics[r.metric] ? state.metrics[r.metric].label : "" },
-          `${r.metric} ${r.operator} ${value(r.threshold, unit)}`, params ? el("div", { class: "muted", text: params }) : null),
+          `${r.metric === "metric" ? r.params.name : r.metric} ${r.operator} ${value(r.threshold, unit)}`, params ? el("div", { class: "muted", text: params }) : null),
         el("td", { class: "num", text: duration(r.for_seconds) }),
         el("td", {}, severity(r.severity)),
         el("td", { text: r.enabled ? "yes" : "no" }),
@@ -219,7 +219,8 @@ function renderParams(metric, values = {}) {
   const texts = (info ? info.text_params || [] : []).map((name) => el("label", {},
     name === "match" ? "label matchers (queue=\"mail\")" : name,
     el("input", { type: "text", name: `text:${name}`, value: values[name] !== undefined ? values[name] : "",
-      placeholder: name === "reducer" ? "last, avg, min, max, sum, count or rate" : "" })));
+      placeholder: name === "reducer" ? "last, avg, min, max, sum, count or rate"
+        : name === "no_data" ? "keep (default) or ok" : "" })));
   box.replaceChildren(...texts, ...Object.entries(info ? info.params : {}).map(([name, spec]) => el("label", {},
     name.replace(/_/g, " "),
     el("input", { type: "number", name: `param:${name}`, min: spec.min, max: spec.max, step: 1,
@@ -232,7 +233,7 @@ function openRule(rule) {
   document.getElementById("rule-title").textContent = rule ? `Edit “${rule.name}”` : "New rule";
   document.getElementById("rule-error").hidden = true;
   form.name.value = rule ? rule.name : "";
-  form.metric.value = rule ? rule.metric : "cpu_percent";
+  form.metric.value = rule ? rule.metric : "metric";
   form.operator.value = rule ? rule.operator : ">";
   form.threshold.value = rule ? rule.threshold : "";
   form.for_seconds.value = rule ? rule.for_seconds : 0;
