@@ -1,7 +1,8 @@
-// Metrics page: search the catalogue (built-in and pushed series alike), chart one metric with
-// label filters, an aggregation, a step and a range, one line per series. When the socket's
-// "metrics" event names the charted metric, the query is read again (debounced), so pushed
-// points appear without a reload.
+// Metrics page: search the catalogue (built-in and pushed series alike), chart one or several
+// metrics, each with its own label filters and aggregation ("Add to chart" keeps one while the
+// next is picked), over one step and range, one line per series on a time-proportional axis
+// (a window without points is a gap in the line). When the socket's "metrics" event names a
+// charted metric, the queries are read again (debounced), so pushed points appear live.
 import { api, withQuery } from "./api.js";
 import { distinctColors, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { fmt, isNum, toDate } from "./format.js";
@@ -21,6 +22,11 @@ const stepSelect = document.getElementById("metric-step");
 const rangeSelect = document.getElementById("metric-range");
 const errorBox = document.getElementById("metric-error");
 const meta = document.getElementById("metric-meta");
+const pinnedList = document.getElementById("metric-pinned");
+// Queries kept on the chart besides the form's own: {name, match, agg}.
+const pinned = [];
+// The x axis' tick text: times of day, or day and hour over more than a day.
+let tickLabel = (t) => fmt.time(t);
 
 /** A value as pushed: up to 12 significant digits, so 0.1 + 0.2 does not read 0.30000000000000004. */
 const plain = (v) => (isNum(v) ? String(Number(v.toPrecision(12))) : "—");
@@ -39,8 +45,10 @@ const chart = makeChart("metric", {
   type: "line",
   data: { labels: [], datasets: [] },
   options: {
-    interaction: { mode: "index", intersect: false },
-    scales: { x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } } },
+    interaction: { mode: "nearest", axis: "x", intersect: false },
+    // Epoch milliseconds on a linear axis: distance on screen is distance in time.
+    scales: { x: { type: "linear", ticks: { maxTicksLimit: 8, maxRotation: 0, callback: (v) => tickLabel(v) } } },
+    plugins: { tooltip: { callbacks: { title: (items) => (items.length ? fmt.dateTime(items[0].parsed.x) : "") } } },
   },
 }, (c, colors) => {
   const palette = distinctColors(c.data.datasets.length, colors.palette);
@@ -87,23 +95,51 @@ async function loadCatalog() {
   if (nameSelect.value !== kept) loadQuery();
 }
 
-/** Read the chosen metric over the chosen range and draw one line per series. */
+/** The queries on the chart: the kept ones, then the form's own unless it is one of them. */
+function charted() {
+  const own = { name: nameSelect.value, match: matchInput.value.trim(), agg: aggSelect.value };
+  const same = (q) => q.name === own.name && q.match === own.match && q.agg === own.agg;
+  return own.name && !pinned.some(same) ? [...pinned, own] : [...pinned];
+}
+
+function renderPinned() {
+  pinnedList.replaceChildren(...pinned.map((q, i) => {
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "btn btn-small";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", `Remove ${describe(q)} from the chart`);
+    remove.addEventListener("click", () => {
+      pinned.splice(i, 1);
+      renderPinned();
+      loadQuery();
+    });
+    const item = document.createElement("li");
+    item.append(describe(q), " ", remove);
+    return item;
+  }));
+  pinnedList.hidden = !pinned.length;
+}
+
+const describe = (q) => `${q.agg}(${q.name}${q.match ? `{${q.match}}` : ""})`;
+
+/** Read every charted query over the chosen range and draw one line per series. */
 async function loadQuery() {
-  const name = nameSelect.value;
+  const queries = charted();
   const mine = ++ticket;
   showError("");
-  if (!name) {
+  if (!queries.length) {
+    chart.data.datasets = [];
     setData(chart, [], [], []);
     return;
   }
   const hours = Number(rangeSelect.value) || 1;
   const end = new Date();
   const start = new Date(end.getTime() - hours * HOUR_MS);
-  const params = { name, agg: aggSelect.value, step: stepSelect.value, match: matchInput.value.trim(),
-                   start: start.toISOString(), end: end.toISOString() };
-  let body;
+  let bodies;
   try {
-    body = await api.get(withQuery("/admin/api/metrics/query", params), { quiet: true });
+    bodies = await Promise.all(queries.map((q) => api.get(withQuery("/admin/api/metrics/query", {
+      ...q, step: stepSelect.value, start: start.toISOString(), end: end.toISOString() }), { quiet: true })));
   } catch (err) {
     if (mine !== ticket) return;
     const field = err.body && err.body.error && err.body.error.field;
@@ -112,27 +148,32 @@ async function loadQuery() {
     return;
   }
   if (mine !== ticket) return; // a newer query was asked for meanwhile
-  draw(body, hours);
+  draw(bodies, hours);
 }
 
-function draw(body, hours) {
-  const series = Array.isArray(body.series) ? body.series : [];
-  const stamps = [...new Set(series.flatMap((s) => s.points.map((p) => toDate(p[0]).getTime())))].sort((a, b) => a - b);
+function draw(bodies, hours) {
+  const lines = bodies.flatMap((body) => (Array.isArray(body.series) ? body.series : []).map((s) => ({ body, s })));
+  const stamps = [...new Set(lines.flatMap(({ s }) => s.points.map((p) => toDate(p[0]).getTime())))].sort((a, b) => a - b);
   const index = new Map(stamps.map((t, i) => [t, i]));
-  const label = hours > 24 ? (t) => fmt.dayHour(t) : (t) => fmt.time(t);
-  chart.data.datasets = series.map((s) => ({
-    label: `${body.name}${Object.keys(s.labels).length ? `{${labelText(s.labels)}}` : ""}`,
-    data: [], borderWidth: 2, pointRadius: 2, tension: 0.2, spanGaps: true,
+  tickLabel = hours > 24 ? (t) => fmt.dayHour(t) : (t) => fmt.time(t);
+  const several = bodies.length > 1;
+  chart.data.datasets = lines.map(({ body, s }) => ({
+    label: `${several && body.agg !== "avg" ? `${body.agg} ` : ""}${body.name}${Object.keys(s.labels).length ? `{${labelText(s.labels)}}` : ""}`,
+    // Neighbouring points further apart than 1.5 steps are not joined: the gap shows.
+    data: [], borderWidth: 2, pointRadius: 2, tension: 0, spanGaps: body.step * 1500,
   }));
-  const values = series.map((s) => {
+  const values = lines.map(({ s }) => {
     const row = new Array(stamps.length).fill(null);
     for (const [at, v] of s.points) row[index.get(toDate(at).getTime())] = v;
     return row;
   });
   chart.$recolor(chart, themeColors()); // the new datasets take their colours
-  const unit = body.unit ? ` (${body.unit})` : "";
-  document.getElementById("title-metric").textContent = `${body.name}${unit} · ${body.agg} per ${body.step} s`;
-  setData(chart, stamps.map(label), values, stamps);
+  const first = bodies[0];
+  const unit = first.unit ? ` (${first.unit})` : "";
+  document.getElementById("title-metric").textContent = several
+    ? `${bodies.length} metrics · per ${first.step} s`
+    : `${first.name}${unit} · ${first.agg} per ${first.step} s`;
+  setData(chart, stamps, values, stamps);
 }
 
 function init() {
@@ -146,9 +187,15 @@ function init() {
     searchTimer = setTimeout(loadCatalog, SEARCH_DELAY_MS);
   });
   for (const control of [nameSelect, aggSelect, stepSelect, rangeSelect]) control.addEventListener("change", loadQuery);
+  document.getElementById("metric-add").addEventListener("click", () => {
+    const own = charted().at(-1);
+    if (own && !pinned.includes(own)) pinned.push(own);
+    renderPinned();
+    loadQuery();
+  });
   document.addEventListener("live:metrics", (event) => {
     const names = (event.detail && event.detail.names) || [];
-    if (!names.includes(nameSelect.value)) return;
+    if (!charted().some((q) => names.includes(q.name))) return;
     clearTimeout(liveTimer);
     liveTimer = setTimeout(() => {
       loadQuery();
