@@ -7,6 +7,7 @@ alert history, so an export shows the same numbers as the pages.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.ingest import Transaction, UserActivity
 from services.logs import LogEntry
+from services.metrics.models import MetricMinute, MetricSeries
 from services.monitor import RequestStat, SystemMetric
 from services.export.formats import Column
 from services.monitor import histogram
@@ -63,6 +65,18 @@ def performance(session: Session, start: datetime, end: datetime, _opts: dict) -
         p50, p95, p99 = histogram.percentiles(buckets or {}, max_ms=max_ms)
         yield (minute, endpoint, method, count, errors,
                round(total_ms / count, 3) if count else None, p50, p95, p99, max_ms, dbq, db_ms)
+
+
+def custom_metrics(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
+    """Pushed series' per-minute rollups in the range: one row per series and minute."""
+    m, s = MetricMinute, MetricSeries
+    stmt = (select(s.name, s.labels, m.bucket, m.count, m.sum, m.min, m.max, m.last)
+            .join(s, s.id == m.series_id)
+            .where(m.bucket >= start, m.bucket < end).order_by(m.bucket, s.name, s.id))
+    for name, labels, minute, count, total, low, high, last in _stream(session, stmt):
+        # Labels as one JSON object (keys sorted), so a spreadsheet keeps one column for them.
+        yield (name, json.dumps(labels or {}, sort_keys=True, ensure_ascii=False), minute, count,
+               total, low, high, last)
 
 
 def logs(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
@@ -116,6 +130,8 @@ SOURCES: dict[str, tuple[list[Column], Callable[[Session, datetime, datetime, di
                           ("avg_ms", "float"), ("p50_ms", "float"), ("p95_ms", "float"),
                           ("p99_ms", "float"), ("max_ms", "float"), ("db_queries", "int"),
                           ("db_ms", "float")), performance),
+    "custom_metrics": (_cols("name", "labels", ("minute", "time"), ("count", "int"), ("sum", "float"),
+                             ("min", "float"), ("max", "float"), ("last", "float")), custom_metrics),
     "logs": (_cols(("id", "int"), ("created_at", "time"), "level", "service", "logger", "message"), logs),
     "alerts": (_cols(("id", "int"), ("started_at", "time"), ("fired_at", "time"), "rule", "metric",
                      "severity", "status", "title", ("value", "float"), ("worst_value", "float"),

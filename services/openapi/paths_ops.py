@@ -156,7 +156,7 @@ def _alerts() -> dict:
 def _data() -> dict:
     log_entry = obj({"id": INT, "created_at": TIME, "level": STR, "service": STR, "message": STR})
     export_in = obj({"data_type": {"enum": ["transactions", "revenue", "activity", "metrics", "logs",
-                                            "alerts"]},
+                                            "alerts", "custom_metrics"]},
                      "format": {"enum": ["csv", "xlsx", "json"]}},
                     {"start": nullable(TIME), "end": nullable(TIME)})
     return {
