@@ -107,13 +107,20 @@ def fold(rows: Iterable[tuple[int, datetime, float, float | None]], seconds: int
 _COLUMNS = ("series_id", "bucket", "count", "sum", "min", "max", "last", "last_at", "increase")
 
 
+def sqlite_text(moment: datetime) -> str:
+    """An aware UTC time as SQLite's DateTime stores it (naive UTC, six decimals): the text
+    SQLAlchemy's processor would bind, written directly (it is most of a batch's bind cost)."""
+    if moment.utcoffset():
+        moment = moment.astimezone(timezone.utc)
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}")
+
+
 def _sqlite_upsert(session: Session, model, folded: dict) -> None:
     """The same upsert as one driver-level executemany: SQLAlchemy's per-row parameter work
     costs more than SQLite's own (as in ``services.infra.bulk``)."""
     table = model.__table__
-    dialect = session.get_bind().dialect
-    # UTCDateTime's processor: aware UTC to the stored naive text, as SQLAlchemy would bind it.
-    when = table.c.bucket.type.dialect_impl(dialect).bind_processor(dialect)
+    when = sqlite_text
     names = ", ".join(f'"{c}"' for c in _COLUMNS)
     sql = (f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(_COLUMNS))}) '
            'ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, '

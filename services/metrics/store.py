@@ -135,6 +135,18 @@ def _rows(points: Sequence[Point], ids, counters) -> list[tuple[int, datetime, f
     return rows
 
 
+def _insert_points(session: Session, rows) -> None:
+    """The raw points: on SQLite one driver-level executemany of plain tuples (times as the
+    stored text), elsewhere the shared bulk insert."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(
+            'INSERT INTO "metric_points" ("series_id", "ts", "value", "increase") VALUES (?, ?, ?, ?)',
+            [(sid, rollups.sqlite_text(at), value, inc) for sid, at, value, inc in rows])
+        return
+    bulk.insert(session, MetricPoint.__table__,
+                [{"series_id": r[0], "ts": r[1], "value": r[2], "increase": r[3]} for r in rows])
+
+
 def _update_last(session: Session, rows) -> None:
     newest: dict[int, tuple[datetime, float]] = {}
     for sid, at, value, _ in rows:
@@ -190,8 +202,7 @@ def store(session: Session, points: Sequence[Point], max_series: int = DEFAULT_M
         ids = _ids(session, points)
         counters = _counter_state(session, sorted({ids[p.key] for p in points if p.type == "counter"}))
         rows = _rows(points, ids, counters)
-        bulk.insert(session, MetricPoint.__table__,
-                    [{"series_id": r[0], "ts": r[1], "value": r[2], "increase": r[3]} for r in rows])
+        _insert_points(session, rows)
         rollups.apply(session, rows)
         _update_last(session, rows)
         session.commit()
