@@ -1,6 +1,7 @@
 """Own metrics: HTTP ingest throughput, and query cost against the number of stored points.
 
     python bench/metrics.py [--batches 30] [--backends sqlite,postgresql] [--big 1000000]
+                            [--stored 500000,2000000] [--rules 200]
 
 Ingest: the panel runs as ``python app.py`` in its own process with a fresh database; this
 process POSTs batches of 1000 points (50 series of one name, 20 points each, spread over the
@@ -14,6 +15,15 @@ series with one point a minute for 30 days. Each timing is the median of 15 runs
 ``services.metrics.query`` (parse, read, reduce), with the rows the database returned.
 PostgreSQL uses ``BENCH_DATABASE_URL`` (default: the local ``test`` database) in a schema of its
 own that is dropped afterwards.
+
+Stored size (SQLite): one series with 30 days of minute and hour rollups, then the rollup
+tables are grown with rows of 1,000 other series (half minute, half hour rows, written
+directly as the store would leave them) to each ``--stored`` count of rollup rows; at each size the 30-day query at a 1-hour step and the
+1-day query at a 1-minute step of that series are timed.
+
+Rules: ``--rules`` (200) alert rules of kind ``metric``, each on its own series of one pushed
+name (avg over 5 minutes), evaluated in one tick (``services.alerts.lifecycle.evaluate``, median
+of 5), against the scheduler's 5 s tick budget.
 """
 from __future__ import annotations
 
@@ -137,11 +147,95 @@ def bench_query(name: str, db_url: str, big: int) -> list[tuple]:
     return out
 
 
+def _app(db_url: str):
+    from app_factory import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": db_url,
+                       "SCHEDULER_ENABLED": False, "REDIS_URL": None, "LOG_CAPTURE": False})
+
+
+def bench_stored(db_url: str, sizes: list[int]) -> list[tuple]:
+    """Query times of one series while the minute rollup table grows to each of ``sizes`` rows."""
+    import database
+    from services.metrics.rollups import sqlite_text
+
+    app = _app(db_url)
+    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    _fill(app, "watched_series", 30 * 1440, end - timedelta(days=30), timedelta(days=30))
+    out, have, filler_id = [], 30 * 1440, 10_000
+    engine = database.get_engine(app)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO metric_series (id, name, labels, labels_hash, type, created_at) "
+                             f"SELECT value, 'filler', '{{}}', value, 'gauge', '2026-01-01' FROM "
+                             f"(WITH RECURSIVE n(value) AS (SELECT {filler_id} UNION ALL SELECT value + 1 FROM n "
+                             f"WHERE value < {filler_id + 999}) SELECT value FROM n)")
+    sql = ('INSERT INTO {} (series_id, bucket, count, sum, min, max, last, last_at, increase) '
+           'VALUES (?, ?, 1, 1.0, 1.0, 1.0, 1.0, ?, 0.0)')
+    slot = 0
+    for size in sizes:
+        t = time.perf_counter()
+        while have < size:
+            # Half minute rows, half hour rows: 1,000 series per slot, from 400 days ago forward.
+            n = max(2000, min(200_000, size - have) // 2000 * 2000)
+            for table, width in (("metric_minute", 60), ("metric_hour", 3600)):
+                stamps = [sqlite_text(end - timedelta(seconds=width * (9000 - slot - j)))
+                          for j in range(n // 2000 + 1)]
+                rows = [(filler_id + i % 1000, stamps[i // 1000], stamps[i // 1000]) for i in range(n // 2)]
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(sql.format(table), rows)
+            slot += n // 2000
+            have += n
+        filled = time.perf_counter() - t
+        for step, span in (("1h", timedelta(days=30)), ("60", timedelta(days=1))):
+            params = {"name": "watched_series", "agg": "avg", "step": step,
+                      "start": (end - span).isoformat(), "end": end.isoformat()}
+            ms, returned = _time_query(app, params)
+            out.append((size, f"{span.days} d / {step}", returned, ms, filled))
+    engine.dispose()
+    return out
+
+
+def bench_rules(db_url: str, count: int) -> tuple[int, float, int]:
+    """(rules, median ms of one evaluation of all of them, alerts opened)."""
+    import database
+    from services import metrics
+    from services.alerts import AlertRule, DbProbe
+    from services.alerts import lifecycle
+
+    app = _app(db_url)
+    now = datetime.now(timezone.utc)
+    with database.session_scope(app) as session:
+        metrics.ingest_history(session, [
+            {"name": "bench_rule_metric", "value": float((i * 7 + k) % 100), "labels": {"shard": str(i)},
+             "timestamp": (now - timedelta(seconds=20 + 25 * k)).isoformat()}
+            for i in range(count) for k in range(10)], app.config, now - timedelta(hours=1), now)
+        for rule in session.query(AlertRule):
+            rule.enabled = False
+        session.add_all([AlertRule(name=f"bench rule {i}", metric="metric", operator=">", threshold=90.0,
+                                   for_seconds=0, severity="info", channels=[],
+                                   params={"name": "bench_rule_metric", "match": f'shard="{i}"',
+                                           "reducer": "avg", "window_seconds": 300})
+                         for i in range(count)])
+    times = []
+    for _ in range(5):
+        with database.session_scope(app) as session:
+            t = time.perf_counter()
+            lifecycle.evaluate(session, {}, now, DbProbe())
+            times.append((time.perf_counter() - t) * 1000)
+            session.rollback()
+    with database.session_scope(app) as session:
+        opened = len(lifecycle.evaluate(session, {}, now, DbProbe()))
+    database.get_engine(app).dispose()
+    return count, statistics.median(times), opened
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--big", type=int, default=1_000_000)
+    parser.add_argument("--stored", default="500000,2000000")
+    parser.add_argument("--rules", type=int, default=200)
     args = parser.parse_args()
     ingest, queries = [], []
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -165,6 +259,15 @@ def main() -> int:
     print(f"\n{'backend':<11} {'series':<13} {'stored points':>13} {'range/step':>11} {'points out':>10} {'median ms':>9}")
     for backend, series, points, shape, returned, ms in queries:
         print(f"{backend:<11} {series:<13} {points:>13,} {shape:>11} {returned:>10} {ms:>9.2f}")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        stored = bench_stored(f"sqlite:///{tmpdir}/stored.db", [int(x) for x in args.stored.split(",") if x])
+        rules = bench_rules(f"sqlite:///{tmpdir}/rules.db", args.rules) if args.rules else None
+    print(f"\n{'rollup rows':>12} {'range/step':>11} {'points out':>10} {'median ms':>9}  (SQLite)")
+    for size, shape, returned, ms, _ in stored:
+        print(f"{size:>12,} {shape:>11} {returned:>10} {ms:>9.2f}")
+    if rules:
+        print(f"\n{rules[0]} metric rules evaluated in one tick: {rules[1]:.0f} ms median "
+              f"({rules[1] / 5000:.1%} of a 5 s tick), {rules[2]} opened")
     print(f"load average: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
     return 0
 

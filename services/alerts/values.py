@@ -80,6 +80,7 @@ class MetricContext:
     now: datetime
     probe: DbProbe
     _memo: dict[tuple, float | None] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)  # what readers share within one evaluation
 
     def value(self, metric: str, params: dict[str, Any] | None) -> float | None:
         """The current value of ``metric`` with the rule's ``params``."""
@@ -188,7 +189,7 @@ def catalog_metric(ctx: MetricContext, name: str, match: str = "", reducer: str 
     from services import metrics
 
     value, count = metrics.window_stats(ctx.session, {}, name, metrics.parse_matchers(match), reducer,
-                                        int(window_seconds), ctx.now)
+                                        int(window_seconds), ctx.now, ctx.cache)
     if value is None:
         return NOT_APPLICABLE if no_data == "ok" else None
     return NOT_APPLICABLE if count < min_count else value

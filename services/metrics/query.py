@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import Float, Integer, cast, func, select
+from sqlalchemy import Float, Integer, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from services.metrics import catalogue
+from database import UTCDateTime
 from services.metrics.catalogue import SeriesRows
 from services.metrics.models import MetricHour, MetricMinute, MetricPoint, MetricSeries
 from services.metrics.rollups import HOUR, MINUTE, Bucket
@@ -119,12 +120,21 @@ def resolution(step: int) -> int:
     return HOUR if step % HOUR == 0 else MINUTE if step % MINUTE == 0 else 0
 
 
-def fetch_pushed(session: Session, q: Query, max_series: int) -> tuple[str, list[SeriesRows]]:
-    """The pushed series of ``q.name`` that match, with their buckets over the range."""
+def series_of(session: Session, name: str, max_series: int) -> list:
+    """(id, name, labels, type, unit) rows of the pushed series of ``name``, by id."""
+    m = MetricSeries
+    return list(session.execute(select(m.id, m.name, m.labels, m.type, m.unit).where(m.name == name)
+                                .order_by(m.id).limit(max_series)))
+
+
+def fetch_pushed(session: Session, q: Query, max_series: int,
+                 known: list | None = None) -> tuple[str, list[SeriesRows]]:
+    """The pushed series of ``q.name`` that match, with their buckets over the range
+    (``known``: the name's ``series_of`` rows, when the caller already read them)."""
     bucket = resolution(q.step)
-    series = [s for s in session.scalars(select(MetricSeries).where(MetricSeries.name == q.name)
-                                         .order_by(MetricSeries.id).limit(max_series))
-              if q.keep(s.labels)]
+    if known is None:
+        known = series_of(session, q.name, max_series)
+    series = [s for s in known if q.keep(s.labels)]
     if not series:
         return ("hour" if bucket == HOUR else "minute" if bucket else "raw"), []
     start = datetime.fromtimestamp(q.start.timestamp() // q.step * q.step, timezone.utc)
@@ -133,23 +143,41 @@ def fetch_pushed(session: Session, q: Query, max_series: int) -> tuple[str, list
                           "whole number of hours", field="step")
     by_id = {s.id: SeriesRows(s.name, s.labels, s.type, s.unit) for s in series}
     ids = sorted(by_id)
-    dialect = session.get_bind().dialect.name
+    stmt = _read_statement(bucket, session.get_bind().dialect.name)
+    args = {"ids": ids, "start": start, "end": q.end}
     if bucket:
-        model = MetricHour if bucket == HOUR else MetricMinute
-        stmt = select(model.series_id, epoch(model.bucket, dialect), model.count, model.sum, model.min,
-                      model.max, model.last, epoch(model.last_at, dialect), model.increase) \
-            .where(model.series_id.in_(ids), model.bucket >= start, model.bucket < q.end) \
-            .order_by(model.series_id, model.bucket)
-        for sid, at, count, total, low, high, last, last_at, inc in session.execute(stmt):
+        for sid, at, count, total, low, high, last, last_at, inc in session.execute(stmt, args):
             by_id[sid].rows.append((float(at), Bucket(count, total, low, high, last, float(last_at), inc)))
     else:
-        p = MetricPoint
-        stmt = select(p.series_id, epoch(p.ts, dialect), p.value, p.increase) \
-            .where(p.series_id.in_(ids), p.ts >= start, p.ts < q.end).order_by(p.series_id, p.ts)
-        for sid, at, value, increase in session.execute(stmt):
+        for sid, at, value, increase in session.execute(stmt, args):
             at = float(at)
             by_id[sid].rows.append((at, Bucket(1, value, value, value, value, at, increase or 0.0)))
     return ("hour" if bucket == HOUR else "minute" if bucket else "raw"), list(by_id.values())
+
+
+_STATEMENTS: dict[tuple[int, str], Any] = {}
+
+
+def _read_statement(bucket: int, dialect: str):
+    """The rows of some series over a range (``ids``, ``start``, ``end`` bound at execution),
+    built once per resolution and database: composing it cost more than running it on a
+    month of hourly rows, and a tick of many rules runs it once per rule."""
+    key = (bucket, dialect)
+    if key not in _STATEMENTS:
+        ids = bindparam("ids", expanding=True)
+        start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
+        if bucket:
+            model = MetricHour if bucket == HOUR else MetricMinute
+            stmt = select(model.series_id, epoch(model.bucket, dialect), model.count, model.sum, model.min,
+                          model.max, model.last, epoch(model.last_at, dialect), model.increase) \
+                .where(model.series_id.in_(ids), model.bucket >= start, model.bucket < end) \
+                .order_by(model.series_id, model.bucket)
+        else:
+            p = MetricPoint
+            stmt = select(p.series_id, epoch(p.ts, dialect), p.value, p.increase) \
+                .where(p.series_id.in_(ids), p.ts >= start, p.ts < end).order_by(p.series_id, p.ts)
+        _STATEMENTS[key] = stmt
+    return _STATEMENTS[key]
 
 
 def epoch(column, dialect: str):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.metrics import catalogue
 from services.metrics.models import MetricSeries
-from services.metrics.query import AGGS, Query, fetch_pushed
+from services.metrics.query import AGGS, Query, fetch_pushed, series_of
 from services.metrics.rollups import Bucket
 from services.metrics.validate import MetricError, check_name
 
@@ -34,11 +34,13 @@ def reduce_window(session: Session, config: Mapping, name: str, matchers: list[t
 
 
 def window_stats(session: Session, config: Mapping, name: str, matchers: list[tuple[str, str, str]],
-                 reducer: str, seconds: int, now: datetime) -> tuple[float | None, int]:
+                 reducer: str, seconds: int, now: datetime,
+                 cache: dict | None = None) -> tuple[float | None, int]:
     """(``reduce_window``'s value, how many points it was computed from).
 
     The window is (now - seconds, now]: a bucket or point counts when it starts after the
-    window's start and no later than ``now``. So a 300-second window at 14:07:30 holds the
+    window's start and no later than ``now``. ``cache``, a dict kept for one evaluation, lets
+    many rules on one name read its list of series once. So a 300-second window at 14:07:30 holds the
     minutes 14:03 to 14:07, the five the live request figures cover, and a 15-minute rollup
     counts once whichever instant of it the tick falls on.
     """
@@ -55,7 +57,14 @@ def window_stats(session: Session, config: Mapping, name: str, matchers: list[tu
     else:
         # The step only picks the resolution here: whole minutes read minute rollups.
         q.step = 60 if seconds % 60 == 0 else 1
-        _, series = fetch_pushed(session, q, int(config.get("METRIC_MAX_SERIES") or 200))
+        limit = int(config.get("METRIC_MAX_SERIES") or 200)
+        # ``cache`` (one per tick): many rules on one name read its series list once.
+        known = None
+        if cache is not None:
+            known = cache.get(("series", name))
+            if known is None:
+                known = cache[("series", name)] = series_of(session, name, limit)
+        _, series = fetch_pushed(session, q, limit, known)
     total: Bucket | None = None
     first = q.start.timestamp()
     for s in series:
