@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from extensions import socketio
+from services.live.coalesce import Coalescer
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,19 @@ def on_monitor_changed(payload: dict[str, Any]) -> None:
         log.exception("could not emit the monitor event to admins")
 
 
-def on_metrics_stored(payload: dict[str, Any]) -> None:
-    """Stored pushed points (topic ``metrics.stored``) become the admins' ``metrics`` event, naming
-    the metrics that got points so a page charting one of them refetches it."""
+def _emit_metrics(names: list[str]) -> None:
     try:
-        emit_to_admins("metrics", {"names": list(payload.get("names") or [])})
+        emit_to_admins("metrics", {"names": names})
     except Exception:  # a socket problem must not undo a committed ingest
         log.exception("could not emit the metrics event to admins")
+
+
+# At most one ``metrics`` event a second to the room, naming every metric stored meanwhile.
+METRICS_EVENTS = Coalescer(1.0, _emit_metrics)
+
+
+def on_metrics_stored(payload: dict[str, Any]) -> None:
+    """Stored pushed points (topic ``metrics.stored``) become the admins' ``metrics`` event, naming
+    the metrics that got points so a page charting one of them refetches it (coalesced: see
+    ``services.live.coalesce``)."""
+    METRICS_EVENTS.add(payload.get("names") or [])
