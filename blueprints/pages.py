@@ -33,6 +33,12 @@ def revenue():
     return render_template("revenue.html", page="revenue")
 
 
+@bp.route("/products")
+def products():
+    """Products: low stock first, best sellers over a range, the searchable catalogue."""
+    return render_template("products.html", page="products")
+
+
 @bp.route("/performance")
 def performance():
     """Response times and traffic per endpoint, with the machine's load."""
@@ -107,6 +113,7 @@ def settings():
 NAV = [
     ("overview", "pages.dashboard", "Overview"),
     ("revenue", "pages.revenue", "Revenue"),
+    ("products", "pages.products", "Products"),
     ("performance", "pages.performance", "Performance"),
     ("activity", "pages.activity", "Activity"),
     ("metrics", "pages.metrics", "Metrics"),
