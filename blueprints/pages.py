@@ -80,7 +80,7 @@ def logs():
 @bp.route("/exports")
 def exports():
     """Download data as CSV, Excel or JSON through an expiring link."""
-    return render_template("exports.html", page="exports", data_types=list(SOURCES))
+    return render_template("exports.html", page="exports", data_types=[*SOURCES, "all"])
 
 
 @bp.route("/audit")

@@ -157,7 +157,7 @@ def _alerts() -> dict:
 def _data() -> dict:
     log_entry = obj({"id": INT, "created_at": TIME, "level": STR, "service": STR, "message": STR})
     export_in = obj({"data_type": {"enum": ["transactions", "revenue", "activity", "metrics", "logs",
-                                            "alerts"]},
+                                            "alerts", "orders", "products", "all"]},
                      "format": {"enum": ["csv", "xlsx", "json"]}},
                     {"start": nullable(TIME), "end": nullable(TIME)})
     return {
@@ -178,7 +178,7 @@ def _data() -> dict:
         "/admin/api/export/{token}": {"get": op(
             "Download an export through its signed link (same user, before it expires)",
             {"200": {"description": "The file (CSV, XLSX or JSON)", "content": {
-                "text/csv": {"schema": STR}, "application/json": {"schema": {}},
+                "text/csv": {"schema": STR}, "application/json": {"schema": {}}, "application/zip": {"schema": STR},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": STR}}},
              **errors(403, 410)},
             params=[{"name": "token", "in": "path", "required": True, "schema": STR}], tags=["export"])},
