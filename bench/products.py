@@ -4,10 +4,10 @@
 
 1. Top products over 30 days (``services.products.bestsellers.top``, by revenue, one currency)
    and the product list sorted by revenue, at N and at 10 N transactions of three lines each
-   over 30 days, 300 products, three currencies and a realistic status mix. The hourly sales
+   over 30 days, 300 products, three currencies and a realistic status mix. The daily sales
    rollups are what ingest keeps: computed with ingest's own ``SalesDeltas`` from the generated
    transactions and stored, then read uncached (median of 5). The ratio 10 N / N is the point:
-   the cost follows the range (hours x products), not the number of lines.
+   the cost follows the range (days x products), not the number of lines.
 2. Ingest rate of new transactions through ``ingest_batch`` (batches of 500, one transaction
    each) with three lines per transaction against the same transactions without lines.
 
@@ -49,7 +49,7 @@ STATUSES = ("completed",) * 17 + ("pending", "failed", "refunded")
 
 
 def sales_rows(count: int, rng: random.Random) -> list[dict]:
-    """The hourly sales rollups ingest would keep for ``count`` transactions of 3 lines."""
+    """The daily sales rollups ingest would keep for ``count`` transactions of 3 lines."""
     deltas = sales.SalesDeltas()
     span = 30 * 86400
     weights = [1 / (i + 1) ** 0.8 for i in range(len(SKUS))]

@@ -135,7 +135,7 @@ def test_sales_rollups_follow_status_changes_currencies_and_new_lines(app, clien
     with database.session_scope(app) as s:
         assert sales.current(s) == sales.recompute(s)
         got = sales.current(s)
-    hour = sales.hour_start(__import__("datetime").datetime.fromisoformat("2026-11-20T10:07:00+00:00"))
+    hour = sales.bucket_start(__import__("datetime").datetime.fromisoformat("2026-11-20T10:07:00+00:00"))
     zero = {"completed": 0, "pending": 0, "failed": 0, "refunded": 0, "revenue_cents": 0}
     assert got == {(hour, "USD", "MUG"): zero | {"refunded": 2}, (hour, "USD", "TEE"): zero | {"refunded": 1},
                    (hour, "EUR", "MUG"): zero | {"completed": 4, "revenue_cents": 6000}}

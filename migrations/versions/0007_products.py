@@ -1,4 +1,4 @@
-"""products: catalogue, transaction items, hourly product sales rollups, low-stock episodes
+"""products: catalogue, transaction items, daily product sales rollups, low-stock episodes
 
 Revision ID: 0007_products
 Revises: 0004_service_monitors

@@ -1,9 +1,9 @@
 """Best sellers: units and revenue per product and per category over a range, per currency,
-read from the hourly product sales rollups only (the cost follows the range, not the lines).
+read from the daily product sales rollups only (the cost follows the range, not the lines).
 
 Figures count completed transactions only, like revenue: a completed order refunded leaves
-both. The range is widened to whole hours (the rollup edges) and never counted past now
-(rounded up to the hour); the answer's ``start``/``end`` say what was counted. Money never adds
+both. The range is widened to whole UTC days (the rollup edges) and never counted past now
+(rounded up to the day); the answer's ``start``/``end`` say what was counted. Money never adds
 up across currencies: one currency per answer, the others listed with their own totals.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.infra import InputError
 from services.products.models import Product, ProductSalesRollup
-from services.products.sales import BUCKET_SECONDS, hour_start
+from services.products.sales import BUCKET_SECONDS, bucket_start
 
 DEFAULT_DAYS = 30
 BY = ("revenue", "units")
@@ -33,21 +33,21 @@ class ProductQueryError(InputError):
 
 @dataclass(frozen=True)
 class SalesRange:
-    """The counted range: whole hours, ``start`` <= bucket < ``end``."""
+    """The counted range: whole days (UTC), ``start`` <= bucket < ``end``."""
 
     start: datetime
     end: datetime
 
 
 def sales_range(start: datetime | None, end: datetime | None, now: datetime) -> SalesRange:
-    """The asked range (default: the last 30 days) widened to whole hours and capped at now."""
+    """The asked range (default: the last 30 days) widened to whole UTC days and capped at now."""
     end = min(end or now, now)
     start = start or end - timedelta(days=DEFAULT_DAYS)
     if end <= start:
         raise ProductQueryError("end must be after start (and start before now)", "end")
-    edge = hour_start(end)
+    edge = bucket_start(end)
     end_edge = edge if edge == end else edge + timedelta(seconds=BUCKET_SECONDS)
-    return SalesRange(hour_start(start), end_edge)
+    return SalesRange(bucket_start(start), end_edge)
 
 
 def _in_range(rng: SalesRange):

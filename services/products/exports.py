@@ -38,7 +38,7 @@ def orders(session: Session, start: datetime, end: datetime, _opts: dict) -> Ite
 
 def products(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
     """Each product with its stock and, per currency sold in the range, completed units and revenue
-    (whole hours, as the Products page counts them); a product without sales has one row of zeros."""
+    (whole UTC days, as the Products page counts them); a product without sales has one row of zeros."""
     rng = sales_range(start, end, max(end, start))
     r = ProductSalesRollup
     sales = (select(r.sku, r.currency, func.sum(r.completed).label("units"),

@@ -1,7 +1,7 @@
-"""Tables of the catalogue: products as ingested, the lines of each transaction, hourly product
+"""Tables of the catalogue: products as ingested, the lines of each transaction, daily product
 sales rollups kept by ingest, and low-stock episodes.
 
-Sales rollups mirror the revenue rollups (``services.ingest.rollups``): per hour, sku and
+Sales rollups mirror the revenue rollups (``services.ingest.rollups``): per UTC day, sku and
 currency, the units of transactions in each status, and the line amounts of completed ones; a
 status change moves the units between the status columns and the amount in or out of revenue,
 exactly as it moves the transaction in the revenue rollups.
@@ -45,7 +45,7 @@ class TransactionItem(Base):
 
 
 class ProductSalesRollup(Base):
-    """Units per status and completed line revenue per hour, currency and sku, kept exact on ingest."""
+    """Units per status and completed line revenue per UTC day, currency and sku, kept exact on ingest."""
 
     __tablename__ = "product_sales_rollups"
     bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)

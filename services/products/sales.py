@@ -1,6 +1,6 @@
-"""Transaction lines and the hourly product sales rollups, kept exact by ingest.
+"""Transaction lines and the daily product sales rollups, kept exact by ingest.
 
-A transaction's lines contribute, per (hour of its ``created_at``, its currency, sku), their
+A transaction's lines contribute, per (UTC day of its ``created_at``, its currency, sku), their
 quantity to the column of its status and, when it is completed, their amounts to
 ``revenue_cents``: the same rule as the revenue rollups (``services.ingest.rollups``). Ingest
 removes a transaction's old contribution and adds its new one, so a completed order refunded
@@ -19,21 +19,22 @@ from services.infra import bulk
 from services.ingest.rollups import COUNTS, FIELDS, dialect_insert
 from services.products.models import ProductSalesRollup, TransactionItem
 
-BUCKET_SECONDS = 3600
+# Daily buckets (UTC): 30 days of 300 products in 3 currencies are at most 27,000 rows to sum.
+BUCKET_SECONDS = 86400
 _REVENUE = len(COUNTS)
 _CHUNK = 900
 
 SalesKey = tuple[datetime, str, str]
 
 
-def hour_start(moment: datetime) -> datetime:
-    """``moment`` floored to its hour, aware UTC."""
+def bucket_start(moment: datetime) -> datetime:
+    """``moment`` floored to its bucket (the UTC day), aware UTC."""
     seconds = int(moment.timestamp()) // BUCKET_SECONDS * BUCKET_SECONDS
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 class SalesDeltas:
-    """Per (hour, currency, sku) changes of the five rollup columns, summed before one upsert."""
+    """Per (day, currency, sku) changes of the five rollup columns, summed before one upsert."""
 
     def __init__(self) -> None:
         self.values: dict[SalesKey, list[int]] = {}
@@ -43,7 +44,7 @@ class SalesDeltas:
         lines = tx.get("items") or ()
         if not lines:
             return
-        bucket, currency, status = hour_start(tx["created_at"]), tx["currency"], tx["status"]
+        bucket, currency, status = bucket_start(tx["created_at"]), tx["currency"], tx["status"]
         column = COUNTS.index(status)
         for line in lines:
             key = (bucket, currency, line["sku"])
@@ -112,9 +113,10 @@ def apply(session: Session, deltas: SalesDeltas) -> int:
 
 def recompute(session: Session) -> dict[SalesKey, dict[str, int]]:
     """What the sales rollups must hold, summed by the database from transactions and their lines."""
-    bucket = ("(CAST(floor(extract(epoch FROM t.created_at)) AS BIGINT) / 3600) * 3600"
+    step = BUCKET_SECONDS
+    bucket = (f"(CAST(floor(extract(epoch FROM t.created_at)) AS BIGINT) / {step}) * {step}"
               if session.get_bind().dialect.name == "postgresql"
-              else "(CAST(strftime('%s', t.created_at) AS INTEGER) / 3600) * 3600")
+              else f"(CAST(strftime('%s', t.created_at) AS INTEGER) / {step}) * {step}")
     sums = ", ".join(f"SUM(CASE WHEN t.status = '{s}' THEN i.quantity ELSE 0 END)" for s in COUNTS)
     sql = (f"SELECT {bucket}, t.currency, i.sku, {sums}, "
            "SUM(CASE WHEN t.status = 'completed' THEN i.amount_cents ELSE 0 END) "
