@@ -90,6 +90,8 @@ def load_config() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
         # Days of history --demo fills an empty database with.
         "DEMO_BACKFILL_DAYS": _env("DEMO_BACKFILL_DAYS", 30.0, float),
+        # A product is low on stock at or below its own threshold, else this one.
+        "LOW_STOCK_THRESHOLD": _env("LOW_STOCK_THRESHOLD", 5, int),
         # Alert notifications: a webhook (Slack-compatible JSON) and/or e-mail through SMTP.
         "ALERT_WEBHOOK_URL": _env("ALERT_WEBHOOK_URL"),
         "ALERT_WEBHOOK_TIMEOUT": _env("ALERT_WEBHOOK_TIMEOUT", 5.0, float),

@@ -102,4 +102,7 @@ def post_events():
                                   "database_unavailable")
         resp.headers["Retry-After"] = str(circuit_breaker.RETRY_AFTER_SECONDS)
         return resp, status
-    return jsonify({"accepted": result.accepted(), "changed": result.changed}), 202
+    answer = {"accepted": result.accepted(), "changed": result.changed}
+    if result.unknown_skus is not None:  # lines naming a sku no product has: stored, and said so
+        answer["unknown_skus"] = result.unknown_skus
+    return jsonify(answer), 202

@@ -33,6 +33,12 @@ def revenue():
     return render_template("revenue.html", page="revenue")
 
 
+@bp.route("/products")
+def products():
+    """Products: low stock first, best sellers over a range, the searchable catalogue."""
+    return render_template("products.html", page="products")
+
+
 @bp.route("/performance")
 def performance():
     """Response times and traffic per endpoint, with the machine's load."""
@@ -74,7 +80,7 @@ def logs():
 @bp.route("/exports")
 def exports():
     """Download data as CSV, Excel or JSON through an expiring link."""
-    return render_template("exports.html", page="exports", data_types=list(SOURCES))
+    return render_template("exports.html", page="exports", data_types=[*SOURCES, "all"])
 
 
 @bp.route("/audit")
@@ -107,6 +113,7 @@ def settings():
 NAV = [
     ("overview", "pages.dashboard", "Overview"),
     ("revenue", "pages.revenue", "Revenue"),
+    ("products", "pages.products", "Products"),
     ("performance", "pages.performance", "Performance"),
     ("activity", "pages.activity", "Activity"),
     ("metrics", "pages.metrics", "Metrics"),

@@ -15,10 +15,12 @@ from services.ingest import models as ingest_models
 from services.logs import models as logs_models
 from services.metrics import models as metrics_models
 from services.monitor import models as monitor_models
+from services.products import models as products_models
 from services.routing import models as routing_models
 
 MODEL_MODULES = (accounts_models, ingest_models, monitor_models, alerts_models, logs_models,
-                 metrics_models, checks_models, tokens_models, routing_models)
+                 metrics_models, checks_models, tokens_models, routing_models,
+                 products_models)
 metadata = Base.metadata
 
 __all__ = ["MODEL_MODULES", "metadata"]

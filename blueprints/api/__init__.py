@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from blueprints.api import (  # noqa: F401
     alerts, analytics, audit, checks, export, health, insights, live, logs, maintenance, metrics,
-    ops, routing, tokens,
+    ops, products, routing, tokens,
 )
 from blueprints.api.base import bp
 

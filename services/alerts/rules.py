@@ -114,6 +114,9 @@ DEFAULT_RULES: list[dict[str, Any]] = [
     {"key": "revenue_drop", "name": "Revenue drop", "metric": "revenue_vs_baseline",
      "operator": "<", "threshold": 50.0, "for_seconds": 0, "severity": "warning",
      "params": {"weeks": 4}},
+    {"key": "low_stock", "name": "Products low on stock", "metric": "metric", "operator": ">",
+     "threshold": 10.0, "for_seconds": 0, "severity": "warning",
+     "params": {"name": "low_stock_products", "reducer": "last", "window_seconds": 300}},
 ]
 
 

@@ -33,6 +33,7 @@ from services.logs import LogEntry
 from services.infra import bulk
 from services.infra import breaker as circuit_breaker
 from services.demo import console as demo_console
+from services.demo import catalogue as demo_catalogue
 from services.demo import custom_metrics
 from services.ingest import first_seen
 from services.ingest import store as ingest
@@ -40,6 +41,10 @@ from services.ingest import rollups
 from services.accounts import users
 from services.demo.traffic import ACTIVITIES_PER_ORDER, LOGS_PER_MINUTE, ORDERS_PER_MINUTE, Shop, poisson
 from services.ingest import LEVELS
+from services.products import sales as product_sales
+from services.products import stock as product_stock
+from services.products.hooks import record_product
+from services.products.models import TransactionItem
 from extensions import socketio
 
 log = logging.getLogger(__name__)
@@ -90,11 +95,18 @@ def backfill(app: Flask, days: float, now: datetime | None = None, rng: random.R
         start = (now - timedelta(days=days)).replace(second=0, microsecond=0)
         shop.plan_outages(start, now)
         counts = {"transactions": 0, "activities": 0, "logs": 0}
-        buffers: dict[str, list] = {"transactions": [], "activities": [], "logs": []}
+        buffers: dict[str, list] = {"transactions": [], "activities": [], "logs": [], "items": []}
+        shop.catalogue = products = demo_catalogue.Catalogue(shop.rng)
         total_minutes = int((now - start).total_seconds() // 60)
         checkpoints = {int(total_minutes * k / 5) for k in range(1, 5)}
         for i in range(total_minutes):
             orders, acts, logs = shop.minute(start + timedelta(minutes=i), now)
+            products.deliveries_due(start + timedelta(minutes=i))
+            for order in orders:  # lines, and completed ones out of stock
+                lines = products.lines(order)
+                buffers["items"] += [{"transaction_id": order["id"], "line": n, **line} for n, line in enumerate(lines)]
+                if order["status"] == "completed":
+                    products.sell(lines)
             buffers["transactions"] += orders
             buffers["activities"] += acts
             buffers["logs"] += logs
@@ -105,6 +117,9 @@ def backfill(app: Flask, days: float, now: datetime | None = None, rng: random.R
         _flush(session, buffers, counts)
         buckets = rollups.rebuild(session)
         first_seen.rebuild(session)
+        product_sales.rebuild(session)
+        product_stock.store_products(session, [{**p, "stock_delta": None, "updated_at": None}
+                                               for p in products.product_items()], now)
     counts["custom"], counts["metric_points"] = custom_metrics.backfill(app, shop, start, now)
     counts.update(seconds=round(time.perf_counter() - began, 2), buckets=buckets, shop=shop)
     progress(f"Demo: {days:g} days of history: {counts['transactions']} transactions, "
@@ -120,8 +135,9 @@ def _flush(session: Session, buffers: dict[str, list], counts: dict[str, int]) -
     logs = [{**row, "level_no": LEVELS[row["level"]]} for row in buffers["logs"]]
     bulk.insert(session, UserActivity.__table__, buffers["activities"])
     bulk.insert(session, LogEntry.__table__, logs)
+    bulk.insert(session, TransactionItem.__table__, buffers["items"])
     for kind, rows in buffers.items():
-        counts[kind] += len(rows)
+        counts[kind] = counts.get(kind, 0) + len(rows)
         rows.clear()
 
 
@@ -140,6 +156,8 @@ class LiveTraffic:
         self.pending: list[tuple[datetime, int, dict]] = []  # (settles at, tie-breaker, order)
         self.completed: deque[dict] = deque(maxlen=200)
         self.seq = 0
+        # The backfill's catalogue, so live sales drain the stock it left.
+        self.catalogue = getattr(shop, "catalogue", None) or demo_catalogue.Catalogue(shop.rng)
 
     def adopt_pending(self, now: datetime) -> int:
         """Settle soon the recent orders the backfill left pending (as a real shop would)."""
@@ -159,12 +177,19 @@ class LiveTraffic:
     def _record(self, order: dict) -> None:
         ingest.record_transaction(**order, app=self.app)
 
+    def _stock(self, now: datetime, order: dict | None = None) -> None:
+        """Completed lines leave stock; the day's delivery batch fills it up again."""
+        changes = self.catalogue.sell(order.get("items") or []) if order else self.catalogue.deliveries_due(now)
+        for change in changes:
+            record_product(change["sku"], stock_delta=change["stock_delta"], app=self.app)
+
     def tick(self, now: datetime, seconds: float = 1.0) -> int:
         """Record one tick of traffic; returns how many items were stored."""
         shop, rng, stored = self.shop, self.shop.rng, 0
         level = shop.intensity(now) * self.rate * seconds / 60
         for _ in range(poisson(rng, ORDERS_PER_MINUTE * level)):
             order = shop.order(now)
+            order["items"] = self.catalogue.lines(order)
             self._record(order)
             self._schedule(order, now + timedelta(seconds=rng.uniform(3, 40)))
             stored += 1
@@ -174,6 +199,7 @@ class LiveTraffic:
             self._record(settled)
             if settled["status"] == "completed":
                 self.completed.append(settled)
+                self._stock(now, settled)
             stored += 1
         if self.completed and rng.random() < self.rate * seconds / 300:
             refund = self.completed.popleft()
@@ -185,6 +211,7 @@ class LiveTraffic:
         for _ in range(poisson(rng, LOGS_PER_MINUTE * self.rate * seconds / 60)):
             ingest.record_log(**shop.log_line(now), app=self.app)
             stored += 1
+        self._stock(now)
         stored += self._outages(now, seconds)
         stored += self.metrics.tick(now, seconds)
         return stored

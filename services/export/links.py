@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from services.export import bundle
 from services.export import formats as fmt
 from services.export.sources import SOURCES
 from services.ingest import ValidationError, parse_query_time
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 FORMATS = {"csv": ("text/csv", "csv"), "json": ("application/json", "json"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
 PERIODS = ("hourly", "daily", "weekly")
+# One ZIP of every data type (services.export.bundle).
+ALL = "all"
 LINK_SALT = "export-download-link"
 DEFAULT_DAYS = 30
 
@@ -73,12 +76,13 @@ class ExportRequest:
         November 1 to 20 inclusive: the range ends before ``end``, so the name shows the last
         day it covers (UTC), as the export form's "To (inclusive)" does."""
         last_day = (self.end - timedelta(microseconds=1)).astimezone(timezone.utc)
+        ext = "zip" if self.data_type == ALL else FORMATS[self.format][1]
         return (f"{self.data_type}_{self.start.astimezone(timezone.utc):%Y-%m-%d}_"
-                f"{last_day:%Y-%m-%d}.{FORMATS[self.format][1]}")
+                f"{last_day:%Y-%m-%d}.{ext}")
 
     @property
     def mimetype(self) -> str:
-        return FORMATS[self.format][0]
+        return "application/zip" if self.data_type == ALL else FORMATS[self.format][0]
 
     def describe(self) -> dict[str, Any]:
         """What the audit trail records."""
@@ -101,8 +105,8 @@ def _time(body: dict, key: str, default: datetime) -> datetime:
 def parse_request(body: dict[str, Any], user_id: int, now: datetime) -> ExportRequest:
     """Check a ``POST /admin/api/export`` body; ExportError names the first bad field."""
     data_type = body.get("data_type")
-    if not isinstance(data_type, str) or data_type not in SOURCES:
-        raise ExportError(f"data_type must be one of {', '.join(SOURCES)}")
+    if not isinstance(data_type, str) or (data_type not in SOURCES and data_type != ALL):
+        raise ExportError(f"data_type must be one of {', '.join(SOURCES)}, {ALL}")
     form = body.get("format", "csv")
     if not isinstance(form, str) or form not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}")
@@ -111,7 +115,7 @@ def parse_request(body: dict[str, Any], user_id: int, now: datetime) -> ExportRe
     if start >= end:
         raise ExportError("start must be before end")
     period = body.get("period")
-    if data_type == "revenue":
+    if data_type in ("revenue", ALL):
         period = period or "hourly"
         if period not in PERIODS:
             raise ExportError(f"period must be one of {', '.join(PERIODS)}")
@@ -120,7 +124,7 @@ def parse_request(body: dict[str, Any], user_id: int, now: datetime) -> ExportRe
     tz = body.get("tz")
     if tz is not None and not isinstance(tz, str):
         raise ExportError("tz must be an IANA time zone name")
-    if data_type == "revenue":
+    if data_type in ("revenue", ALL):
         _check_revenue_range(start, end, period, tz)
     return ExportRequest(data_type, form, start, end, user_id, period, tz or None)
 
@@ -174,6 +178,8 @@ def stream(session_factory: Callable[[], Session], req: ExportRequest) -> tuple[
     CSV and JSON are produced while they download, on a session of their own that
     lives exactly as long as the download. Excel is written to a temporary file first.
     """
+    if req.data_type == ALL:
+        return _streamed(session_factory, req), None
     if req.format == "xlsx":
         with session_factory() as session:
             columns, data = rows(session, req)
@@ -186,8 +192,12 @@ def _streamed(session_factory: Callable[[], Session], req: ExportRequest) -> Ite
     writer = fmt.csv_chunks if req.format == "csv" else fmt.json_chunks
     session = session_factory()
     try:
-        columns, data = rows(session, req)
-        yield from writer(columns, data)
+        if req.data_type == ALL:
+            members = [(name, lambda s, name=name: rows(s, replace(req, data_type=name))) for name in SOURCES]
+            yield from bundle.zip_chunks(members, req.format, session)
+        else:
+            columns, data = rows(session, req)
+            yield from writer(columns, data)
     except GeneratorExit:
         raise  # the client went away: nothing more to send
     except Exception:

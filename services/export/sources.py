@@ -22,6 +22,7 @@ from services.export.formats import Column
 from services.monitor import histogram
 from services.alerts import alert_history
 from services.insights import revenue as analytics
+from services.products import exports as product_exports
 
 YIELD_PER = 2000
 
@@ -139,6 +140,10 @@ SOURCES: dict[str, tuple[list[Column], Callable[[Session, datetime, datetime, di
                      ("resolved_at", "time"), "resolved_by", "resolve_note", ("auto_resolved", "bool")),
                alerts),
 }
+
+
+# The catalogue's own data types (orders with their lines, products with stock and range sales).
+SOURCES.update(product_exports.SOURCES)
 
 
 def describe() -> dict[str, Any]:

@@ -36,11 +36,14 @@ from services.infra import topics
 from services.ingest import first_seen
 from services.ingest import rollups
 from services.ingest.validation import (
-    VALIDATORS, ValidationError, validate_activity, validate_batch, validate_log, validate_transaction,
+    VALIDATORS, ValidationError, validate_activity, validate_batch, validate_log,
 )
+from services.products import sales as product_sales
+from services.products import stock as product_stock
+from services.products.validation import validate_product, validate_transaction_with_items
 
 __all__ = ["IngestResult", "ValidationError", "ingest_batch", "store", "record_transaction",
-           "log_user_activity", "record_log"]
+           "log_user_activity", "record_log", "store_one"]
 
 log = logging.getLogger(__name__)
 TX_FIELDS = ("amount_cents", "currency", "status", "customer_id", "channel", "created_at", "updated_at")
@@ -58,6 +61,8 @@ class IngestResult:
     activities: int = 0
     logs: int = 0
     alerts: int | None = None  # None: the batch carried no "alerts" key
+    products: int | None = None  # None: the batch carried no products
+    unknown_skus: list[str] | None = None  # None: no transaction of the batch carried items
     changed: int = 0
     stored_transactions: list[dict[str, Any]] = field(default_factory=list)
     stored_activities: list[dict[str, Any]] = field(default_factory=list)
@@ -67,7 +72,8 @@ class IngestResult:
     def accepted(self) -> dict[str, int]:
         """Counts per kind, as the API answers them."""
         counts = {"transactions": self.transactions, "activities": self.activities, "logs": self.logs}
-        return counts if self.alerts is None else {**counts, "alerts": self.alerts}
+        counts = counts if self.alerts is None else {**counts, "alerts": self.alerts}
+        return counts if self.products is None else {**counts, "products": self.products}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -88,14 +94,16 @@ def _apply(state: dict[str, Any] | None, item: dict[str, Any], now: datetime) ->
     updated = item["updated_at"]
     if state is None:
         return {"id": item["id"], **{f: item[f] for f in TX_FIELDS},
-                "updated_at": updated or item["created_at"]}
+                "updated_at": updated or item["created_at"], "items": item.get("items") or []}
     if updated is not None and updated < state["updated_at"]:
         return state  # stale: an older version arrived after a newer one
     new = {"id": item["id"], **{f: item[f] for f in TX_FIELDS}}
     if new["channel"] is None:
         new["channel"] = state["channel"]
+    # Lines not sent keep the stored ones.
+    new["items"] = state["items"] if item.get("items") is None else item["items"]
     new["updated_at"] = state["updated_at"] if updated is None else updated
-    if all(new[f] == state[f] for f in TX_FIELDS):
+    if all(new[f] == state[f] for f in TX_FIELDS) and new["items"] == state["items"]:
         return state
     if updated is None:
         # A change without its own time happened now (never before the stored version).
@@ -124,6 +132,7 @@ def _lock_existing(session: Session, ids: list[str]) -> dict[str, dict[str, Any]
     for stmt in chunks:
         for row in session.execute(stmt):
             found[row[0]] = dict(zip(("id",) + TX_FIELDS, row))
+    product_sales.attach_items(session, found)
     return found
 
 
@@ -136,7 +145,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> 
     """
     if not rows:
         return set()
-    params = [{**r, "received_at": now} for r in rows]
+    params = [{**{k: v for k, v in r.items() if k != "items"}, "received_at": now} for r in rows]
     if session.get_bind().dialect.name != "postgresql":
         # One executemany; RETURNING would make the driver run it row by row.
         bulk.insert(session, Transaction.__table__, params)
@@ -157,6 +166,7 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
     for item in items:
         by_id.setdefault(item["id"], []).append(item)
     deltas = rollups.Deltas()
+    sales = product_sales.SalesDeltas()
     moves: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
     pending = sorted(by_id)
     for _ in range(3):  # a second round only for ids another writer inserted meanwhile
@@ -177,6 +187,7 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
                 changed.append((None, new))
         for old, new in changed:
             deltas.move(old, new)
+            sales.move(old, new)
             moves.append((old, new))
             result.stored_transactions.append(new)
         pending = sorted(lost)
@@ -185,6 +196,8 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
     else:  # pragma: no cover - needs rows deleted between our insert and our lookup
         raise RuntimeError("transaction ids kept changing under this batch; retry it")
     rollups.apply(session, deltas)
+    product_sales.write_items(session, moves)
+    product_sales.apply(session, sales)
     first_seen.record(session, moves)
     result.changed = len(result.stored_transactions)
 
@@ -223,11 +236,15 @@ def store(session: Session, clean: dict[str, list[dict[str, Any]]], now: datetim
                               activities=len(clean.get("activities", ())), logs=len(clean.get("logs", ())))
         try:
             rollups.begin_write(session)
+            if clean.get("products"):  # first: lines of this batch may name products it brings
+                product_stock.store_products(session, clean["products"], now)
+                result.products = len(clean["products"])
             if clean.get("transactions"):
                 _store_transactions(session, clean["transactions"], now, result)
             activity_ids = _insert_with_ids(session, UserActivity, clean.get("activities") or [])
             log_ids = _insert_with_ids(session, LogEntry, clean.get("logs") or [])
             alert_changes, alert_ids = _apply_alerts(session, clean.get("alerts") or [], now)
+            result.unknown_skus = product_stock.unknown_in(session, clean.get("transactions") or [])
             session.commit()
         except DBAPIError as exc:
             session.rollback()
@@ -292,7 +309,9 @@ def ingest_batch(session: Session, body: Any, now: datetime | None = None) -> In
     Raises ``ValidationError`` for the first bad item, before anything is written.
     """
     now = now or utcnow()
-    return store(session, validate_batch(body, now, {**VALIDATORS, "alerts": validate_alert}), now)
+    validators = {**VALIDATORS, "alerts": validate_alert, "products": validate_product,
+                  "transactions": validate_transaction_with_items}
+    return store(session, validate_batch(body, now, validators), now)
 
 
 def validate_alert(item: Any, now: datetime) -> dict[str, Any]:
@@ -307,8 +326,9 @@ def validate_alert(item: Any, now: datetime) -> dict[str, Any]:
 
 # -- in-process hooks -----------------------------------------------------------------------
 
-def _store_one(kind: str, row: dict[str, Any], now: datetime, app: Flask | None,
-               session: Session | None) -> IngestResult:
+def store_one(kind: str, row: dict[str, Any], now: datetime, app: Flask | None,
+              session: Session | None) -> IngestResult:
+    """Store one validated item of ``kind`` in ``session`` (committed) or a new session of ``app``."""
     clean = {kind: [row]}
     if session is not None:
         return store(session, clean, now)
@@ -321,20 +341,22 @@ def _store_one(kind: str, row: dict[str, Any], now: datetime, app: Flask | None,
 
 def record_transaction(id: str, amount_cents: int, currency: str, status: str,  # noqa: A002 - the contract's field name
                        customer_id: str, created_at: datetime | str | None = None,
-                       updated_at: datetime | str | None = None, channel: str | None = None, *,
+                       updated_at: datetime | str | None = None, channel: str | None = None,
+                       items: list[dict[str, Any]] | None = None, *,
                        app: Flask | None = None, session: Session | None = None) -> dict[str, Any]:
     """Store (or update) one transaction now, with its rollups; returns it as stored.
 
-    Same rules as the ingest API; ``created_at`` defaults to now. Raises
+    Same rules as the ingest API; ``created_at`` defaults to now; ``items`` (the lines,
+    ``[{"sku", "quantity", "amount_cents"}]``) replace the stored ones when given. Raises
     ``ValidationError`` for bad values. Uses ``session`` when given (and commits
     it), otherwise a session of ``app`` (default: the current app).
     """
     now = utcnow()
-    row = validate_transaction({"id": id, "amount_cents": amount_cents, "currency": currency,
+    row = validate_transaction_with_items({"id": id, "amount_cents": amount_cents, "currency": currency,
                                 "status": status, "customer_id": customer_id,
                                 "created_at": created_at or now, "updated_at": updated_at,
-                                "channel": channel}, now)
-    result = _store_one("transactions", row, now, app, session)
+                                "channel": channel, "items": items}, now)
+    result = store_one("transactions", row, now, app, session)
     return transaction_payload(result.final_transactions[row["id"]])
 
 
@@ -345,7 +367,7 @@ def log_user_activity(user_id: str, action: str, detail: str | None = None,
     now = utcnow()
     row = validate_activity({"user_id": user_id, "action": action, "detail": detail,
                              "created_at": created_at}, now)
-    stored = _store_one("activities", row, now, app, session).stored_activities[0]
+    stored = store_one("activities", row, now, app, session).stored_activities[0]
     return {**stored, "created_at": _iso(stored["created_at"])}
 
 
@@ -356,7 +378,8 @@ def record_log(service: str, level: str, message: str, created_at: datetime | st
     now = utcnow()
     row = validate_log({"service": service, "level": level, "message": message,
                         "created_at": created_at, "logger": logger}, now)
-    result = _store_one("logs", row, now, app, session)
+    result = store_one("logs", row, now, app, session)
     stored = result.stored_logs[0]
     return {**stored, "created_at": _iso(stored["created_at"])}
+
 

@@ -16,7 +16,7 @@ from services.infra import has_control, has_unstorable
 STATUSES = ("completed", "pending", "failed", "refunded")
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
-KINDS = ("transactions", "activities", "logs", "alerts")
+KINDS = ("transactions", "activities", "logs", "alerts", "products")
 MAX_ITEMS = 1000
 # Amounts above this (10 billion in major units) are a bug on the sender's side, not a sale.
 MAX_AMOUNT_CENTS = 10**12

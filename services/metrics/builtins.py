@@ -17,6 +17,7 @@ from services.monitor.models import RequestStat, SystemMetric
 from services.monitor import histogram
 from services.metrics.catalogue import SeriesRows, entry, register, rows_of
 from services.metrics.rollups import Bucket
+from services.products.metrics import CatalogueProvider
 
 Keep = Callable[[dict[str, str]], bool]
 
@@ -232,7 +233,7 @@ class ActiveUsersProvider:
 def register_all() -> None:
     """Register the built-in providers (once)."""
     for provider in (SystemProvider(), RevenueProvider(), RequestProvider(), ActiveUsersProvider(),
-                     RefusalProvider()):
+                     RefusalProvider(), CatalogueProvider()):
         register(provider)
 
 

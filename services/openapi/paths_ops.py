@@ -5,6 +5,7 @@ from services.infra import MAX_ID
 from services.openapi.schemas import (
     BOOL, INT, NUM, STALE, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, path_id, query,
 )
+from services.openapi.paths_products import ITEM_IN, PRODUCT_IN
 
 SEVERITY = {"enum": ["critical", "warning", "info"]}
 RULE_FIELDS = {
@@ -45,7 +46,7 @@ TRANSACTION_IN = obj(
     {"id": STR, "amount_cents": INT, "currency": STR,
      "status": {"enum": ["completed", "pending", "failed", "refunded"]},
      "customer_id": nullable(STR), "created_at": TIME},
-    {"updated_at": TIME, "channel": nullable(STR)},
+    {"updated_at": TIME, "channel": nullable(STR), "items": nullable(arr(ITEM_IN))},
 )
 
 
@@ -156,7 +157,7 @@ def _alerts() -> dict:
 def _data() -> dict:
     log_entry = obj({"id": INT, "created_at": TIME, "level": STR, "service": STR, "message": STR})
     export_in = obj({"data_type": {"enum": ["transactions", "revenue", "activity", "metrics", "logs",
-                                            "alerts", "custom_metrics"]},
+                                            "alerts", "custom_metrics", "orders", "products", "all"]},
                      "format": {"enum": ["csv", "xlsx", "json"]}},
                     {"start": nullable(TIME), "end": nullable(TIME)})
     return {
@@ -177,7 +178,7 @@ def _data() -> dict:
         "/admin/api/export/{token}": {"get": op(
             "Download an export through its signed link (same user, before it expires)",
             {"200": {"description": "The file (CSV, XLSX or JSON)", "content": {
-                "text/csv": {"schema": STR}, "application/json": {"schema": {}},
+                "text/csv": {"schema": STR}, "application/json": {"schema": {}}, "application/zip": {"schema": STR},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": STR}}},
              **errors(403, 410)},
             params=[{"name": "token", "in": "path", "required": True, "schema": STR}], tags=["export"])},
@@ -201,11 +202,15 @@ def _ingest() -> dict:
                                           {"created_at": TIME})),
                           "alerts": arr(obj({"key": STR, "status": {"enum": ["firing", "resolved"]}},
                                             {"title": STR, "severity": SEVERITY, "labels": obj(),
-                                             "annotations": obj(), "started_at": TIME}))})
-    accepted = obj({"accepted": obj({"transactions": INT, "activities": INT, "logs": INT}, {"alerts": INT})})
+                                             "annotations": obj(), "started_at": TIME})),
+                          "products": arr(PRODUCT_IN)})
+    accepted = obj({"accepted": obj({"transactions": INT, "activities": INT, "logs": INT},
+                                    {"alerts": INT, "products": INT})},
+                   {"unknown_skus": arr(STR)})
     return {
         "/api/v1/events": {"post": {
-            "summary": "Ingest transactions, activities, logs and alerts (at most 1000 items in all)",
+            "summary": "Ingest transactions (with their items), activities, logs, alerts and products "
+                       "(at most 1000 items in all)",
             "description": "Sending a transaction id again updates it. A bad item refuses the whole "
                            "batch (400, with the item's index) and stores nothing.",
             "tags": ["ingest"], "security": [{"ingestKey": []}],

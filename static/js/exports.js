@@ -104,7 +104,7 @@ form.addEventListener("submit", async (event) => {
     start: start.toISOString(),
     end: new Date(lastDay.getTime() + DAY).toISOString(), // the end day is included
   };
-  if (body.data_type === "revenue") {
+  if (body.data_type === "revenue" || body.data_type === "all") { // the ZIP holds revenue too
     body.period = data.get("period");
     body.tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   }

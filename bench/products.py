@@ -1,0 +1,153 @@
+"""Best sellers and ingest with order lines: how they scale.
+
+    python bench/products.py [--n 100000] [--batches 20] [--backends sqlite,postgresql]
+
+1. Top products over 30 days (``services.products.bestsellers.top``, by revenue, one currency)
+   and the product list sorted by revenue, at N and at 10 N transactions of three lines each
+   over 30 days, 300 products, three currencies and a realistic status mix. The daily sales
+   rollups are what ingest keeps: computed with ingest's own ``SalesDeltas`` from the generated
+   transactions and stored, then read uncached (median of 5). The ratio 10 N / N is the point:
+   the cost follows the range (days x products), not the number of lines.
+2. Ingest rate of new transactions through ``ingest_batch`` (batches of 500, one transaction
+   each) with three lines per transaction against the same transactions without lines.
+
+PostgreSQL uses ``BENCH_DATABASE_URL`` (default: the local ``test`` database) in a schema of its
+own that is dropped afterwards; SQLite a temporary file.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, delete
+from sqlalchemy.orm import sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import services.schema  # noqa: E402,F401  (every table on Base.metadata)
+from database import Base, make_engine  # noqa: E402
+from pg_schema import private_schema  # noqa: E402
+from services.ingest import store  # noqa: E402
+from services.ingest.models import Transaction  # noqa: E402
+from services.products import bestsellers, catalogue, sales  # noqa: E402
+from services.products.models import Product, ProductSalesRollup, TransactionItem  # noqa: E402
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+END = datetime(2026, 11, 30, tzinfo=timezone.utc)
+SKUS = [f"SKU-{i:03d}" for i in range(300)]
+CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP")
+STATUSES = ("completed",) * 17 + ("pending", "failed", "refunded")
+
+
+def sales_rows(count: int, rng: random.Random) -> list[dict]:
+    """The daily sales rollups ingest would keep for ``count`` transactions of 3 lines."""
+    deltas = sales.SalesDeltas()
+    span = 30 * 86400
+    weights = [1 / (i + 1) ** 0.8 for i in range(len(SKUS))]
+    for i in range(count):
+        lines = [{"sku": sku, "quantity": rng.randint(1, 3), "amount_cents": rng.randint(300, 9000)}
+                 for sku in rng.choices(SKUS, weights, k=3)]
+        deltas.add({"created_at": END - timedelta(seconds=span * (i + 0.5) / count), "currency": rng.choice(CURRENCIES),
+                    "status": rng.choice(STATUSES), "items": lines}, +1)
+    return deltas.rows()
+
+
+def timed(fn, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def top_products(factory, engine, count: int, rows: list[dict]) -> dict:
+    with factory() as s:
+        s.execute(delete(ProductSalesRollup))
+        s.execute(delete(Product))
+        s.execute(Product.__table__.insert(), [{"sku": k, "name": k, "active": True, "stock": 50,
+                                                "category": f"c{i % 6}", "updated_at": END} for i, k in enumerate(SKUS)])
+        for i in range(0, len(rows), 20000):
+            s.execute(ProductSalesRollup.__table__.insert(), rows[i:i + 20000])
+        s.commit()
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+    rng = bestsellers.SalesRange(END - timedelta(days=30), END)
+    with factory() as s:
+        top = timed(lambda: bestsellers.top(s, rng, "USD", "revenue", 10))
+        listing = timed(lambda: catalogue.list_products(s, rng, currency="USD", sort="revenue", order="desc"))
+    return {"transactions": count, "rollup_rows": len(rows), "top_ms": top, "list_ms": listing}
+
+
+def ingest_rate(factory, batches: int, with_items: bool, offset: int) -> float:
+    rng = random.Random(7)
+    began = time.perf_counter()
+    items = 0
+    for b in range(batches):
+        txs = []
+        for i in range(500):
+            amount = rng.randint(3000, 30000)
+            tx = {"id": f"{'i' if with_items else 'p'}{offset}-{b}-{i}", "amount_cents": amount,
+                  "currency": rng.choice(CURRENCIES), "status": rng.choice(STATUSES), "customer_id": f"c{i}",
+                  "created_at": (END - timedelta(minutes=b * 500 + i)).isoformat()}
+            if with_items:
+                tx["items"] = [{"sku": rng.choice(SKUS), "quantity": 1, "amount_cents": amount // 3} for _ in range(3)]
+            txs.append(tx)
+        with factory() as s:
+            store.ingest_batch(s, {"transactions": txs}, now=END)
+        items += len(txs)
+    return items / (time.perf_counter() - began)
+
+
+def run(url: str, name: str, n: int, batches: int, prebuilt: dict) -> None:
+    engine = make_engine(url) if name == "sqlite" else create_engine(url)
+    Base.metadata.create_all(engine)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    small = top_products(factory, engine, n, prebuilt[n])
+    large = top_products(factory, engine, 10 * n, prebuilt[10 * n])
+    print(f"{name}: top products over 30 days, by revenue (median of 5, uncached)")
+    for r in (small, large):
+        print(f"  {r['transactions']:>9,} transactions x 3 lines: {r['rollup_rows']:>7,} rollup rows, "
+              f"top {r['top_ms']:.1f} ms, product list sorted by revenue {r['list_ms']:.1f} ms")
+    print(f"  ratio 10N/N: top {large['top_ms'] / small['top_ms']:.2f}x, list {large['list_ms'] / small['list_ms']:.2f}x")
+    with factory() as s:
+        for model in (TransactionItem, Transaction, ProductSalesRollup):
+            s.execute(delete(model))
+        s.commit()
+    plain = ingest_rate(factory, batches, False, 1)
+    lined = ingest_rate(factory, batches, True, 1)
+    print(f"{name}: ingest of new transactions, {batches} batches of 500: without lines {plain:,.0f}/s, "
+          f"with 3 lines {lined:,.0f}/s ({lined / plain:.0%} of the rate without)")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    began = time.perf_counter()
+    prebuilt = {size: sales_rows(size, random.Random(size)) for size in (args.n, 10 * args.n)}
+    print(f"rollups of {args.n:,} and {10 * args.n:,} transactions computed in {time.perf_counter() - began:.1f} s")
+    for name in args.backends.split(","):
+        if name == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                run(f"sqlite:///{tmp}/bench.db", name, args.n, args.batches, prebuilt)
+        else:
+            with private_schema(os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT), "products") as url:
+                run(url, name, args.n, args.batches, prebuilt)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Products and stock: the catalogue as ingested, order lines, sales rollups, low-stock episodes."""

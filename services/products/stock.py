@@ -1,0 +1,154 @@
+"""Products upserted by sku within an ingest batch, and low-stock episodes moved with them.
+
+Fields a send leaves out keep their stored value; ``stock_delta`` moves the stored stock (none
+stored counts as 0). With ``updated_at`` given, a send older than the stored ``updated_at`` is
+stale and ignored whole (its delta too: an absolute stock sent later already counted that
+movement), as for transactions. A product is low when it is active, its stock is known and at or
+below its own ``low_stock_threshold``, else ``LOW_STOCK_THRESHOLD``; an episode opens when it goes
+low and closes when it is no longer low, so one shortage is one episode (a database index keeps
+one open episode per sku).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from services.infra import bulk
+from services.products.models import LowStockEpisode, Product
+
+DEFAULT_LOW_STOCK_THRESHOLD = 5
+VALUE_FIELDS = ("name", "active", "price_cents", "currency", "category", "stock", "low_stock_threshold")
+COLUMNS = VALUE_FIELDS + ("updated_at",)
+_CHUNK = 900
+
+
+def global_threshold() -> int:
+    """``LOW_STOCK_THRESHOLD`` of the current app (5 outside one)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return DEFAULT_LOW_STOCK_THRESHOLD
+    return int(current_app.config.get("LOW_STOCK_THRESHOLD", DEFAULT_LOW_STOCK_THRESHOLD))
+
+
+def is_low(product: dict[str, Any], default_threshold: int) -> bool:
+    """Whether ``product`` is low on stock (its own threshold first, else the global one)."""
+    if not product["active"] or product["stock"] is None:
+        return False
+    own = product["low_stock_threshold"]
+    return product["stock"] <= (default_threshold if own is None else own)
+
+
+def _apply(state: dict[str, Any] | None, item: dict[str, Any], now: datetime) -> dict[str, Any]:
+    updated = item["updated_at"]
+    if state is not None and updated is not None and updated < state["updated_at"]:
+        return state  # stale
+    new = dict(state) if state is not None else {
+        "sku": item["sku"], "name": item["sku"], "active": True, "price_cents": None, "currency": None,
+        "category": None, "stock": None, "low_stock_threshold": None}
+    for name in VALUE_FIELDS:
+        if item.get(name) is not None:
+            new[name] = item[name]
+    if item.get("stock_delta") is not None:
+        new["stock"] = (new["stock"] or 0) + item["stock_delta"]
+    if state is not None and all(new[f] == state[f] for f in VALUE_FIELDS):
+        return state
+    if updated is not None:
+        new["updated_at"] = updated
+    else:
+        new["updated_at"] = now if state is None else max(now, state["updated_at"])
+    return new
+
+
+def _lock_existing(session: Session, skus: list[str]) -> dict[str, dict[str, Any]]:
+    cols = [Product.sku] + [getattr(Product, f) for f in COLUMNS]
+    if session.get_bind().dialect.name == "postgresql":
+        param = bindparam("skus", skus, type_=ARRAY(Product.sku.type))
+        stmts = [select(*cols).where(Product.sku == any_(param)).order_by(Product.sku).with_for_update()]
+    else:  # the batch holds SQLite's write lock (BEGIN IMMEDIATE)
+        stmts = [select(*cols).where(Product.sku.in_(skus[i:i + _CHUNK])) for i in range(0, len(skus), _CHUNK)]
+    found = {}
+    for stmt in stmts:
+        for row in session.execute(stmt):
+            found[row[0]] = dict(zip(("sku",) + COLUMNS, row))
+    return found
+
+
+def store_products(session: Session, items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Upsert ``items`` (validated) and move low-stock episodes; returns the products that changed."""
+    by_sku: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_sku.setdefault(item["sku"], []).append(item)
+    changed: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
+    pending = sorted(by_sku)
+    for _ in range(3):  # a second round only for skus another writer inserted meanwhile
+        existing = _lock_existing(session, pending)
+        fresh, updates = [], []
+        for sku in pending:
+            old = existing.get(sku)
+            new = old
+            for item in by_sku[sku]:
+                new = _apply(new, item, now)
+            if old is None:
+                fresh.append(new)
+            elif new is not old:
+                updates.append((old, new))
+        lost: set[str] = set()
+        if fresh:
+            if session.get_bind().dialect.name == "postgresql":
+                inserted = bulk.insert(session, Product.__table__, fresh, skip_conflicts_on="sku", returning="sku")
+                lost = {r["sku"] for r in fresh} - set(inserted)
+            else:
+                bulk.insert(session, Product.__table__, fresh)
+        if updates:
+            bulk.update_by_key(session, Product.__table__, "sku", [new for _, new in updates])
+        changed += updates + [(None, new) for new in fresh if new["sku"] not in lost]
+        pending = sorted(lost)
+        if not pending:
+            break
+    _move_episodes(session, changed, now)
+    return [new for _, new in changed]
+
+
+def _move_episodes(session: Session, changed: list[tuple[dict[str, Any] | None, dict[str, Any]]],
+                   now: datetime) -> None:
+    """Open an episode for each product that is low without one, close those no longer low."""
+    if not changed:
+        return
+    threshold = global_threshold()
+    low = {new["sku"]: new for _, new in changed if is_low(new, threshold)}
+    skus = sorted(new["sku"] for _, new in changed)
+    open_now: set[str] = set()
+    for i in range(0, len(skus), _CHUNK):
+        open_now |= set(session.scalars(select(LowStockEpisode.sku).where(
+            LowStockEpisode.sku.in_(skus[i:i + _CHUNK]), LowStockEpisode.closed_at.is_(None))))
+    to_open = [{"sku": sku, "opened_at": now, "closed_at": None, "stock_at_open": p["stock"]}
+               for sku, p in sorted(low.items()) if sku not in open_now]
+    to_close = sorted(open_now - set(low))
+    if to_open:
+        bulk.insert(session, LowStockEpisode.__table__, to_open)
+    for i in range(0, len(to_close), _CHUNK):
+        session.execute(update(LowStockEpisode).where(
+            LowStockEpisode.sku.in_(to_close[i:i + _CHUNK]), LowStockEpisode.closed_at.is_(None))
+            .values(closed_at=now))
+
+
+def unknown_skus(session: Session, skus: set[str]) -> list[str]:
+    """The skus of ``skus`` that no stored product has, sorted."""
+    ordered = sorted(skus)
+    known: set[str] = set()
+    for i in range(0, len(ordered), _CHUNK):
+        known |= set(session.scalars(select(Product.sku).where(Product.sku.in_(ordered[i:i + _CHUNK]))))
+    return [sku for sku in ordered if sku not in known]
+
+
+def unknown_in(session: Session, transactions: list[dict[str, Any]]) -> list[str] | None:
+    """The skus the lines of ``transactions`` name that no product has (lines are stored all the
+    same); None when no transaction carried ``items``."""
+    if all(tx.get("items") is None for tx in transactions):
+        return None
+    return unknown_skus(session, {line["sku"] for tx in transactions for line in (tx.get("items") or ())})
