@@ -141,6 +141,8 @@ export function liveRows(tbody, columns, { idKey = "id", max = 20, empty = "No d
         span.className = `pill pill-${String(item[column.key] || "").toLowerCase()}`;
         span.textContent = cellText(column, item);
         td.append(span);
+      } else if (column.href && column.href(item)) {
+        td.append(Object.assign(document.createElement("a"), { href: column.href(item), textContent: cellText(column, item) }));
       } else {
         td.textContent = cellText(column, item);
       }
