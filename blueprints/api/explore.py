@@ -7,7 +7,7 @@ import database
 from blueprints.api.base import BadParam, bp, int_arg
 from blueprints.errors import json_error
 from services.explore import ExploreParamError
-from services.explore import entities
+from services.explore import entities, rows
 
 
 @bp.get("/customers/<path:customer_id>")
@@ -30,4 +30,19 @@ def order_detail(order_id: str):
     body = entities.order(database.get_session(), order_id)
     if body is None:
         return json_error(404, f"No transaction {order_id[:64]!r}.")
+    return jsonify(body)
+
+
+@bp.get("/explore/<kind>")
+def explore_rows(kind: str):
+    """The rows behind a figure: ``kind`` is transactions, activities, logs or requests; the
+    figure's own filters (range, tz, period, bucket, currency, status, channel, endpoint, level…)."""
+    if kind not in rows.KINDS:
+        return json_error(404, f"Unknown kind {kind[:40]!r}; one of {', '.join(rows.KINDS)}.")
+    limit = int_arg("limit", 100, 1, rows.MAX_LIMIT)
+    try:
+        body = rows.explore(database.get_session(), kind, request.args, database.utcnow(), limit,
+                            request.args.get("cursor") or None)
+    except ExploreParamError as exc:
+        raise BadParam(exc.message, exc.field) from None
     return jsonify(body)

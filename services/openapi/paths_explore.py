@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.openapi.schemas import (
-    INT, STR, TIME, arr, errors, json_ok, nullable, obj, op, query,
+    CURRENCY, INT, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, query, tz,
 )
 
 TRANSACTION = obj({"id": STR, "amount_cents": INT, "currency": STR, "status": STR,
@@ -38,6 +38,33 @@ def _entities() -> dict:
     }
 
 
+def _rows() -> dict:
+    text = {"type": "string"}
+    params = [
+        {"name": "kind", "in": "path", "required": True,
+         "schema": {"enum": ["transactions", "activities", "logs", "requests"]}},
+        query("start", TIME_Q), query("end", TIME_Q), tz(),
+        query("period", {"enum": ["hourly", "daily", "weekly"]},
+              "With start/end: the revenue figures' range (15-minute edges, never past now)."),
+        query("bucket", TIME_Q, "A bucket's start as the figure labels it (needs period)."),
+        query("minutes", {"type": "integer", "minimum": 1, "maximum": 576000}, "Without start: how far back."),
+        query("currency", CURRENCY), query("status", text, "Comma-separated statuses."),
+        query("channel", text, "A channel, or (none)."), query("customer", text),
+        query("user", text), query("action", text),
+        query("weekday", {"type": "integer", "minimum": 0, "maximum": 6}, "Heatmap cell: Monday = 0."),
+        query("hour", {"type": "integer", "minimum": 0, "maximum": 23}, "Heatmap cell: local hour."),
+        query("level", text), query("service", text), query("q", text),
+        query("endpoint", text), query("method", text), query("label", text),
+        query("limit", {"type": "integer", "minimum": 1, "maximum": 500}), CURSOR,
+    ]
+    return {"/admin/api/explore/{kind}": {"get": op(
+        "The rows behind a figure (transactions, activities, log lines or request minutes), newest "
+        "first, with the figure's filters and what every matching row adds up to",
+        {**json_ok(obj({"kind": STR, "start": TIME, "end": TIME, "tz": STR, "rows": arr(obj()),
+                        "next_cursor": nullable(STR), "totals": nullable(obj())})), **errors(404)},
+        params=params, tags=["explore"])}}
+
+
 def paths() -> dict:
     """The explore paths."""
-    return {**_entities()}
+    return {**_entities(), **_rows()}
