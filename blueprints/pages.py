@@ -143,3 +143,9 @@ def customer(customer_id: str):
 def order(order_id: str):
     """One order (transaction): amounts, customer and its status history."""
     return render_template("order.html", page="order", order_id=order_id)
+
+
+@bp.route("/explore")
+def explore():
+    """The rows behind a figure (drill-down); what it lists is read from its query string."""
+    return render_template("explore.html", page="explore")

@@ -6,6 +6,7 @@ import { alpha, distinctColors, makeChart, setData, setPanelState, themeColors, 
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, isNum } from "./format.js";
 import { drawHeatmap } from "./heatmap.js";
+import { exploreHref } from "./links.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
 const minutesSelect = document.getElementById("activity-minutes");
@@ -57,7 +58,9 @@ async function load(feed) {
     // One colour per action: the number of slices changed, so colour them again.
     actions.$recolor(actions, themeColors());
     actions.update();
-    drawHeatmap("heatmap", body.heatmap);
+    const until = new Date().toISOString();
+    drawHeatmap("heatmap", body.heatmap, (weekday, hour) => exploreHref("activities", {
+      start: body.heatmap_since, end: until, tz: TZ, weekday, hour }));
     const range = document.getElementById("heatmap-range");
     if (range) range.textContent = isNum(body.heatmap_days) ? `last ${body.heatmap_days} days, ${TZ}` : TZ;
     if (feed) feed.merge(body.recent || []);

@@ -10,3 +10,12 @@ export function customerHref(id) {
 export function orderHref(id) {
   return id ? `/admin/orders/${encodeURIComponent(id)}` : null;
 }
+
+/** The drill-down page listing the `kind` rows (transactions, activities, logs, requests) behind a figure. */
+export function exploreHref(kind, params = {}) {
+  const query = new URLSearchParams({ kind });
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== "") query.set(key, String(value));
+  }
+  return `/admin/explore?${query}`;
+}

@@ -6,6 +6,7 @@ import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "
 import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
 import { count, fmt, isNum, ms, ratio, toDate } from "./format.js";
 import { systemChart } from "./system-chart.js";
+import { exploreHref } from "./links.js";
 import { sortableTable } from "./tables.js";
 
 // Per-minute data changes once a minute; re-reading more often would only load the server.
@@ -14,7 +15,7 @@ const num = (digits) => (v) => (isNum(v) ? v.toFixed(digits) : "—");
 // Two decimals below 10 req/min, so a quiet day's 0.42 does not read as 0.4.
 const rpm = (v) => (isNum(v) ? v.toFixed(v < 10 ? 2 : 1) : "—");
 const COLUMNS = [
-  { key: "endpoint", label: "Endpoint" },
+  { key: "endpoint", label: "Endpoint", href: (row) => drillHref(row), extra: (row) => row.rule || "" },
   { key: "method", label: "Method" },
   { key: "count", label: "Count", numeric: true, format: count },
   { key: "rpm", label: "rpm", numeric: true, format: rpm },
@@ -26,6 +27,12 @@ const COLUMNS = [
 
 const minutesSelect = document.getElementById("perf-minutes");
 let request = 0;
+let since = null;
+
+/** Drill-down: an endpoint row opens its per-minute request rows of the same window. */
+function drillHref(row) {
+  return since && row.endpoint ? exploreHref("requests", { start: since, endpoint: row.endpoint, method: row.method }) : null;
+}
 const table = sortableTable(document.getElementById("endpoints"), COLUMNS, { sortKey: "count", empty: "No requests recorded yet" });
 
 const latency = makeChart("latency", {
@@ -96,6 +103,7 @@ async function load() {
   try {
     const body = await api.get(withQuery("/admin/api/performance", { minutes }));
     if (ticket !== request) return; // the window changed meanwhile
+    since = body.since || null;
     table.setRows(Array.isArray(body.endpoints) ? body.endpoints : []);
     table.setTotal(body.summary && body.summary.count ? body.summary : null, "All endpoints");
     showCards(body.summary, caption);

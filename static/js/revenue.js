@@ -6,6 +6,7 @@ import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./ch
 import { currencyPicker, otherTotals, pickedCurrency } from "./currency.js";
 import { TZ, count, dateInputValue, isNum, localMidnight, money, ratio } from "./format.js";
 import { LABEL, currentRange, rangeLabel, rangeProblem, rangeReachesNow } from "./insights-range.js";
+import { exploreHref } from "./links.js";
 import { statusDoughnut } from "./status-chart.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
@@ -39,6 +40,21 @@ chart.$labelHeader = "Period";
 chart.$formatValue = (v) => (isNum(v) ? money(Math.round(v * 100), state.currency) : "—");
 const status = statusDoughnut("revenue-status");
 
+/** Drill-down: a bar opens its completed transactions, a status slice the range's transactions of that status. */
+function drill(extra) {
+  if (!state.asked || !state.body) return;
+  location.assign(exploreHref("transactions", { ...state.asked, currency: state.body.currency, ...extra }));
+}
+chart.options.onClick = (_event, elements) => {
+  const bucket = elements.length && state.body ? state.body.buckets[elements[0].index] : null;
+  if (bucket) drill({ bucket: bucket.start, status: "completed" });
+};
+status.chart.options.onClick = (_event, elements) => {
+  if (elements.length && status.chart.$keys) drill({ status: status.chart.$keys[elements[0].index] });
+};
+chart.canvas.classList.add("drillable");
+status.chart.canvas.classList.add("drillable");
+
 /** Say inline why the dates cannot be used (and mark the field), or clear the message. */
 function showRangeProblem(message) {
   rangeError.textContent = message;
@@ -66,6 +82,8 @@ async function load(background = false) {
     const body = await api.get(url);
     if (ticket !== state.request) return; // a newer choice already asked again
     panel.dataset.source = url;
+    state.asked = { period: state.period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ };
+    state.body = body;
     show(body);
   } catch (err) {
     if (ticket !== state.request) return;

@@ -70,7 +70,10 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
       for (const column of columns) {
         const td = document.createElement("td");
         if (column.numeric) td.className = "num";
-        td.textContent = cellText(column, row);
+        const href = column.href ? column.href(row) : null;
+        if (href) td.append(Object.assign(document.createElement("a"), { href, textContent: cellText(column, row) }));
+        else td.textContent = cellText(column, row);
+        if (column.extra && column.extra(row)) td.append(Object.assign(document.createElement("small"), { className: "muted cell-extra", textContent: ` ${column.extra(row)}` }));
         tr.append(td);
       }
       return tr;
