@@ -7,7 +7,7 @@ import database
 from blueprints.api.base import BadParam, bp, int_arg
 from blueprints.errors import json_error
 from services.explore import ExploreParamError
-from services.explore import entities, rows
+from services.explore import entities, rows, search
 
 
 @bp.get("/customers/<path:customer_id>")
@@ -46,3 +46,12 @@ def explore_rows(kind: str):
     except ExploreParamError as exc:
         raise BadParam(exc.message, exc.field) from None
     return jsonify(body)
+
+
+@bp.get("/search")
+def search_view():
+    """``?q=`` → hits grouped by kind (orders, customers, alerts, log lines), each with its link."""
+    try:
+        return jsonify(search.search(database.get_session(), request.args.get("q") or "", database.utcnow()))
+    except ExploreParamError as exc:
+        raise BadParam(exc.message, exc.field) from None

@@ -65,6 +65,15 @@ def _rows() -> dict:
         params=params, tags=["explore"])}}
 
 
+def _search() -> dict:
+    hit = obj({"title": STR, "detail": STR, "href": STR})
+    return {"/admin/api/search": {"get": op(
+        "Search order ids, customer ids, alerts and recent log text; hits grouped by kind, each a link",
+        json_ok(obj({"q": STR, "groups": arr(obj({"kind": STR, "label": STR, "hits": arr(hit)}))})),
+        params=[query("q", {"type": "string", "minLength": 2}, "At least 2 characters.", required=True)],
+        tags=["explore"])}}
+
+
 def paths() -> dict:
     """The explore paths."""
-    return {**_entities(), **_rows()}
+    return {**_entities(), **_rows(), **_search()}

@@ -79,3 +79,22 @@ def test_a_revenue_bar_opens_the_rows_that_add_up_to_it(watched, shop):
     eventually(lambda: page.locator("#c-tx tbody tr[data-id]").count() == len(mine), "customer rows")
     assert page.inner_text("#c-orders") == str(sum(t["status"] == "completed" for t in mine))
     watched.assert_clean()
+
+
+def test_search_box_finds_groups_and_opens_hits_with_the_keyboard(watched, shop):
+    page = watched.page
+    watched.goto("/admin/performance")
+    page.fill("#top-search-q", "b1")
+    eventually(lambda: page.locator("#top-search-results a[data-kind=orders]").count() == 3, "no order hits")
+    titles = page.eval_on_selector_all("#top-search-results a[data-kind=orders]", "a => a.map(x => x.firstChild.textContent)")
+    assert titles == ["b1", "b10", "b11"]
+    page.fill("#top-search-q", "cust-")
+    eventually(lambda: page.locator("#top-search-results a[data-kind=customers]").count() == 2, "no customer hits")
+    assert page.eval_on_selector_all("#top-search-results h3", "h => h.map(x => x.textContent)") == ["Customers"]
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.get_attribute("#top-search-results a[aria-selected=true]", "href") == "/admin/customers/cust-1"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/customers/cust-1")
+    eventually(lambda: page.locator("#c-tx tbody tr[data-id]").count() == 6, "customer page rows")
+    watched.assert_clean()
