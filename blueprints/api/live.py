@@ -1,7 +1,7 @@
 """JSON: the live snapshot, system samples and per-endpoint performance (routes on ``api.bp``)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 import database
 from blueprints.api.base import BadParam, bp, int_arg
@@ -37,5 +37,18 @@ def performance():
     label = request.args.get("label") or None
     if label is not None and label not in LABELS:
         raise BadParam(f"label must be one of {', '.join(LABELS)}")
-    return jsonify(circuit_breaker.fresh_read(("performance", minutes, label), lambda: (
-        performance_stats.endpoint_stats(database.get_session(), minutes, label=label))))
+    exclude = tuple(sorted({x for x in (request.args.get("exclude") or "").split(",") if x}))
+    if any(x not in LABELS for x in exclude):
+        raise BadParam(f"exclude must list labels among {', '.join(LABELS)}", "exclude")
+    body = circuit_breaker.fresh_read(("performance", minutes, label, exclude), lambda: (
+        performance_stats.endpoint_stats(database.get_session(), minutes, label=label, exclude=exclude)))
+    rules = _url_rules()
+    return jsonify({**body, "endpoints": [{**e, "rule": rules.get(e["endpoint"])} for e in body["endpoints"]]})
+
+
+def _url_rules() -> dict[str, str]:
+    """Each endpoint's URL rule (its first, when it has several), shown beside its name."""
+    rules: dict[str, str] = {}
+    for rule in current_app.url_map.iter_rules():
+        rules.setdefault(rule.endpoint, rule.rule)
+    return rules

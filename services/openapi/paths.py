@@ -26,7 +26,7 @@ LIVE = obj(
 )
 ENDPOINT = obj({"endpoint": STR, "method": STR, "count": INT, "rpm": NUM, "avg_ms": nullable(NUM),
                 "p50_ms": nullable(NUM), "p95_ms": nullable(NUM), "p99_ms": nullable(NUM),
-                "error_rate": nullable(NUM)})
+                "error_rate": nullable(NUM)}, {"label": STR, "rule": nullable(STR)})
 RANGE = {"period": STR, "tz": STR, "start": nullable(TIME), "end": TIME}
 
 

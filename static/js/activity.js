@@ -7,6 +7,7 @@ import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, isNum } from "./format.js";
 import { drawHeatmap } from "./heatmap.js";
 import { exploreHref } from "./links.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
 const minutesSelect = document.getElementById("activity-minutes");
@@ -77,7 +78,20 @@ function init() {
   wireTableToggles();
   const feed = activityFeed("activity-feed");
   transactionsTable("live-transactions");
-  minutesSelect.addEventListener("change", () => load(null));
+  // The window lives in the address, so a link or back/forward shows the same one.
+  const fromUrl = () => {
+    const { minutes } = readState(["minutes"]);
+    if ([...minutesSelect.options].some((o) => o.value === minutes)) minutesSelect.value = minutes;
+  };
+  fromUrl();
+  onPopState(() => {
+    fromUrl();
+    load(null);
+  });
+  minutesSelect.addEventListener("change", () => {
+    writeState({ minutes: minutesSelect.value }, { push: true });
+    load(null);
+  });
   document.addEventListener("live:refresh", () => load(feed));
   // New activity moves the counts: re-read them, at most every 10 s.
   document.addEventListener("live:feed", (event) => {

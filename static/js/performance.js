@@ -8,6 +8,7 @@ import { count, fmt, isNum, ms, ratio, toDate } from "./format.js";
 import { systemChart } from "./system-chart.js";
 import { exploreHref } from "./links.js";
 import { sortableTable } from "./tables.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 // Per-minute data changes once a minute; re-reading more often would only load the server.
 const RELOAD_EVERY_MS = 30000;
@@ -33,7 +34,19 @@ let since = null;
 function drillHref(row) {
   return since && row.endpoint ? exploreHref("requests", { start: since, endpoint: row.endpoint, method: row.method }) : null;
 }
-const table = sortableTable(document.getElementById("endpoints"), COLUMNS, { sortKey: "count", empty: "No requests recorded yet" });
+const ownToggle = document.getElementById("perf-own");
+const table = sortableTable(document.getElementById("endpoints"), COLUMNS, {
+  sortKey: "count", empty: "No requests recorded yet",
+  onSort: (key, desc) => writeState({ sort: key, dir: desc ? "desc" : "asc" }, { push: true }),
+});
+
+/** Window, own-traffic toggle and sorting from the address (a pasted link, back/forward). */
+function viewFromUrl() {
+  const view = readState(["minutes", "own", "sort", "dir"]);
+  if ([...minutesSelect.options].some((o) => o.value === view.minutes)) minutesSelect.value = view.minutes;
+  ownToggle.checked = view.own === "1";
+  table.sortBy(view.sort || "count", (view.dir || "desc") === "desc");
+}
 
 const latency = makeChart("latency", {
   type: "line",
@@ -101,7 +114,8 @@ async function load() {
   const caption = windowCaption(minutesSelect);
   const ticket = ++request;
   try {
-    const body = await api.get(withQuery("/admin/api/performance", { minutes }));
+    // The panel's own API calls and live connection are left out unless asked for.
+    const body = await api.get(withQuery("/admin/api/performance", { minutes, exclude: ownToggle.checked ? null : "panel-api" }));
     if (ticket !== request) return; // the window changed meanwhile
     since = body.since || null;
     table.setRows(Array.isArray(body.endpoints) ? body.endpoints : []);
@@ -136,7 +150,19 @@ function init() {
     system.reload();
   });
   // The cards keep their figures and caption until the new window's answer replaces both.
-  minutesSelect.addEventListener("change", load);
+  viewFromUrl();
+  minutesSelect.addEventListener("change", () => {
+    writeState({ minutes: minutesSelect.value }, { push: true });
+    load();
+  });
+  ownToggle.addEventListener("change", () => {
+    writeState({ own: ownToggle.checked ? "1" : null }, { push: true });
+    load();
+  });
+  onPopState(() => {
+    viewFromUrl();
+    load();
+  });
   load();
   system.reload();
   setInterval(load, RELOAD_EVERY_MS);

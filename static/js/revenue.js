@@ -8,6 +8,7 @@ import { TZ, count, dateInputValue, isNum, localMidnight, money, ratio } from ".
 import { LABEL, currentRange, rangeLabel, rangeProblem, rangeReachesNow } from "./insights-range.js";
 import { exploreHref } from "./links.js";
 import { statusDoughnut } from "./status-chart.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
 const FIRST_RANGE_DAYS = 14;
@@ -144,12 +145,33 @@ function show(body) {
   status.set(totals);
 }
 
-/** A new bucket size over the same dates: the picked range is kept as it is. */
-function choosePeriod(period) {
+/** The view in the address: dates, bucket size and the zone they are read in (currency.js adds the currency). */
+function saveView(push) {
+  writeState({ start: startInput.value, end: endInput.value, period: state.period, tz: TZ }, { push });
+}
+
+function pressPeriod(period) {
   state.period = period;
   for (const button of document.querySelectorAll(".period")) {
     button.setAttribute("aria-pressed", String(button.dataset.period === period));
   }
+}
+
+/** Dates and bucket size from the address, when it names valid ones. */
+function viewFromUrl() {
+  const view = readState(["start", "end", "period"]);
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  if (day.test(view.start || "") && day.test(view.end || "")) {
+    startInput.value = view.start;
+    endInput.value = view.end;
+  }
+  if (["hourly", "daily", "weekly"].includes(view.period)) pressPeriod(view.period);
+}
+
+/** A new bucket size over the same dates: the picked range is kept as it is. */
+function choosePeriod(period) {
+  pressPeriod(period);
+  saveView(true);
   load();
 }
 
@@ -158,11 +180,19 @@ function init() {
   document.getElementById("tz-note").textContent = `Times in ${TZ}`;
   startInput.value = dateInputValue(localMidnight(FIRST_RANGE_DAYS - 1));
   endInput.value = dateInputValue(localMidnight(0));
+  viewFromUrl();
+  saveView(false);
+  onPopState(() => {
+    viewFromUrl();
+    // Every section of the page reads the same inputs: ask them all again.
+    document.dispatchEvent(new CustomEvent("live:refresh"));
+  });
   for (const button of document.querySelectorAll(".period")) {
     button.addEventListener("click", () => choosePeriod(button.dataset.period));
   }
   document.getElementById("range-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    if (currentRange()) saveView(true);
     load(false);
   });
   for (const input of [startInput, endInput]) {
