@@ -82,7 +82,9 @@ def _analytics() -> dict:
         "/admin/api/analytics/revenue": {"get": op(
             "Revenue per hour, day or week from the rollups, for one currency",
             json_ok(revenue), params=[query("period", {"enum": ["hourly", "daily", "weekly"]}),
-                                      *range_params(), query("currency", CURRENCY)],
+                                      *range_params(), query("currency", CURRENCY),
+                                      query("compare", {"enum": ["previous", "week"]},
+                                            "Add the same figures over the previous period or a week earlier.")],
             unavailable=True, tags=["analytics"])},
         "/admin/api/analytics/transactions": {"get": op(
             "Status counts of the last minutes and the newest transactions", json_ok(transactions),

@@ -98,3 +98,24 @@ def test_search_box_finds_groups_and_opens_hits_with_the_keyboard(watched, shop)
     page.wait_for_url("**/admin/customers/cust-1")
     eventually(lambda: page.locator("#c-tx tbody tr[data-id]").count() == 6, "customer page rows")
     watched.assert_clean()
+
+
+def test_the_overlay_draws_the_apis_comparison_and_marks_the_running_bucket(watched, shop):
+    page = watched.page
+    watched.goto("/admin/revenue?currency=EUR&compare=previous")
+
+    def overlay_drawn(answer, data):
+        cmp = answer.get("compare")
+        return cmp and len(data) == 2 and data[1] == [b["revenue_cents"] / 100 for b in cmp["buckets"]][:len(data[0])]
+
+    answer = watched.drawn_answer("revenue", "/admin/api/analytics/revenue", match=overlay_drawn, compare="previous")
+    assert answer["compare"]["kind"] == "previous" and answer["compare"]["current_bucket"] == len(answer["buckets"]) - 1
+    labels = page.evaluate("() => window.panel.charts.chartFor('revenue').data.labels")
+    assert labels[-1].endswith("(so far)") and not any(label.endswith("(so far)") for label in labels[:-1])
+    # Switching to "same period last week" asks for it and keeps it in the address.
+    page.select_option("#revenue-compare", "week")
+    answer = watched.drawn_answer("revenue", "/admin/api/analytics/revenue", match=overlay_drawn, compare="week")
+    assert "compare=week" in page.url
+    # The shop's day is 3 days ago: a week earlier holds nothing, the current range holds it.
+    assert answer["compare"]["total_cents"] == 0 and answer["summary"]["total_cents"] > 0
+    watched.assert_clean()
