@@ -31,3 +31,18 @@ def test_exclude_leaves_the_panels_own_calls_out_and_rules_are_named(app, admin_
 def test_socket_io_is_the_panels_own_traffic():
     assert label_for("/socket.io/") == "panel-api"
     assert label_for("/admin/api/health") == "panel-api" and label_for("/admin/revenue") == "page"
+
+
+def test_traffic_overlay_counts_the_compared_window_minute_by_minute(app, admin_client):
+    now = database.utcnow().replace(second=0, microsecond=0)
+    with database.session_scope(app) as s:
+        for back, n in ((1, 3), (20, 5), (25, 6), (7 * 24 * 60 + 2, 11), (7 * 24 * 60 - 20, 99)):
+            s.add(RequestStat(minute=now - timedelta(minutes=back), endpoint="pages.revenue", method="GET", label="page",
+                              count=n, errors=0, total_ms=1.0, max_ms=1.0, db_queries=0, db_ms=0.0, buckets={}))
+    prev = admin_client.get("/admin/api/performance?minutes=15&compare=previous").get_json()["compare"]
+    assert prev["count"] == 5 + 6  # the window just before holds the 20- and 25-minute-old rows
+    assert sum(p["count"] for p in prev["timeline"]) == prev["count"] and len(prev["timeline"]) == 15
+    week = admin_client.get("/admin/api/performance?minutes=15&compare=week").get_json()["compare"]
+    assert week["count"] == 11  # the row 20 minutes after that window is past its end
+    plain = admin_client.get("/admin/api/performance?minutes=15").get_json()
+    assert plain["summary"]["count"] == 3

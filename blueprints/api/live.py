@@ -1,6 +1,8 @@
 """JSON: the live snapshot, system samples and per-endpoint performance (routes on ``api.bp``)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import current_app, jsonify, request
 
 import database
@@ -43,7 +45,20 @@ def performance():
     body = circuit_breaker.fresh_read(("performance", minutes, label, exclude), lambda: (
         performance_stats.endpoint_stats(database.get_session(), minutes, label=label, exclude=exclude)))
     rules = _url_rules()
-    return jsonify({**body, "endpoints": [{**e, "rule": rules.get(e["endpoint"])} for e in body["endpoints"]]})
+    body = {**body, "endpoints": [{**e, "rule": rules.get(e["endpoint"])} for e in body["endpoints"]]}
+    compare = request.args.get("compare") or None
+    if compare is not None:
+        if compare not in ("previous", "week"):
+            raise BadParam("compare must be one of previous, week", "compare")
+        # The traffic overlay: the same window just before, or a week earlier, minute by minute.
+        shift = timedelta(minutes=minutes) if compare == "previous" else timedelta(days=7)
+        then = datetime.fromisoformat(body["until"]) - shift
+        other = performance_stats.endpoint_stats(database.get_session(), minutes, now=then, label=label,
+                                                 exclude=exclude, past=True)
+        body["compare"] = {"kind": compare, "since": other["since"], "until": other["until"],
+                           "timeline": [{"minute": p["minute"], "count": p["count"]} for p in other["timeline"]],
+                           "count": other["summary"]["count"]}
+    return jsonify(body)
 
 
 def _url_rules() -> dict[str, str]:

@@ -3,7 +3,7 @@
 // sortable per-endpoint table.
 import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "./cards.js";
-import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
+import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { count, fmt, isNum, ms, ratio, toDate } from "./format.js";
 import { systemChart } from "./system-chart.js";
 import { exploreHref } from "./links.js";
@@ -35,6 +35,7 @@ function drillHref(row) {
   return since && row.endpoint ? exploreHref("requests", { start: since, endpoint: row.endpoint, method: row.method }) : null;
 }
 const ownToggle = document.getElementById("perf-own");
+const compareSelect = document.getElementById("perf-compare");
 const table = sortableTable(document.getElementById("endpoints"), COLUMNS, {
   sortKey: "count", empty: "No requests recorded yet",
   onSort: (key, desc) => writeState({ sort: key, dir: desc ? "desc" : "asc" }, { push: true }),
@@ -42,7 +43,8 @@ const table = sortableTable(document.getElementById("endpoints"), COLUMNS, {
 
 /** Window, own-traffic toggle and sorting from the address (a pasted link, back/forward). */
 function viewFromUrl() {
-  const view = readState(["minutes", "own", "sort", "dir"]);
+  const view = readState(["minutes", "own", "sort", "dir", "compare"]);
+  compareSelect.value = ["previous", "week"].includes(view.compare) ? view.compare : "";
   if ([...minutesSelect.options].some((o) => o.value === view.minutes)) minutesSelect.value = view.minutes;
   ownToggle.checked = view.own === "1";
   table.sortBy(view.sort || "count", (view.dir || "desc") === "desc");
@@ -115,7 +117,9 @@ async function load() {
   const ticket = ++request;
   try {
     // The panel's own API calls and live connection are left out unless asked for.
-    const body = await api.get(withQuery("/admin/api/performance", { minutes, exclude: ownToggle.checked ? null : "panel-api" }));
+    const body = await api.get(withQuery("/admin/api/performance", {
+      minutes, exclude: ownToggle.checked ? null : "panel-api", compare: compareSelect.value,
+    }));
     if (ticket !== request) return; // the window changed meanwhile
     since = body.since || null;
     table.setRows(Array.isArray(body.endpoints) ? body.endpoints : []);
@@ -130,7 +134,24 @@ async function load() {
       points.map((p) => (isNum(p.p95_ms) ? p.p95_ms : null)),
       points.map((p) => (isNum(p.p99_ms) ? p.p99_ms : null)),
     ], stamps);
-    setData(throughput, points.map(label), [points.map((p) => (isNum(p.count) ? p.count : null)), points.map(errorsOf)], stamps);
+    const series = [points.map((p) => (isNum(p.count) ? p.count : null)), points.map(errorsOf)];
+    // The overlay: minute i of the compared window beside minute i of this one.
+    const cmp = body.compare;
+    if (cmp && !throughput.data.datasets[2]) {
+      throughput.data.datasets.push({ type: "line", label: "", data: [], borderWidth: 2, pointRadius: 0, tension: 0.2 });
+    } else if (!cmp && throughput.data.datasets[2]) throughput.data.datasets.pop();
+    if (cmp) {
+      const byMinute = new Map(cmp.timeline.map((p, i) => [i, p.count]));
+      const offset = (body.timeline || []).length - cmp.timeline.length;
+      throughput.data.datasets[2].label = cmp.kind === "week" ? "Same window last week" : "Window before";
+      const colors = themeColors();
+      throughput.data.datasets[2].borderColor = colors.palette[3];
+      series.push(points.map((p) => {
+        const i = (body.timeline || []).findIndex((t) => t.minute === p.minute) - offset;
+        return byMinute.has(i) ? byMinute.get(i) : null;
+      }));
+    }
+    setData(throughput, points.map(label), series, stamps);
   } catch (err) {
     if (ticket !== request) return;
     setPanelState("latency", "error", err.message);
@@ -153,6 +174,10 @@ function init() {
   viewFromUrl();
   minutesSelect.addEventListener("change", () => {
     writeState({ minutes: minutesSelect.value }, { push: true });
+    load();
+  });
+  compareSelect.addEventListener("change", () => {
+    writeState({ compare: compareSelect.value }, { push: true });
     load();
   });
   ownToggle.addEventListener("change", () => {

@@ -119,3 +119,24 @@ def test_the_overlay_draws_the_apis_comparison_and_marks_the_running_bucket(watc
     # The shop's day is 3 days ago: a week earlier holds nothing, the current range holds it.
     assert answer["compare"]["total_cents"] == 0 and answer["summary"]["total_cents"] > 0
     watched.assert_clean()
+
+
+def test_the_traffic_overlay_draws_the_apis_counts(watched, shop):
+    page = watched.page
+    watched.goto("/admin/performance?compare=previous&own=1&minutes=15")
+    read = "() => { const c = window.panel.charts.chartFor('throughput'); return c.data.datasets.map(d => d.data); }"
+
+    def drawn():
+        asked = [r for r in watched.sent if "/admin/api/performance" in r.url and "compare=previous" in r.url]
+        response = asked[-1].response() if asked else None
+        if response is None:
+            return None
+        answer = response.json()
+        data = page.evaluate(read)
+        expected = [p["count"] for p in answer["compare"]["timeline"]]
+        return answer if len(data) == 3 and data[2] == expected else None
+
+    answer = eventually(drawn, "the overlay never showed the API's counts")
+    assert len(answer["compare"]["timeline"]) == 15 and answer["compare"]["kind"] == "previous"
+    assert page.input_value("#perf-compare") == "previous"
+    watched.assert_clean()
