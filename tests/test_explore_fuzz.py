@@ -1,5 +1,5 @@
-"""The fuzz run of ``tests/test_fuzz.py`` on the explore operations alone (customers, orders,
-drill-down rows, search), on data that gives them rows to answer with."""
+"""The fuzz run of ``tests/test_fuzz.py`` on the explore operations (customers, orders, drill-down
+rows, search) and the ones explore extended (performance, revenue, export), on data that gives them rows."""
 from __future__ import annotations
 
 import pytest
@@ -12,7 +12,8 @@ from services.openapi import spec as openapi_spec
 from tests.helpers import INGEST, activity, transaction
 from tests.test_fuzz import _login, fuzz, server_log, without_security  # noqa: F401 (fixture)
 
-PREFIXES = ("/admin/api/customers", "/admin/api/orders", "/admin/api/explore", "/admin/api/search")
+PREFIXES = ("/admin/api/customers", "/admin/api/orders", "/admin/api/explore", "/admin/api/search",
+            "/admin/api/performance", "/admin/api/analytics/revenue", "/admin/api/export")
 
 
 @pytest.mark.timeout(300)
