@@ -145,3 +145,16 @@ def test_export_with_the_drill_down_filters_holds_exactly_its_rows(app, client, 
     bad = admin_client.api("POST", "/admin/api/export", json={"data_type": "transactions", "format": "csv",
                                                                "filters": {"status": "lost"}})
     assert bad.status_code == 400 and "status" in bad.get_json()["error"]["message"]
+
+
+def test_the_last_hours_status_slices_are_their_rows(app, client, admin_client):
+    now = datetime.now(timezone.utc)
+    txs = [transaction(f"h{i}", 100 + i, currency=("EUR", "USD")[i % 2], status=STATUSES[i % len(STATUSES)],
+                       at=(now - timedelta(minutes=5 + 4 * i)).isoformat()) for i in range(12)]
+    txs.append(transaction("old", 5, at=(now - timedelta(minutes=90)).isoformat()))
+    assert client.post("/api/v1/events", headers=INGEST, json={"transactions": txs}).status_code == 202
+    counts = admin_client.get("/admin/api/analytics/transactions?minutes=60").get_json()["counts"]
+    for status in ("completed", "pending", "failed", "refunded"):
+        found, totals = rows(admin_client, "transactions", minutes=60, status=status)
+        assert len(found) == totals["count"] == counts[status] > 0, status
+        assert "old" not in {r["id"] for r in found}
