@@ -113,3 +113,22 @@ def test_performance_and_activity_views_travel_in_their_links(fresh):
     assert fourth.page.input_value("#activity-minutes") == "1440"
     for w in (first, second, third, fourth):
         w.assert_clean()
+
+
+def test_alert_history_filters_travel_in_their_link(fresh):
+    first = fresh()
+    page = first.page
+    first.goto("/admin/alerts")
+    page.select_option("#history-filters select[name=status]", "resolved")
+    page.select_option("#history-filters select[name=severity]", "critical")
+    page.click("#history-filters button[type=submit]")
+    eventually(lambda: query(page).get("severity") == "critical", lambda: page.url)
+    assert query(page)["status"] == "resolved"
+    second = fresh()
+    second.page.goto(page.url)
+    eventually(lambda: any("severity=critical" in r.url and "status=resolved" in r.url and "/admin/api/alerts?" in r.url
+                           for r in second.sent), "the pasted link did not ask for the same history")
+    form = "#history-filters select[name=%s]"
+    assert (second.page.input_value(form % "status"), second.page.input_value(form % "severity")) == ("resolved", "critical")
+    first.assert_clean()
+    second.assert_clean()
