@@ -138,3 +138,21 @@ def init_app(app) -> None:
         is_admin = getattr(current_user, "is_admin", False)
         return {"nav_items": [item for item in NAV if item[1] in app.view_functions
                               and (is_admin or item[1] not in ADMIN_ONLY_PAGES)]}
+
+
+@bp.route("/customers/<path:customer_id>")
+def customer(customer_id: str):
+    """One customer: every transaction, revenue per currency, first seen, activity timeline."""
+    return render_template("customer.html", page="customer", customer_id=customer_id)
+
+
+@bp.route("/orders/<path:order_id>")
+def order(order_id: str):
+    """One order (transaction): amounts, customer and its status history."""
+    return render_template("order.html", page="order", order_id=order_id)
+
+
+@bp.route("/explore")
+def explore():
+    """The rows behind a figure (drill-down); what it lists is read from its query string."""
+    return render_template("explore.html", page="explore")

@@ -12,6 +12,7 @@ from services.accounts import tokens_models
 from services.alerts import models as alerts_models
 from services.checks import models as checks_models
 from services.ingest import models as ingest_models
+from services.ingest import status_models
 from services.logs import models as logs_models
 from services.metrics import models as metrics_models
 from services.monitor import models as monitor_models
@@ -20,7 +21,7 @@ from services.routing import models as routing_models
 
 MODEL_MODULES = (accounts_models, ingest_models, monitor_models, alerts_models, logs_models,
                  metrics_models, checks_models, tokens_models, routing_models,
-                 products_models)
+                 products_models, status_models)
 metadata = Base.metadata
 
 __all__ = ["MODEL_MODULES", "metadata"]

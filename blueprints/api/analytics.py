@@ -5,6 +5,7 @@ from flask import jsonify, request
 
 import database
 from blueprints.api.base import BadParam, bp, int_arg, time_arg
+from services.explore import compare as explore_compare
 from services.insights import revenue as analytics
 from services.insights import activity as analytics_activity
 from services.infra import breaker as circuit_breaker
@@ -32,15 +33,21 @@ def analytics_revenue():
         currency = analytics.normalise_currency(request.args.get("currency"))
     except InsightParamError as exc:
         raise BadParam(str(exc), "currency") from None
-    key = ("revenue", period, tz_name, query.start, query.end, currency)
+    compare = request.args.get("compare") or None
+    if compare is not None and compare not in explore_compare.KINDS:
+        raise BadParam(f"compare must be one of {', '.join(explore_compare.KINDS)}", "compare")
+    key = ("revenue", period, tz_name, query.start, query.end, currency, compare)
     # Ranges ending "now" move with the clock: during an outage, the latest answer with the
     # same start stands in (its own start/end in the body say what it covers).
-    latest = ("revenue-latest", period, tz_name, currency,
+    latest = ("revenue-latest", period, tz_name, currency, compare,
               query.start if request.args.get("start") else None)
     tz = query.buckets.tz
 
     def compute():
         body = analytics.revenue(database.get_session(), query, currency)
+        if compare:  # the overlay: the same figures over the previous period or a week earlier
+            body["compare"] = explore_compare.comparison(database.get_session(), query, body["currency"],
+                                                         compare, period, database.utcnow())
         return {"period": period, "tz": tz_name, "start": query.start.astimezone(tz).isoformat(),
                 "end": query.end.astimezone(tz).isoformat(), **body}
 

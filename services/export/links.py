@@ -69,6 +69,8 @@ class ExportRequest:
     user_id: int
     period: str | None = None
     tz: str | None = None
+    # A drill-down's filters (services.explore.export_filters): the file holds its rows only.
+    filters: dict[str, str] | None = None
 
     @property
     def filename(self) -> str:
@@ -87,7 +89,8 @@ class ExportRequest:
     def describe(self) -> dict[str, Any]:
         """What the audit trail records."""
         return {"data_type": self.data_type, "format": self.format, "start": self.start.isoformat(),
-                "end": self.end.isoformat(), **({"period": self.period} if self.period else {})}
+                "end": self.end.isoformat(), **({"period": self.period} if self.period else {}),
+                **({"filters": self.filters} if self.filters else {})}
 
 
 def _time(body: dict, key: str, default: datetime) -> datetime:
@@ -126,7 +129,16 @@ def parse_request(body: dict[str, Any], user_id: int, now: datetime) -> ExportRe
         raise ExportError("tz must be an IANA time zone name")
     if data_type in ("revenue", ALL):
         _check_revenue_range(start, end, period, tz)
-    return ExportRequest(data_type, form, start, end, user_id, period, tz or None)
+    filters = body.get("filters")
+    if filters is not None:
+        from services.explore import ExploreParamError, export_filters
+
+        try:
+            filters, window = export_filters.clean(data_type, filters, now)
+        except ExploreParamError as exc:
+            raise ExportError(f"filters: {exc.message}") from None
+        start, end = window.start, window.end
+    return ExportRequest(data_type, form, start, end, user_id, period, tz or None, filters)
 
 
 def _check_revenue_range(start: datetime, end: datetime, period: str, tz: str | None) -> None:
@@ -169,7 +181,12 @@ def verify(token: str, secret: str, ttl: int, user_id: int) -> ExportRequest:
 def rows(session: Session, req: ExportRequest) -> tuple[list[fmt.Column], Iterator[tuple]]:
     """The columns and the (lazy) rows of ``req``."""
     columns, source = SOURCES[req.data_type]
-    return columns, source(session, req.start, req.end, {"period": req.period, "tz": req.tz})
+    opts: dict[str, Any] = {"period": req.period, "tz": req.tz}
+    if req.filters is not None:
+        from services.explore import export_filters
+
+        opts["where"] = export_filters.where_for(req.data_type, req.filters, req.end)
+    return columns, source(session, req.start, req.end, opts)
 
 
 def stream(session_factory: Callable[[], Session], req: ExportRequest) -> tuple[Iterator[bytes], int | None]:

@@ -34,18 +34,18 @@ def _stream(session: Session, stmt) -> Iterator[tuple]:
     yield from conn.execute(stmt)
 
 
-def transactions(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
+def transactions(session: Session, start: datetime, end: datetime, opts: dict) -> Iterator[tuple]:
     t = Transaction
     stmt = (select(t.id, t.created_at, t.updated_at, t.status, t.amount_cents,
                    t.amount_cents.label("amount"), t.currency, t.customer_id, t.channel)
-            .where(t.created_at >= start, t.created_at < end).order_by(t.created_at, t.id))
+            .where(t.created_at >= start, t.created_at < end, *opts.get("where", ())).order_by(t.created_at, t.id))
     return _stream(session, stmt)
 
 
-def activity(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
+def activity(session: Session, start: datetime, end: datetime, opts: dict) -> Iterator[tuple]:
     a = UserActivity
     stmt = (select(a.id, a.created_at, a.user_id, a.action, a.detail)
-            .where(a.created_at >= start, a.created_at < end).order_by(a.created_at, a.id))
+            .where(a.created_at >= start, a.created_at < end, *opts.get("where", ())).order_by(a.created_at, a.id))
     return _stream(session, stmt)
 
 
@@ -57,11 +57,12 @@ def metrics(session: Session, start: datetime, end: datetime, _opts: dict) -> It
     return _stream(session, stmt)
 
 
-def performance(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
+def performance(session: Session, start: datetime, end: datetime, opts: dict) -> Iterator[tuple]:
     r = RequestStat
     stmt = (select(r.minute, r.endpoint, r.method, r.count, r.errors, r.total_ms, r.max_ms,
                    r.db_queries, r.db_ms, r.buckets)
-            .where(r.minute >= start, r.minute < end).order_by(r.minute, r.endpoint, r.method, r.id))
+            .where(r.minute >= start, r.minute < end, *opts.get("where", ()))
+            .order_by(r.minute, r.endpoint, r.method, r.id))
     for minute, endpoint, method, count, errors, total_ms, max_ms, dbq, db_ms, buckets in _stream(session, stmt):
         p50, p95, p99 = histogram.percentiles(buckets or {}, max_ms=max_ms)
         yield (minute, endpoint, method, count, errors,
@@ -80,10 +81,10 @@ def custom_metrics(session: Session, start: datetime, end: datetime, _opts: dict
                total, low, high, last)
 
 
-def logs(session: Session, start: datetime, end: datetime, _opts: dict) -> Iterator[tuple]:
+def logs(session: Session, start: datetime, end: datetime, opts: dict) -> Iterator[tuple]:
     e = LogEntry
     stmt = (select(e.id, e.created_at, e.level, e.service, e.logger, e.message)
-            .where(e.created_at >= start, e.created_at < end).order_by(e.created_at, e.id))
+            .where(e.created_at >= start, e.created_at < end, *opts.get("where", ())).order_by(e.created_at, e.id))
     return _stream(session, stmt)
 
 

@@ -12,6 +12,7 @@ Re-sending a transaction: fields given replace the stored ones (a missing or
 null ``channel`` keeps the stored channel). With ``updated_at`` given, a send
 older than the stored ``updated_at`` is stale and ignored, so out-of-order
 deliveries cannot move a transaction back. An identical re-send changes nothing.
+Each status change is kept in ``transaction_status_changes`` (``status_history``).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from services.infra import bus as events
 from services.infra import topics
 from services.ingest import first_seen
 from services.ingest import rollups
+from services.ingest import status_history
 from services.ingest.validation import (
     VALIDATORS, ValidationError, validate_activity, validate_batch, validate_log,
 )
@@ -111,9 +113,12 @@ def _apply(state: dict[str, Any] | None, item: dict[str, Any], now: datetime) ->
     return new
 
 
-def _fold(state: dict[str, Any] | None, items: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+def _fold(state: dict[str, Any] | None, items: list[dict[str, Any]], now: datetime,
+          steps: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     for item in items:
         state = _apply(state, item, now)
+        if steps is not None:
+            steps.append(state)  # each send's result: the status history is read from them
     return state
 
 
@@ -171,10 +176,10 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
     pending = sorted(by_id)
     for _ in range(3):  # a second round only for ids another writer inserted meanwhile
         existing = _lock_existing(session, pending)
-        fresh, changed = [], []
+        fresh, changed, steps = [], [], {}
         for tid in pending:
             old = existing.get(tid)
-            new = _fold(old, by_id[tid], now)
+            new = _fold(old, by_id[tid], now, steps.setdefault(tid, []))
             result.final_transactions[tid] = new
             if old is None:
                 fresh.append(new)
@@ -190,6 +195,7 @@ def _store_transactions(session: Session, items: list[dict[str, Any]], now: date
             sales.move(old, new)
             moves.append((old, new))
             result.stored_transactions.append(new)
+        status_history.record(session, [(old, steps[new["id"]]) for old, new in changed], now)
         pending = sorted(lost)
         if not pending:
             break

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 # Where the wrapper leaves the request's [database queries, their ms] for the cursor hooks.
 TIMING_KEY = "panel.request_timing"
 # Labels let the performance page tell the business's traffic from the panel watching itself.
-LABELS = (("/admin/api/", "panel-api"), ("/api/", "ingest"), ("/admin", "page"))
+# The Socket.IO endpoint is the panel talking to itself too (its live connection).
+LABELS = (("/admin/api/", "panel-api"), ("/socket.io", "panel-api"), ("/api/", "ingest"), ("/admin", "page"))
 UNMATCHED = "(unmatched)"
 
 

@@ -57,13 +57,18 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _rows(session: Session, since: datetime, label: str | None = None):
+def _rows(session: Session, since: datetime, label: str | None = None, exclude: tuple[str, ...] = (),
+          until: datetime | None = None):
     stmt = select(RequestStat.minute, RequestStat.endpoint, RequestStat.method, RequestStat.label,
                   RequestStat.count, RequestStat.errors, RequestStat.total_ms, RequestStat.max_ms,
                   RequestStat.db_queries, RequestStat.db_ms, RequestStat.buckets
                   ).where(RequestStat.minute >= since)
     if label:
         stmt = stmt.where(RequestStat.label == label)
+    if exclude:
+        stmt = stmt.where(RequestStat.label.not_in(exclude))
+    if until is not None:
+        stmt = stmt.where(RequestStat.minute <= until)
     return session.execute(stmt)
 
 
@@ -79,13 +84,15 @@ def request_summary(session: Session, minutes: int = 5, now: datetime | None = N
 
 
 def endpoint_stats(session: Session, minutes: int = 60, now: datetime | None = None,
-                   label: str | None = None) -> dict[str, Any]:
-    """Per endpoint (busiest first) and per minute over the last ``minutes``."""
+                   label: str | None = None, exclude: tuple[str, ...] = (), past: bool = False) -> dict[str, Any]:
+    """Per endpoint (busiest first) and per minute over the last ``minutes`` (without the
+    ``exclude`` labels)."""
     since, now, elapsed = _window(minutes, now)
     per_endpoint: dict[tuple[str, str, str], _Totals] = defaultdict(_Totals)
     per_minute: dict[datetime, _Totals] = defaultdict(_Totals)
     overall = _Totals()
-    for row in _rows(session, since, label):
+    # A window in the past (a comparison) stops at its own end.
+    for row in _rows(session, since, label, exclude, until=now if past else None):
         per_endpoint[(row.endpoint, row.method, row.label)].merge(row)
         per_minute[row.minute].merge(row)
         overall.merge(row)

@@ -1,7 +1,7 @@
 """Paths of the OpenAPI document: live, performance, analytics and insights (see ``services.openapi.spec``)."""
 from __future__ import annotations
 
-from services.openapi import paths_checks, paths_metrics
+from services.openapi import paths_checks, paths_explore, paths_metrics
 from services.openapi import paths_ops as openapi_paths_ops
 from services.openapi import paths_products, paths_routing
 from services.openapi.schemas import (
@@ -26,7 +26,7 @@ LIVE = obj(
 )
 ENDPOINT = obj({"endpoint": STR, "method": STR, "count": INT, "rpm": NUM, "avg_ms": nullable(NUM),
                 "p50_ms": nullable(NUM), "p95_ms": nullable(NUM), "p99_ms": nullable(NUM),
-                "error_rate": nullable(NUM)})
+                "error_rate": nullable(NUM)}, {"label": STR, "rule": nullable(STR)})
 RANGE = {"period": STR, "tz": STR, "start": nullable(TIME), "end": TIME}
 
 
@@ -82,7 +82,9 @@ def _analytics() -> dict:
         "/admin/api/analytics/revenue": {"get": op(
             "Revenue per hour, day or week from the rollups, for one currency",
             json_ok(revenue), params=[query("period", {"enum": ["hourly", "daily", "weekly"]}),
-                                      *range_params(), query("currency", CURRENCY)],
+                                      *range_params(), query("currency", CURRENCY),
+                                      query("compare", {"enum": ["previous", "week"]},
+                                            "Add the same figures over the previous period or a week earlier.")],
             unavailable=True, tags=["analytics"])},
         "/admin/api/analytics/transactions": {"get": op(
             "Status counts of the last minutes and the newest transactions", json_ok(transactions),
@@ -119,5 +121,6 @@ def _analytics() -> dict:
 def paths() -> dict:
     """Every documented path: this module's and each feature's ``paths_*`` module's."""
     return {**_live(), **_analytics(), **openapi_paths_ops.paths(), **paths_metrics.paths(),
-            **paths_checks.paths(), **paths_routing.paths(), **paths_products.paths()}
+            **paths_checks.paths(), **paths_routing.paths(), **paths_products.paths(),
+            **paths_explore.paths()}
 

@@ -159,7 +159,10 @@ def _data() -> dict:
     export_in = obj({"data_type": {"enum": ["transactions", "revenue", "activity", "metrics", "logs",
                                             "alerts", "custom_metrics", "orders", "products", "all"]},
                      "format": {"enum": ["csv", "xlsx", "json"]}},
-                    {"start": nullable(TIME), "end": nullable(TIME)})
+                    {"start": nullable(TIME), "end": nullable(TIME),
+                     "filters": {"type": "object", "additionalProperties": STR, "maxProperties": 24,
+                                 "description": "A drill-down's query (GET /admin/api/explore/{kind}): "
+                                                "the file holds exactly its rows."}})
     return {
         "/admin/api/logs": {"get": op(
             "Log entries, newest first, paged by cursor",

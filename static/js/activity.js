@@ -6,6 +6,8 @@ import { alpha, distinctColors, makeChart, setData, setPanelState, themeColors, 
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, isNum } from "./format.js";
 import { drawHeatmap } from "./heatmap.js";
+import { exploreHref } from "./links.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
 const minutesSelect = document.getElementById("activity-minutes");
@@ -57,7 +59,9 @@ async function load(feed) {
     // One colour per action: the number of slices changed, so colour them again.
     actions.$recolor(actions, themeColors());
     actions.update();
-    drawHeatmap("heatmap", body.heatmap);
+    const until = new Date().toISOString();
+    drawHeatmap("heatmap", body.heatmap, (weekday, hour) => exploreHref("activities", {
+      start: body.heatmap_since, end: until, tz: TZ, weekday, hour }));
     const range = document.getElementById("heatmap-range");
     if (range) range.textContent = isNum(body.heatmap_days) ? `last ${body.heatmap_days} days, ${TZ}` : TZ;
     if (feed) feed.merge(body.recent || []);
@@ -74,7 +78,20 @@ function init() {
   wireTableToggles();
   const feed = activityFeed("activity-feed");
   transactionsTable("live-transactions");
-  minutesSelect.addEventListener("change", () => load(null));
+  // The window lives in the address, so a link or back/forward shows the same one.
+  const fromUrl = () => {
+    const { minutes } = readState(["minutes"]);
+    if ([...minutesSelect.options].some((o) => o.value === minutes)) minutesSelect.value = minutes;
+  };
+  fromUrl();
+  onPopState(() => {
+    fromUrl();
+    load(null);
+  });
+  minutesSelect.addEventListener("change", () => {
+    writeState({ minutes: minutesSelect.value }, { push: true });
+    load(null);
+  });
   document.addEventListener("live:refresh", () => load(feed));
   // New activity moves the counts: re-read them, at most every 10 s.
   document.addEventListener("live:feed", (event) => {

@@ -390,3 +390,6 @@ document.addEventListener("live:alert", (event) => {
 document.addEventListener("live:refresh", refreshAll);
 
 refreshAll();
+// A link to one alert (search, a shared URL): ?alert=<id> opens its details.
+const linked = Number(new URLSearchParams(location.search).get("alert"));
+if (Number.isInteger(linked) && linked > 0) showDetails(linked);

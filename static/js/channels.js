@@ -4,6 +4,7 @@ import { api, withQuery } from "./api.js";
 import { alpha, distinctColors, makeChart, setData, setPanelState, themeColors } from "./charts.js";
 import { pickedCurrency } from "./currency.js";
 import { TZ, count, isNum, money, ratio } from "./format.js";
+import { exploreHref } from "./links.js";
 import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange } from "./insights-range.js";
 
 const ID = "channels";
@@ -49,8 +50,16 @@ function show(body, period) {
     any ? channels.map((c) => buckets.map((b) => (b.revenue_cents[c.channel] || 0) / 100)) : channels.map(() => []),
     buckets.map((b) => new Date(b.start).getTime()));
   const cur = body.currency || "USD";
+  const drill = (c, extra = {}) => exploreHref("transactions", { ...state.asked, channel: c.label, status: "completed", ...extra });
+  chart.options.onClick = (_event, elements) => {
+    const hit = elements[0];
+    if (hit && channels[hit.datasetIndex] && buckets[hit.index]) {
+      location.assign(drill(channels[hit.datasetIndex], { bucket: buckets[hit.index].start }));
+    }
+  };
+  chart.canvas.classList.add("drillable");
   fillTable("channel-table", channels.map((c) => [
-    c.label, num(money(c.revenue_cents, cur)), num(count(c.orders)), num(count(c.transactions)),
+    { text: c.label, href: drill(c) }, num(money(c.revenue_cents, cur)), num(count(c.orders)), num(count(c.transactions)),
     num(ratio(c.success_rate)), num(isNum(c.average_order_cents) ? money(c.average_order_cents, cur) : "—"),
     num(ratio(c.revenue_share)),
   ]), "No transaction in this range");
@@ -67,7 +76,10 @@ async function load(background) {
       period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ,
       currency: pickedCurrency(),
     }), { quiet: background });
-    if (ticket === state.request) show(body, period);
+    if (ticket === state.request) {
+      state.asked = { period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ, currency: body.currency };
+      show(body, period);
+    }
   } catch (err) {
     if (ticket === state.request) setPanelState(ID, "error", err.message);
   }

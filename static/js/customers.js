@@ -4,6 +4,7 @@ import { api, withQuery } from "./api.js";
 import { setCaption, setCard } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState } from "./charts.js";
 import { TZ, count, isNum, money, plural, ratio } from "./format.js";
+import { customerHref } from "./links.js";
 import { LABEL, currentPeriod, currentRange, fillTable, num, onRangeChange, rangeLabel } from "./insights-range.js";
 
 const ID = "customers";
@@ -65,7 +66,7 @@ function show(body, period) {
     num(money(v.mean_cents, v.currency)), num(money(v.median_cents, v.currency)),
   ]), "No completed purchase in this range");
   fillTable("top-customers", value.flatMap((v) => v.top_customers.map((c) => [
-    v.currency, c.customer_id, num(money(c.revenue_cents, v.currency)), num(count(c.orders)),
+    v.currency, { text: c.customer_id, href: customerHref(c.customer_id) }, num(money(c.revenue_cents, v.currency)), num(count(c.orders)),
   ])), "No completed purchase in this range");
 }
 

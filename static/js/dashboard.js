@@ -5,6 +5,7 @@ import { setPanelState, wireTableToggles } from "./charts.js";
 import { currencyPicker, otherTotals, pickedCurrency } from "./currency.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
 import { TZ, count, fmt, isNum, localMidnight, money, ms, ratio } from "./format.js";
+import { exploreHref } from "./links.js";
 import { statusDoughnut } from "./status-chart.js";
 import { systemChart } from "./system-chart.js";
 
@@ -131,6 +132,13 @@ function init() {
   wireTableToggles();
   const system = systemChart("system");
   const status = statusDoughnut("status");
+  // Drill-down: a slice opens the last hour's transactions of that status, every currency.
+  status.chart.options.onClick = (_event, elements) => {
+    if (elements.length && status.chart.$keys) {
+      location.assign(exploreHref("transactions", { minutes: 60, tz: TZ, status: status.chart.$keys[elements[0].index] }));
+    }
+  };
+  status.chart.canvas.classList.add("drillable");
   transactionsTable("live-transactions");
   const feed = activityFeed("activity-feed");
 

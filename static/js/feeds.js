@@ -2,12 +2,13 @@
 // "feed" server event (what was ingested since the last tick) and each live_update's recent list.
 import { api, withQuery } from "./api.js";
 import { ago, fmt, money, toDate } from "./format.js";
+import { customerHref, orderHref } from "./links.js";
 import { liveRows } from "./tables.js";
 
 const TX_COLUMNS = [
   { key: "created_at", label: "Time", format: (v) => fmt.timeSeconds(v) },
-  { key: "id", label: "Transaction" },
-  { key: "customer_id", label: "Customer" },
+  { key: "id", label: "Transaction", href: (tx) => orderHref(tx.id) },
+  { key: "customer_id", label: "Customer", href: (tx) => customerHref(tx.customer_id) },
   { key: "channel", label: "Channel" },
   { key: "amount_cents", label: "Amount", numeric: true, format: (v, row) => money(v, row.currency) },
   { key: "status", label: "Status", badge: true },

@@ -6,8 +6,9 @@ const LEVELS = 10;
 // Row order of the answer's 7 × 24 grid: Monday first (Python's weekday()).
 export const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-/** Draw `grid` (7 arrays of 24 counts) into the element `id`; returns the total count. */
-export function drawHeatmap(id, grid) {
+/** Draw `grid` (7 arrays of 24 counts) into the element `id`; returns the total count. With
+ * `cellHref(weekday, hour)`, each non-empty cell is a link to the rows behind it. */
+export function drawHeatmap(id, grid, cellHref = null) {
   const box = document.getElementById(id);
   const panel = box.closest(".chart-panel");
   const rows = Array.isArray(grid) ? grid.slice(0, 7) : [];
@@ -31,9 +32,14 @@ export function drawHeatmap(id, grid) {
     cells.push(label);
     for (let h = 0; h < 24; h += 1) {
       const value = isNum(row[h]) ? row[h] : 0;
-      const cell = document.createElement("span");
+      const href = cellHref && value > 0 ? cellHref(d, h) : null;
+      const cell = document.createElement(href ? "a" : "span");
+      if (href) {
+        cell.href = href;
+        cell.classList.add("drillable");
+      }
       const level = max > 0 && value > 0 ? Math.min(LEVELS - 1, 1 + Math.floor((value / max) * (LEVELS - 1))) : 0;
-      cell.className = `hm-cell lv${level}`;
+      cell.classList.add("hm-cell", `lv${level}`);
       cell.title = `${WEEKDAYS[d]} ${String(h).padStart(2, "0")}:00 — ${count(value)}`;
       cell.dataset.value = String(value);
       cells.push(cell);

@@ -105,7 +105,7 @@ export function onRangeChange(load) {
   queueMicrotask(() => run(false));
 }
 
-/** Replace a table's body with `rows`: arrays of cells, each a text or `{ text, num: true }`. */
+/** Replace a table's body with `rows`: arrays of cells, each a text or `{ text, num: true, href }`. */
 export function fillTable(id, rows, emptyText) {
   const table = document.getElementById(id);
   if (!table) return;
@@ -124,7 +124,8 @@ export function fillTable(id, rows, emptyText) {
       const cell = row.insertCell();
       const item = typeof value === "object" && value !== null ? value : { text: value };
       if (item.num) cell.className = "num";
-      cell.textContent = item.text;
+      if (item.href) cell.append(Object.assign(document.createElement("a"), { href: item.href, textContent: item.text }));
+      else cell.textContent = item.text;
     }
   }
 }

@@ -3,6 +3,7 @@
 // while it is scrolled to the bottom and stays put once the user scrolls up.
 // Every log text goes in with textContent, so HTML inside a log line stays inert text.
 import { api, formFilters, toast, withQuery } from "./api.js";
+import { localInputValue, onPopState, readState, writeState } from "./url-state.js";
 import { fmt, plural } from "./format.js";
 
 const PAGE = 200;
@@ -154,12 +155,28 @@ function setTail(on) {
   }
 }
 
+const STATE_KEYS = ["level", "service", "q", "since", "until"];
+
+/** The filter form from the address (a pasted link, back/forward). */
+function fillFromUrl() {
+  const state = readState(STATE_KEYS);
+  for (const key of ["level", "service", "q"]) form.elements[key].value = state[key] || "";
+  for (const key of ["since", "until"]) form.elements[key].value = state[key] ? localInputValue(state[key]) : "";
+}
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   filters = readFilters();
+  writeState(Object.fromEntries(STATE_KEYS.map((k) => [k, filters[k]])), { push: true });
   cursor = null;
   load(false);
   if (tailing) subscribe();
+});
+onPopState(() => {
+  fillFromUrl();
+  filters = readFilters();
+  cursor = null;
+  load(false);
 });
 form.addEventListener("reset", () => {
   setTimeout(() => form.requestSubmit(), 0);
@@ -185,5 +202,6 @@ document.addEventListener("live:logs_status", (event) => {
   if (tailing && event.detail && event.detail.subscribed === false) setTail(false);
 });
 
+fillFromUrl();
 filters = readFilters();
 load(false);

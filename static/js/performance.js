@@ -3,10 +3,12 @@
 // sortable per-endpoint table.
 import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "./cards.js";
-import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
+import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { count, fmt, isNum, ms, ratio, toDate } from "./format.js";
 import { systemChart } from "./system-chart.js";
+import { exploreHref } from "./links.js";
 import { sortableTable } from "./tables.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 // Per-minute data changes once a minute; re-reading more often would only load the server.
 const RELOAD_EVERY_MS = 30000;
@@ -14,7 +16,7 @@ const num = (digits) => (v) => (isNum(v) ? v.toFixed(digits) : "—");
 // Two decimals below 10 req/min, so a quiet day's 0.42 does not read as 0.4.
 const rpm = (v) => (isNum(v) ? v.toFixed(v < 10 ? 2 : 1) : "—");
 const COLUMNS = [
-  { key: "endpoint", label: "Endpoint" },
+  { key: "endpoint", label: "Endpoint", href: (row) => drillHref(row), extra: (row) => row.rule || "" },
   { key: "method", label: "Method" },
   { key: "count", label: "Count", numeric: true, format: count },
   { key: "rpm", label: "rpm", numeric: true, format: rpm },
@@ -26,7 +28,27 @@ const COLUMNS = [
 
 const minutesSelect = document.getElementById("perf-minutes");
 let request = 0;
-const table = sortableTable(document.getElementById("endpoints"), COLUMNS, { sortKey: "count", empty: "No requests recorded yet" });
+let since = null;
+
+/** Drill-down: an endpoint row opens its per-minute request rows of the same window. */
+function drillHref(row) {
+  return since && row.endpoint ? exploreHref("requests", { start: since, endpoint: row.endpoint, method: row.method }) : null;
+}
+const ownToggle = document.getElementById("perf-own");
+const compareSelect = document.getElementById("perf-compare");
+const table = sortableTable(document.getElementById("endpoints"), COLUMNS, {
+  sortKey: "count", empty: "No requests recorded yet",
+  onSort: (key, desc) => writeState({ sort: key, dir: desc ? "desc" : "asc" }, { push: true }),
+});
+
+/** Window, own-traffic toggle and sorting from the address (a pasted link, back/forward). */
+function viewFromUrl() {
+  const view = readState(["minutes", "own", "sort", "dir", "compare"]);
+  compareSelect.value = ["previous", "week"].includes(view.compare) ? view.compare : "";
+  if ([...minutesSelect.options].some((o) => o.value === view.minutes)) minutesSelect.value = view.minutes;
+  ownToggle.checked = view.own === "1";
+  table.sortBy(view.sort || "count", (view.dir || "desc") === "desc");
+}
 
 const latency = makeChart("latency", {
   type: "line",
@@ -94,8 +116,12 @@ async function load() {
   const caption = windowCaption(minutesSelect);
   const ticket = ++request;
   try {
-    const body = await api.get(withQuery("/admin/api/performance", { minutes }));
+    // The panel's own API calls and live connection are left out unless asked for.
+    const body = await api.get(withQuery("/admin/api/performance", {
+      minutes, exclude: ownToggle.checked ? null : "panel-api", compare: compareSelect.value,
+    }));
     if (ticket !== request) return; // the window changed meanwhile
+    since = body.since || null;
     table.setRows(Array.isArray(body.endpoints) ? body.endpoints : []);
     table.setTotal(body.summary && body.summary.count ? body.summary : null, "All endpoints");
     showCards(body.summary, caption);
@@ -108,7 +134,24 @@ async function load() {
       points.map((p) => (isNum(p.p95_ms) ? p.p95_ms : null)),
       points.map((p) => (isNum(p.p99_ms) ? p.p99_ms : null)),
     ], stamps);
-    setData(throughput, points.map(label), [points.map((p) => (isNum(p.count) ? p.count : null)), points.map(errorsOf)], stamps);
+    const series = [points.map((p) => (isNum(p.count) ? p.count : null)), points.map(errorsOf)];
+    // The overlay: minute i of the compared window beside minute i of this one.
+    const cmp = body.compare;
+    if (cmp && !throughput.data.datasets[2]) {
+      throughput.data.datasets.push({ type: "line", label: "", data: [], borderWidth: 2, pointRadius: 0, tension: 0.2 });
+    } else if (!cmp && throughput.data.datasets[2]) throughput.data.datasets.pop();
+    if (cmp) {
+      const byMinute = new Map(cmp.timeline.map((p, i) => [i, p.count]));
+      const offset = (body.timeline || []).length - cmp.timeline.length;
+      throughput.data.datasets[2].label = cmp.kind === "week" ? "Same window last week" : "Window before";
+      const colors = themeColors();
+      throughput.data.datasets[2].borderColor = colors.palette[3];
+      series.push(points.map((p) => {
+        const i = (body.timeline || []).findIndex((t) => t.minute === p.minute) - offset;
+        return byMinute.has(i) ? byMinute.get(i) : null;
+      }));
+    }
+    setData(throughput, points.map(label), series, stamps);
   } catch (err) {
     if (ticket !== request) return;
     setPanelState("latency", "error", err.message);
@@ -128,7 +171,23 @@ function init() {
     system.reload();
   });
   // The cards keep their figures and caption until the new window's answer replaces both.
-  minutesSelect.addEventListener("change", load);
+  viewFromUrl();
+  minutesSelect.addEventListener("change", () => {
+    writeState({ minutes: minutesSelect.value }, { push: true });
+    load();
+  });
+  compareSelect.addEventListener("change", () => {
+    writeState({ compare: compareSelect.value }, { push: true });
+    load();
+  });
+  ownToggle.addEventListener("change", () => {
+    writeState({ own: ownToggle.checked ? "1" : null }, { push: true });
+    load();
+  });
+  onPopState(() => {
+    viewFromUrl();
+    load();
+  });
   load();
   system.reload();
   setInterval(load, RELOAD_EVERY_MS);

@@ -2,17 +2,21 @@
 // summary cards, and the status split of the same range, in the currency the admin picked.
 import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, setExtra, setTrend } from "./cards.js";
-import { alpha, makeChart, setData, setPanelState, wireTableToggles } from "./charts.js";
+import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { currencyPicker, otherTotals, pickedCurrency } from "./currency.js";
 import { TZ, count, dateInputValue, isNum, localMidnight, money, ratio } from "./format.js";
 import { LABEL, currentRange, rangeLabel, rangeProblem, rangeReachesNow } from "./insights-range.js";
+import { exploreHref } from "./links.js";
 import { statusDoughnut } from "./status-chart.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 const RELOAD_MIN_INTERVAL_MS = 10000;
 const FIRST_RANGE_DAYS = 14;
 const CARDS = ["total", "orders", "average", "success_rate", "peak"];
 
-const state = { period: "daily", currency: "USD", loadedAt: 0, timer: null, request: 0 };
+const state = { period: "daily", currency: "USD", loadedAt: 0, timer: null, request: 0, partial: -1 };
+const compareSelect = document.getElementById("revenue-compare");
+const COMPARE_LABEL = { previous: "Previous period", week: "Same period last week" };
 const panel = document.querySelector('[data-chart="revenue"]');
 const startInput = document.getElementById("range-start");
 const endInput = document.getElementById("range-end");
@@ -33,11 +37,31 @@ const chart = makeChart("revenue", {
     },
   },
 }, (c, colors) => {
-  c.data.datasets[0].backgroundColor = alpha(colors.palette[0], 0.8);
+  // The bucket still running is drawn lighter: its figure is not final.
+  c.data.datasets[0].backgroundColor = c.data.labels.map((_, i) => alpha(colors.palette[0], i === state.partial ? 0.35 : 0.8));
+  if (c.data.datasets[1]) {
+    c.data.datasets[1].borderColor = colors.palette[3];
+    c.data.datasets[1].backgroundColor = alpha(colors.palette[3], 0.2);
+  }
 });
 chart.$labelHeader = "Period";
 chart.$formatValue = (v) => (isNum(v) ? money(Math.round(v * 100), state.currency) : "—");
 const status = statusDoughnut("revenue-status");
+
+/** Drill-down: a bar opens its completed transactions, a status slice the range's transactions of that status. */
+function drill(extra) {
+  if (!state.asked || !state.body) return;
+  location.assign(exploreHref("transactions", { ...state.asked, currency: state.body.currency, ...extra }));
+}
+chart.options.onClick = (_event, elements) => {
+  const bucket = elements.length && state.body ? state.body.buckets[elements[0].index] : null;
+  if (bucket) drill({ bucket: bucket.start, status: "completed" });
+};
+status.chart.options.onClick = (_event, elements) => {
+  if (elements.length && status.chart.$keys) drill({ status: status.chart.$keys[elements[0].index] });
+};
+chart.canvas.classList.add("drillable");
+status.chart.canvas.classList.add("drillable");
 
 /** Say inline why the dates cannot be used (and mark the field), or clear the message. */
 function showRangeProblem(message) {
@@ -61,11 +85,13 @@ async function load(background = false) {
   try {
     const url = withQuery("/admin/api/analytics/revenue", {
       period: state.period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ,
-      currency: pickedCurrency(),
+      currency: pickedCurrency(), compare: compareSelect.value,
     });
     const body = await api.get(url);
     if (ticket !== state.request) return; // a newer choice already asked again
     panel.dataset.source = url;
+    state.asked = { period: state.period, start: range[0].toISOString(), end: range[1].toISOString(), tz: TZ };
+    state.body = body;
     show(body);
   } catch (err) {
     if (ticket !== state.request) return;
@@ -91,9 +117,19 @@ function show(body) {
   panel.dataset.currency = code || "";
   setTitle("revenue", code ? `Revenue (${code})` : "Revenue");
   setTitle("revenue-status", code ? `Transactions by status (${code})` : "Transactions by status");
-  setData(chart, buckets.map((b) => LABEL[state.period](b.start)),
-    [anything ? buckets.map((b) => (isNum(b.revenue_cents) ? b.revenue_cents / 100 : null)) : []],
-    buckets.map((b) => new Date(b.start).getTime()));
+  const cmp = body.compare;
+  state.partial = cmp && isNum(cmp.current_bucket) ? cmp.current_bucket : rangeReachesNow() ? buckets.length - 1 : -1;
+  if (cmp && !chart.data.datasets[1]) {
+    chart.data.datasets.push({ type: "line", label: "", data: [], borderWidth: 2, pointRadius: 2, tension: 0.2 });
+  } else if (!cmp && chart.data.datasets[1]) chart.data.datasets.pop();
+  if (cmp) chart.data.datasets[1].label = `${COMPARE_LABEL[cmp.kind]} (${rangeLabel(cmp.start, cmp.end)})`;
+  const labels = buckets.map((b, i) => `${LABEL[state.period](b.start)}${i === state.partial ? " (so far)" : ""}`);
+  const series = [anything ? buckets.map((b) => (isNum(b.revenue_cents) ? b.revenue_cents / 100 : null)) : []];
+  if (cmp) series.push(buckets.map((_, i) => (cmp.buckets[i] ? cmp.buckets[i].revenue_cents / 100 : null)));
+  chart.data.labels = labels;
+  if (chart.$recolor) chart.$recolor(chart, themeColors());
+  setData(chart, labels, series, buckets.map((b) => new Date(b.start).getTime()));
+  chart.options.plugins.legend.display = Boolean(cmp);
 
   const s = body.summary || {};
   const empty = !anything;
@@ -126,12 +162,35 @@ function show(body) {
   status.set(totals);
 }
 
-/** A new bucket size over the same dates: the picked range is kept as it is. */
-function choosePeriod(period) {
+/** The view in the address: dates, bucket size and the zone they are read in (currency.js adds the currency). */
+function saveView(push) {
+  writeState({ start: startInput.value, end: endInput.value, period: state.period, tz: TZ,
+    compare: compareSelect.value }, { push });
+}
+
+function pressPeriod(period) {
   state.period = period;
   for (const button of document.querySelectorAll(".period")) {
     button.setAttribute("aria-pressed", String(button.dataset.period === period));
   }
+}
+
+/** Dates and bucket size from the address, when it names valid ones. */
+function viewFromUrl() {
+  const view = readState(["start", "end", "period", "compare"]);
+  compareSelect.value = ["previous", "week"].includes(view.compare) ? view.compare : "";
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  if (day.test(view.start || "") && day.test(view.end || "")) {
+    startInput.value = view.start;
+    endInput.value = view.end;
+  }
+  if (["hourly", "daily", "weekly"].includes(view.period)) pressPeriod(view.period);
+}
+
+/** A new bucket size over the same dates: the picked range is kept as it is. */
+function choosePeriod(period) {
+  pressPeriod(period);
+  saveView(true);
   load();
 }
 
@@ -140,11 +199,23 @@ function init() {
   document.getElementById("tz-note").textContent = `Times in ${TZ}`;
   startInput.value = dateInputValue(localMidnight(FIRST_RANGE_DAYS - 1));
   endInput.value = dateInputValue(localMidnight(0));
+  viewFromUrl();
+  saveView(false);
+  onPopState(() => {
+    viewFromUrl();
+    // Every section of the page reads the same inputs: ask them all again.
+    document.dispatchEvent(new CustomEvent("live:refresh"));
+  });
   for (const button of document.querySelectorAll(".period")) {
     button.addEventListener("click", () => choosePeriod(button.dataset.period));
   }
+  compareSelect.addEventListener("change", () => {
+    saveView(true);
+    load(false);
+  });
   document.getElementById("range-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    if (currentRange()) saveView(true);
     load(false);
   });
   for (const input of [startInput, endInput]) {

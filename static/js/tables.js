@@ -23,7 +23,7 @@ export function emptyRow(span, text) {
  * A sortable table inside `container` (an element holding <table><thead>…): headers become
  * buttons; aria-sort tells screen readers the order. Call `.setRows(rows)` with fresh data.
  */
-export function sortableTable(table, columns, { sortKey = null, descending = true, empty = "No data yet" } = {}) {
+export function sortableTable(table, columns, { sortKey = null, descending = true, empty = "No data yet", onSort = null } = {}) {
   const state = { rows: [], key: sortKey || columns[0].key, desc: descending };
   const headRow = table.tHead.rows[0] || table.tHead.insertRow();
   headRow.replaceChildren();
@@ -43,6 +43,7 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
         state.desc = Boolean(column.numeric);
       }
       render();
+      if (onSort) onSort(state.key, state.desc);
     });
     th.append(button);
     headRow.append(th);
@@ -70,7 +71,10 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
       for (const column of columns) {
         const td = document.createElement("td");
         if (column.numeric) td.className = "num";
-        td.textContent = cellText(column, row);
+        const href = column.href ? column.href(row) : null;
+        if (href) td.append(Object.assign(document.createElement("a"), { href, textContent: cellText(column, row) }));
+        else td.textContent = cellText(column, row);
+        if (column.extra && column.extra(row)) td.append(Object.assign(document.createElement("small"), { className: "muted cell-extra", textContent: ` ${column.extra(row)}` }));
         tr.append(td);
       }
       return tr;
@@ -81,6 +85,13 @@ export function sortableTable(table, columns, { sortKey = null, descending = tru
 
   render();
   return {
+    /** Sort by `key` (a column's), descending or not, as a click on its header would. */
+    sortBy(key, desc) {
+      if (!columns.some((c) => c.key === key)) return;
+      state.key = key;
+      state.desc = Boolean(desc);
+      render();
+    },
     setRows(rows) {
       state.rows = rows || [];
       render();
@@ -141,6 +152,8 @@ export function liveRows(tbody, columns, { idKey = "id", max = 20, empty = "No d
         span.className = `pill pill-${String(item[column.key] || "").toLowerCase()}`;
         span.textContent = cellText(column, item);
         td.append(span);
+      } else if (column.href && column.href(item)) {
+        td.append(Object.assign(document.createElement("a"), { href: column.href(item), textContent: cellText(column, item) }));
       } else {
         td.textContent = cellText(column, item);
       }

@@ -4,7 +4,9 @@
 import { api, withQuery } from "./api.js";
 import { alpha, makeChart, refreshChart, setPanelState } from "./charts.js";
 import { pickedCurrency } from "./currency.js";
+import { el } from "./dom.js";
 import { TZ, fmt, isNum, money, ms } from "./format.js";
+import { exploreHref } from "./links.js";
 
 const ID = "timeline";
 const HOURS = 24;
@@ -114,8 +116,11 @@ function renderAlerts(alerts) {
     const row = body.insertRow();
     row.dataset.alertId = String(a.id);
     const title = row.insertCell();
-    title.textContent = a.title;
     title.className = `sev-${a.severity}`;
+    // Drill-down: the window's log lines at warning and up, and its transactions.
+    const win = { start: a.started_at, end: a.ended_at, tz: TZ };
+    title.append(el("a", { href: exploreHref("logs", { ...win, level: "warning" }), text: a.title }), " ",
+      el("a", { class: "muted", href: exploreHref("transactions", { ...win, currency: state.currency }), text: "transactions" }));
     row.insertCell().textContent = `${fmt.day(a.started_at)} ${fmt.time(a.started_at)} – ${a.open ? "still open" : fmt.time(a.ended_at)}`;
     const risk = a.money_at_risk || [];
     for (const key of ["during_cents", "week_before_cents", "difference_cents"]) {
