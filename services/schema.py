@@ -11,6 +11,7 @@ from services.accounts import models as accounts_models
 from services.accounts import tokens_models
 from services.alerts import models as alerts_models
 from services.checks import models as checks_models
+from services.dashboards import models as dashboards_models
 from services.ingest import models as ingest_models
 from services.logs import models as logs_models
 from services.metrics import models as metrics_models
@@ -18,7 +19,8 @@ from services.monitor import models as monitor_models
 from services.routing import models as routing_models
 
 MODEL_MODULES = (accounts_models, ingest_models, monitor_models, alerts_models, logs_models,
-                 metrics_models, checks_models, tokens_models, routing_models)
+                 metrics_models, checks_models, tokens_models, routing_models,
+                 dashboards_models)
 metadata = Base.metadata
 
 __all__ = ["MODEL_MODULES", "metadata"]

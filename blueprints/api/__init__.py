@@ -6,7 +6,7 @@ blueprint is registered.
 from __future__ import annotations
 
 from blueprints.api import (  # noqa: F401
-    alerts, analytics, audit, checks, export, health, insights, live, logs, maintenance, metrics,
+    alerts, analytics, audit, checks, dashboards, export, health, insights, live, logs, maintenance, metrics,
     ops, routing, tokens,
 )
 from blueprints.api.base import bp
