@@ -143,7 +143,7 @@ def widgets_query():
 
         def work():
             d = service.get(session, raw, current_user)
-            return jsonify({"dashboard": d.id, "version": d.version, "widgets": dashboards.widgets.run_dashboard(
+            return jsonify({"dashboard": d.id, "version": d.version, "results": dashboards.widgets.run_dashboard(
                 session, (d.model or {}).get("widgets", []), cache, database.utcnow, app.config)})
         return _errors(work)
     queries = dashboards.widgets.normalize_batch(body.get("queries"))
