@@ -2,7 +2,10 @@
 moved with the keyboard) and saved keeps its place after a reload, and a phone shows one column."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
+import requests
 
 from tests.browser.conftest import PHONE, SERVER_ENV, eventually, plain_panel, shot
 from tests.browser.dashboards_setup import TYPES, ingest_history, ten_widgets
@@ -120,4 +123,27 @@ def test_a_phone_shows_one_column(watched, board):
     assert all(b[1] <= 375 for b in boxes)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     shot(page, "dashboard-widgets-phone")
+    watched.assert_clean()
+
+
+def test_widgets_refresh_on_the_live_tick(watched, panel):
+    page = watched.page
+    watched.goto("/admin/dashboards")
+    made = page.evaluate(CREATE, [{"id": "gbp", "type": "metric_card", "title": "GBP now",
+                                   "gridPos": {"x": 0, "y": 0, "w": 3, "h": 2},
+                                   "queries": [{"metric": "revenue_cents", "agg": "sum", "reduce": "sum",
+                                                "range": "15m", "currency": "GBP"}],
+                                   "options": {"format": "money"}}])
+    page = _open(watched, made["id"])
+    assert page.get_attribute("[data-widget=gbp]", "data-state") == "empty"
+    loads = int(page.get_attribute("#dash-root", "data-loaded"))
+    resp = requests.post(f"{panel.url}/api/v1/events", headers={"Authorization": f"Bearer {SERVER_ENV['INGEST_API_KEY']}"},
+                         json={"transactions": [{"id": "live-gbp", "amount_cents": 4321, "currency": "GBP",
+                                                 "status": "completed", "customer_id": "live",
+                                                 "created_at": datetime.now(timezone.utc).isoformat()}]}, timeout=10)
+    assert resp.status_code == 202
+    # No reload, no click: the next live_update ticks bring it.
+    page.wait_for_function("() => document.querySelector('[data-widget=gbp] .widget-figure').dataset.raw === '4321'",
+                           timeout=15_000)
+    assert int(page.get_attribute("#dash-root", "data-loaded")) > loads
     watched.assert_clean()
