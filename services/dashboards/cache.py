@@ -27,12 +27,18 @@ class WidgetCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     computations: int = 0
     reuses: int = 0
+    parts: int = 0
 
     def tick(self) -> int:
         """The number of the current tick."""
         return int(self.clock() // max(self.interval, 0.05))
 
-    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
+    def part(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A piece several queries read (the customer figures of a range): shared the same way,
+        counted apart from the widget queries."""
+        return self.get_or_compute(f"part:{key}", compute, counted=False)
+
+    def get_or_compute(self, key: str, compute: Callable[[], Any], counted: bool = True) -> Any:
         """The result of ``key`` in this tick, computing it only if no one has yet."""
         slot = (key, self.tick())
         with self.lock:
@@ -47,7 +53,10 @@ class WidgetCache:
                     return self.entries[slot]
             value = compute()
             with self.lock:
-                self.computations += 1
+                if counted:
+                    self.computations += 1
+                else:
+                    self.parts += 1
                 self._drop_old(slot[1])
                 self.entries[slot] = value
                 self.locks.pop(slot, None)
@@ -64,5 +73,5 @@ class WidgetCache:
     def stats(self) -> dict[str, int]:
         """Computations and reuses since start, and the results held now."""
         with self.lock:
-            return {"computations": self.computations, "reuses": self.reuses,
+            return {"computations": self.computations, "reuses": self.reuses, "parts": self.parts,
                     "entries": len(self.entries), "tick": self.tick()}

@@ -7,7 +7,7 @@ for one figure (``reduce``), ``value``: the points of the series folded into one
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,8 @@ from services.dashboards import panels
 from services.dashboards.ranges import resolve
 from services.infra import InputError
 from services.metrics import MetricError, query_module
+
+Memo = Callable[[str, Callable[[], Any]], Any]
 
 
 def _match_text(match: dict[str, str]) -> str:
@@ -71,8 +73,13 @@ def _metric(session: Session, q: dict, now: datetime, config: dict) -> dict[str,
     return out
 
 
-def run(session: Session, q: dict, now: datetime, config: dict) -> dict[str, Any]:
-    """The data of one normalized query (``model.normalize_query``) at ``now``."""
+def _no_memo(key: str, fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
+def run(session: Session, q: dict, now: datetime, config: dict, memo: Memo = _no_memo) -> dict[str, Any]:
+    """The data of one normalized query (``model.normalize_query``) at ``now``; ``memo(key, fn)``
+    shares pieces several queries read (see ``cache.WidgetCache.part``)."""
     if q["kind"] == "panel":
-        return panels.PANELS[q["panel"]](session, q, now)
+        return panels.PANELS[q["panel"]](session, q, now, memo)
     return _metric(session, q, now, config)

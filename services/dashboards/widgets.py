@@ -33,7 +33,7 @@ def run_batch(session: Session, queries: list[dict[str, Any]], cache: WidgetCach
     for q in queries:
         def work(q=q):
             try:
-                return {"data": compute.run(session, q, now(), config)}
+                return {"data": compute.run(session, q, now(), config, cache.part)}
             except InputError as exc:  # the same refusal every time: kept for the tick too
                 return {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
         out.append(cache.get_or_compute(query_key(q), work))
