@@ -1,7 +1,7 @@
 // The ten widget renderers. Each takes the widget's panel element, the widget (its type, queries,
 // options) and its results (one per query: {data} or {error}) and draws them; charts use Chart.js
 // through the shared helpers (theme colours, states, "Show as table").
-import { alpha, distinctColors, makeChart, refreshChart, setPanelState, themeColors } from "../charts.js";
+import { alpha, distinctColors, makeChart, renderTable, setPanelState, themeColors } from "../charts.js";
 import { drawHeatmap } from "../heatmap.js";
 import { fmt, isNum, money, toDate } from "../format.js";
 import { caption, formatValue, thresholdColor } from "./format.js";
@@ -49,6 +49,13 @@ function timeSeries(widget, results) {
 
 function valueText(widget, data) {
   return (v) => formatValue(v, widget.options, data && data.currency);
+}
+
+/** A chart just made (``makeChart`` has drawn it once): its state and table, without a second draw. */
+function refreshChart(chart) {
+  const hasData = chart.data.datasets.some((ds) => ds.data.some((v) => v !== null && v !== undefined));
+  setPanelState(chart.$panelId, hasData ? "ready" : "empty");
+  renderTable(chart);
 }
 
 function chartOn(panel, config, recolor) {

@@ -202,7 +202,11 @@ async function start() {
     return;
   }
   // The dashboard and its widgets' data in parallel: two requests, whatever the widget count.
-  const [one, data] = await Promise.all([api.get(`/admin/api/dashboards/${root.dataset.id}`), fetchData()]);
+  const early = window.__dashboardPrefetch || {};
+  const [one, data] = await Promise.all([
+    Promise.resolve(early.model).then((body) => body || api.get(`/admin/api/dashboards/${root.dataset.id}`)),
+    Promise.resolve(early.data).then((body) => body || fetchData()),
+  ]);
   build(one.dashboard);
   wireEditing();
   draw(data.results || {});
