@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from tests.browser.conftest import PHONE, SERVER_ENV, eventually, plain_panel, shot
+from tests.browser.conftest import CSP_PROBE, PHONE, SERVER_ENV, eventually, plain_panel, shot
 from tests.browser.dashboards_setup import TYPES, ingest_history, ten_widgets
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -26,7 +26,7 @@ DRAWN = """(id) => { const c = window.panel.charts.chartFor(`w-${id}`); return c
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
     """A server without demo traffic holding a fixed history."""
-    for running in plain_panel(tmp_path_factory, "dashboards"):
+    for running in plain_panel(tmp_path_factory, "dashboards", {"PUBLIC_DASHBOARDS": "true"}):
         ingest_history(running.url, SERVER_ENV["INGEST_API_KEY"])
         yield running
 
@@ -147,3 +147,24 @@ def test_widgets_refresh_on_the_live_tick(watched, panel):
                            timeout=15_000)
     assert int(page.get_attribute("#dash-root", "data-loaded")) > loads
     watched.assert_clean()
+
+
+def test_a_public_link_shows_the_dashboard_read_only_without_a_login(watched, board, chromium, panel):
+    watched.goto("/admin/dashboards")
+    shared = watched.page.evaluate("""async (id) => (await window.panel.api.post(`/admin/api/dashboards/${id}/share`,
+      {visibility: 'public'})).dashboard""", board["id"])
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(CSP_PROBE)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{panel.url}{shared['public_url']}")
+    page.wait_for_function("() => Number(document.getElementById('dash-root').dataset.loaded || 0) > 0")
+    states = page.eval_on_selector_all(".widget", "ws => ws.map(w => w.dataset.state)")
+    assert states == ["ready"] * 10
+    assert page.evaluate(INKED, "line") > 500
+    assert page.query_selector("#dash-edit") is None and page.query_selector(".topbar") is None
+    assert not errors and not page.evaluate("window.__cspViolations")
+    context.close()
+    watched.page.evaluate("""async (id) => window.panel.api.post(`/admin/api/dashboards/${id}/share`,
+      {visibility: 'roles', shared_roles: ['admin', 'viewer']})""", board["id"])
