@@ -100,3 +100,26 @@ def test_widget_batch_answers_each_query_with_the_metric_query_figures(admin_cli
     assert third["error"]["field"] == "query.agg"
     refused = admin_client.api("POST", "/admin/api/widgets/query", json={"queries": [{**q, "sql": "1"}]})
     assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "body.queries[0].sql"
+
+
+def test_two_saves_racing_from_the_same_version_one_wins_one_conflicts(app, admin_client):
+    """Both requests read version 1 before either writes: the row's version check refuses the second."""
+    import pytest
+
+    import database
+    from services.accounts.models import User
+    from services.dashboards import service
+
+    d = create(admin_client).get_json()["dashboard"]["id"]
+    with database.session_scope(app) as one, database.session_scope(app) as two:
+        admin = one.query(User).filter_by(username="admin").one()
+        first = service.get(one, d, admin)
+        second = service.get(two, d, two.get(User, admin.id))
+        assert first.version == second.version == 1
+        service.update(one, d, {"version": 1, "title": "First"}, admin, False)
+        one.commit()
+        with pytest.raises(service.Conflict) as conflict:
+            service.update(two, d, {"version": 1, "title": "Second"}, two.get(User, admin.id), False)
+        assert conflict.value.current == 2
+    final = admin_client.get(f"/admin/api/dashboards/{d}").get_json()["dashboard"]
+    assert (final["title"], final["version"]) == ("First", 2)

@@ -15,6 +15,7 @@ from flask import Flask
 import database
 from services.dashboards import service, widgets
 from services.dashboards.cache import WidgetCache
+from services.ops import schema_lock
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ def init_app(app: Flask) -> None:
     """Make the widget cache (TTL: one live tick) and the default layout if there is none yet."""
     app.extensions["dashboards_cache"] = WidgetCache(float(app.config["LIVE_UPDATE_INTERVAL"]))
     try:
-        with database.session_scope(app) as session:
+        # Under the schema lock: two processes starting together make one default, not two.
+        with schema_lock.hold(database.get_engine(app)), database.session_scope(app) as session:
             if service.ensure_default(session) is not None:
                 log.info("created the default dashboard %r", service.defaults.TITLE)
     except Exception:  # the panel must start even if this one insert fails (database down)
