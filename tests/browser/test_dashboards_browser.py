@@ -168,3 +168,28 @@ def test_a_public_link_shows_the_dashboard_read_only_without_a_login(watched, bo
     context.close()
     watched.page.evaluate("""async (id) => window.panel.api.post(`/admin/api/dashboards/${id}/share`,
       {visibility: 'roles', shared_roles: ['admin', 'viewer']})""", board["id"])
+
+
+def test_the_list_shows_what_is_shared_and_creates_a_dashboard(watched, board):
+    page = watched.page
+    watched.goto("/admin/dashboards")
+    page.wait_for_selector("#dash-list a")
+    titles = page.eval_on_selector_all("#dash-list a", "links => links.map(a => a.textContent)")
+    assert titles[0] == "Business overview" and "Every widget" in titles
+    page.fill("#dash-create input[name=title]", "Made in the browser")
+    page.click("#dash-create button[type=submit]")
+    page.wait_for_url("**/admin/dashboards/*")
+    page.wait_for_function("() => Number(document.getElementById('dash-root').dataset.loaded || 0) > 0")
+    assert page.inner_text("#dash-title") == "Made in the browser"
+    # Add a widget of one more type in edit mode, save, and find it after a reload.
+    page.click("#dash-edit")
+    page.select_option("#dash-add-type", "gauge")
+    page.click("#dash-add")
+    page.click("#widget-dialog button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('.widget').length === 1")
+    page.click("#dash-save")
+    page.wait_for_function("() => !document.getElementById('dash-root').classList.contains('editing')")
+    page.reload()
+    page.wait_for_function("() => Number(document.getElementById('dash-root').dataset.loaded || 0) > 0")
+    assert page.eval_on_selector_all(".widget", "ws => ws.map(w => w.dataset.type)") == ["gauge"]
+    watched.assert_clean()
