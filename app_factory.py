@@ -18,6 +18,7 @@ from flask import Flask
 
 from blueprints import cli, cli_db, converters
 from extensions import csrf, limiter, login_manager, socketio
+from services import dashboards
 from services import schema  # noqa: F401  (every table on Base.metadata before the schema is upgraded)
 from services.ops import migrations
 
@@ -181,6 +182,7 @@ def load_config() -> dict[str, Any]:
         "HEARTBEAT_RATE_LIMIT_IP": _env("HEARTBEAT_RATE_LIMIT_IP", "1200 per minute"),
         # While the database is down, sessions verified this recently stay signed in (0: off).
         "DEGRADED_LOGIN_SECONDS": _env("DEGRADED_LOGIN_SECONDS", 900.0, float),
+        **dashboards.load_config(_env),
     }
 
 
@@ -295,6 +297,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     live.init_app(app)
     alerts.init_app(app)
     checks.init_app(app)
+    dashboards.init_app(app)
     prometheus_exposition.init_app(app)
     _bootstrap_accounts(app)
     return app

@@ -8,7 +8,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach every blueprint, socket handler, error handler and CLI command to ``app``."""
     from blueprints import (
         api, auth, cli, cli_db, errors, heartbeat_api, ingest_api, ingest_metrics, pages, probe,
-        prometheus, request_input, sockets, sockets_logs,
+        prometheus, public_dashboards, request_input, sockets, sockets_logs,
     )
     from extensions import csrf
 
@@ -26,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(heartbeat_api.bp)  # the token in the path is the credential; no cookie involved
     app.register_blueprint(heartbeat_api.bp)
     app.register_blueprint(prometheus.bp)
+    app.register_blueprint(public_dashboards.bp)
     # Flask-SocketIO binds decorated handlers only to the server of its first app: register per app.
     sockets.init_app(app)
     sockets_logs.init_app(app)

@@ -103,6 +103,18 @@ def maintenance():
     return render_template("maintenance.html", page="maintenance", can_edit=current_user.is_admin)
 
 
+@bp.route("/dashboards")
+def dashboards():
+    """Dashboards people build: the list, and a form to create one (admins)."""
+    return render_template("dashboards.html", page="dashboards")
+
+
+@bp.route("/dashboards/<int:dashboard_id>")
+def dashboard_view(dashboard_id: int):
+    """One dashboard on its grid (the page reads it over the API; 404 there if unseen)."""
+    return render_template("dashboard_view.html", page="dashboards", dashboard_id=dashboard_id)
+
+
 @bp.route("/settings")
 def settings():
     """Personal settings: API tokens for scripts."""
@@ -112,6 +124,7 @@ def settings():
 # The nav lists a page only once its route exists, so no link ever leads to a 404.
 NAV = [
     ("overview", "pages.dashboard", "Overview"),
+    ("dashboards", "pages.dashboards", "Dashboards"),
     ("revenue", "pages.revenue", "Revenue"),
     ("products", "pages.products", "Products"),
     ("performance", "pages.performance", "Performance"),

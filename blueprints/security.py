@@ -25,7 +25,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # State-changing endpoints a viewer may still call: ending their own session, and asking for
 # an export link (reading data for accounting changes nothing but the audit trail).
 VIEWER_ALLOWED = frozenset({"auth.logout", "auth.login", "api.create_export", "api.token_create",
-                            "api.token_revoke", "api.policy_preview"})
+                            "api.token_revoke", "api.policy_preview", "api.widgets_query"})
 BEARER = "bearer "
 
 

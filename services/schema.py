@@ -11,6 +11,7 @@ from services.accounts import models as accounts_models
 from services.accounts import tokens_models
 from services.alerts import models as alerts_models
 from services.checks import models as checks_models
+from services.dashboards import models as dashboards_models
 from services.ingest import models as ingest_models
 from services.ingest import status_models
 from services.logs import models as logs_models
@@ -21,7 +22,7 @@ from services.routing import models as routing_models
 
 MODEL_MODULES = (accounts_models, ingest_models, monitor_models, alerts_models, logs_models,
                  metrics_models, checks_models, tokens_models, routing_models,
-                 products_models, status_models)
+                 products_models, status_models, dashboards_models)
 metadata = Base.metadata
 
 __all__ = ["MODEL_MODULES", "metadata"]

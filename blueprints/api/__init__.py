@@ -6,8 +6,8 @@ blueprint is registered.
 from __future__ import annotations
 
 from blueprints.api import (  # noqa: F401
-    alerts, analytics, audit, checks, explore, export, health, insights, live, logs, maintenance,
-    metrics, ops, products, routing, tokens,
+    alerts, analytics, audit, checks, dashboards, explore, export, health, insights, live, logs,
+    maintenance, metrics, ops, products, routing, tokens,
 )
 from blueprints.api.base import bp
 

@@ -1,7 +1,7 @@
 """Paths of the OpenAPI document: live, performance, analytics and insights (see ``services.openapi.spec``)."""
 from __future__ import annotations
 
-from services.openapi import paths_checks, paths_explore, paths_metrics
+from services.openapi import paths_checks, paths_dashboards, paths_explore, paths_metrics
 from services.openapi import paths_ops as openapi_paths_ops
 from services.openapi import paths_products, paths_routing
 from services.openapi.schemas import (
@@ -122,5 +122,5 @@ def paths() -> dict:
     """Every documented path: this module's and each feature's ``paths_*`` module's."""
     return {**_live(), **_analytics(), **openapi_paths_ops.paths(), **paths_metrics.paths(),
             **paths_checks.paths(), **paths_routing.paths(), **paths_products.paths(),
-            **paths_explore.paths()}
+            **paths_explore.paths(), **paths_dashboards.paths()}
 
