@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import database
 
 revision: str = '0007_products'
-down_revision: Union[str, Sequence[str], None] = '0004_service_monitors'
+down_revision: Union[str, Sequence[str], None] = '0005_metric_rules'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import database
 
 revision: str = '0010_status_history'
-down_revision: Union[str, Sequence[str], None] = '0004_service_monitors'
+down_revision: Union[str, Sequence[str], None] = '0009_dashboards'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
