@@ -6,8 +6,8 @@ blueprint is registered.
 from __future__ import annotations
 
 from blueprints.api import (  # noqa: F401
-    alerts, analytics, audit, checks, dashboards, export, health, insights, live, logs, maintenance, metrics,
-    ops, routing, tokens,
+    alerts, analytics, audit, checks, dashboards, export, health, insights, live, logs, maintenance,
+    metrics, ops, routing, tokens,
 )
 from blueprints.api.base import bp
 
