@@ -143,8 +143,9 @@ def widgets_query():
 
         def work():
             d = service.get(session, raw, current_user)
-            return jsonify({"dashboard": d.id, "version": d.version, "results": dashboards.widgets.run_dashboard(
-                session, (d.model or {}).get("widgets", []), cache, database.utcnow, app.config)})
+            results = dashboards.widgets.run_dashboard(session, (d.model or {}).get("widgets", []), cache,
+                                                       database.utcnow, app.config)
+            return jsonify({"dashboard": d.id, "version": d.version, "results": results})
         return _errors(work)
     queries = dashboards.widgets.normalize_batch(body.get("queries"))
     return jsonify({"results": dashboards.widgets.run_batch(session, queries, cache, database.utcnow,

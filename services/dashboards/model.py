@@ -205,8 +205,9 @@ def _options(raw: Any, field: str) -> dict[str, Any]:
     low, high = _num(o.get("min"), f"{field}.min"), _num(o.get("max"), f"{field}.max")
     if low is not None and high is not None and low >= high:
         raise InputError(f"{field}.min must be below max", f"{field}.min")
+    decimals = o.get("decimals")
     return {"unit": unit, "format": _choice(o.get("format"), f"{field}.format", FORMATS, "number"),
-            "decimals": _int(o.get("decimals", 0), f"{field}.decimals", 0, 6) if o.get("decimals") is not None else None,
+            "decimals": None if decimals is None else _int(decimals, f"{field}.decimals", 0, 6),
             "thresholds": steps, "target": _num(o.get("target"), f"{field}.target"),
             "min": low, "max": high, "color": color.lower() if color else None}
 
