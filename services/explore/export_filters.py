@@ -39,19 +39,19 @@ def conditions(data_type: str, filters: Mapping[str, str], window: Window) -> li
     """The SQL conditions of ``filters`` on the table ``data_type`` exports."""
     kind = KINDS[data_type]
     if kind == "transactions":
-        return rows._transaction_where(filters, window)
+        return rows.transaction_where(filters, window)
     if kind == "activities":
-        return [rows._in_window(UserActivity.created_at, window),
+        return [rows.in_window(UserActivity.created_at, window),
                 *[col == filters[name] for name, col in (("user", UserActivity.user_id),
                                                         ("action", UserActivity.action)) if filters.get(name)]]
     if kind == "requests":
-        return [rows._in_window(RequestStat.minute, window),
+        return [rows.in_window(RequestStat.minute, window),
                 *[getattr(RequestStat, n) == filters[n] for n in rows.TEXT_FILTERS["requests"] if filters.get(n)]]
     try:
         parsed = logs.LogFilters.from_mapping(filters)
     except logs.LogQueryError as exc:
         raise ExploreParamError(exc.message, exc.field) from None
-    where = [rows._in_window(LogEntry.created_at, window)]
+    where = [rows.in_window(LogEntry.created_at, window)]
     if parsed.min_level:
         where.append(LogEntry.level_no >= parsed.min_level)
     if parsed.service:

@@ -38,7 +38,8 @@ def _text(args: Mapping[str, str], name: str, cap: int = 200) -> str | None:
     return value or None
 
 
-def _in_window(col, window: Window):
+def in_window(col, window: Window):
+    """``col`` inside the window (or inside one of its heatmap-cell intervals)."""
     if window.intervals is None:
         return and_(col >= window.start, col < window.end)
     if not window.intervals:
@@ -58,9 +59,10 @@ def _page(session: Session, stmt, time_col, id_col, key_type: type, limit: int, 
     return [as_dict(r) for r in rows], nxt
 
 
-def _transaction_where(args: Mapping[str, str], window: Window) -> list:
+def transaction_where(args: Mapping[str, str], window: Window) -> list:
+    """The conditions of a transactions drill-down: window, currency, statuses, channel, customer."""
     t = Transaction
-    where = [_in_window(t.created_at, window)]
+    where = [in_window(t.created_at, window)]
     currency = args.get("currency")
     if currency:
         try:
@@ -87,7 +89,7 @@ def transactions(session: Session, args: Mapping[str, str], window: Window, limi
                  cursor: str | None) -> dict[str, Any]:
     """Transactions created in the window with the figure's currency, status, channel, customer."""
     t = Transaction
-    where = _transaction_where(args, window)
+    where = transaction_where(args, window)
     cols = (t.id, t.amount_cents, t.currency, t.status, t.customer_id, t.channel, t.created_at, t.updated_at)
     rows, nxt = _page(session, select(*cols).where(*where), t.created_at, t.id, str, limit, cursor,
                       transaction_dict)
@@ -105,7 +107,7 @@ def activities(session: Session, args: Mapping[str, str], window: Window, limit:
                cursor: str | None) -> dict[str, Any]:
     """User activity in the window (or one heatmap cell), by ``user`` and ``action``."""
     a = UserActivity
-    where = [_in_window(a.created_at, window)]
+    where = [in_window(a.created_at, window)]
     for name, col in (("user", a.user_id), ("action", a.action)):
         value = _text(args, name, 64)
         if value:
@@ -134,7 +136,7 @@ def requests(session: Session, args: Mapping[str, str], window: Window, limit: i
              cursor: str | None) -> dict[str, Any]:
     """Per-minute request rows of ``endpoint``/``method``/``label`` whose minute lies in the window."""
     r = RequestStat
-    where = [_in_window(r.minute, window)]
+    where = [in_window(r.minute, window)]
     for name in TEXT_FILTERS["requests"]:
         value = _text(args, name, 200)
         if value:
