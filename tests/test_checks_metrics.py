@@ -66,9 +66,12 @@ def test_catalog_lists_state_latency_and_uptime_per_monitor(admin_client, checke
     series = admin_client.get("/admin/api/metrics/catalog?q=monitor_").get_json()["series"]
     shop = {e["name"]: e["last_value"] for e in series if e["labels"].get("monitor") == "shop"}
     # Down since the failure: one good check is not enough to recover (recovery_threshold 2).
-    assert shop == {"monitor_up": 0.0, "monitor_latency_ms": pytest.approx(latencies[-1])}
+    assert shop == {"monitor_up": 0.0, "monitor_latency_ms": pytest.approx(latencies[-1]),
+                    "monitor_failures": 0.0}  # the good check ended the failures in a row
     other = {e["name"]: e["last_value"] for e in series if e["labels"].get("monitor") == "other"}
-    assert other == {"monitor_up": None, "monitor_latency_ms": None}
+    assert other == {"monitor_up": None, "monitor_latency_ms": None, "monitor_failures": 0.0}
+    down = admin_client.get("/admin/api/metrics/catalog?q=monitors_down").get_json()["series"]
+    assert [(e["labels"], e["last_value"]) for e in down] == [({}, 1.0)]
     uptime = admin_client.get("/admin/api/metrics/catalog?q=uptime_24h").get_json()["series"]
     assert {e["labels"]["monitor"]: e["last_value"] for e in uptime} == {
         "shop": pytest.approx(200 / 3, abs=1e-3), "other": None}
