@@ -80,3 +80,22 @@ def test_retention_drops_old_raw_results_but_keeps_rollups(make_app):
     with database.session_scope(app) as s:
         figures = storage.uptime_from_rollups(s, [mid], HOUR, NOW - timedelta(days=7))
     assert figures[mid]["checks"] == 5 and figures[mid]["up"] == 4
+
+
+def test_p50_and_p95_come_from_the_hour_histograms(app, admin_client):
+    mid = _create(app, name="api", kind="tcp", host="127.0.0.1", port=9)
+    start = NOW - timedelta(hours=3)
+    for i in range(100):  # response times 1..100 ms over three hours
+        record(app, mid, Outcome(True, float(i + 1), None), start + timedelta(seconds=100 * i))
+    [row] = [m for m in admin_client.get("/admin/api/monitors").get_json()["monitors"] if m["id"] == mid]
+    # True p50 is 50 ms, p95 95 ms: each estimate lies inside its histogram bucket (30-50, 70-100].
+    assert 30 < row["p50_ms_24h"] <= 50 and 70 < row["p95_ms_24h"] <= 100
+    assert row["p50_ms_24h"] < row["p95_ms_24h"] <= 100.0  # capped by the slowest check
+    with database.session_scope(app) as s:
+        hours = s.scalars(select(MonitorRollup.latency_hist).where(
+            MonitorRollup.monitor_id == mid, MonitorRollup.resolution == HOUR)).all()
+        minutes = s.scalars(select(MonitorRollup.latency_hist).where(
+            MonitorRollup.monitor_id == mid, MonitorRollup.resolution == MINUTE)).all()
+    from services.checks import histogram
+    assert sum(histogram.merge(hours).values()) == 100  # every measured check, once
+    assert set(minutes) == {None}

@@ -75,7 +75,7 @@ class MonitorResult(Base):
 
 
 class MonitorRollup(Base):
-    """Checks, successes and response-time sum/max of one monitor in one bucket.
+    """Checks, successes, response-time sum/max (and histogram) of one monitor in one bucket.
 
     ``resolution`` is the bucket length in seconds (60, 3600 or 86400); ``latency_count`` counts
     the checks that measured a response time (a refused connection has none).
@@ -91,6 +91,8 @@ class MonitorRollup(Base):
     latency_count: Mapped[int] = mapped_column(Integer, default=0)
     latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)
     latency_max_ms: Mapped[float | None] = mapped_column(Float)
+    # Response-time histogram, compact text (services.checks.histogram); hour and day buckets.
+    latency_hist: Mapped[str | None] = mapped_column(String(400))
     __table_args__ = (UniqueConstraint("monitor_id", "resolution", "bucket_start",
                                        name="uq_monitor_rollups_bucket"),
                       Index("ix_monitor_rollups_res_start", "resolution", "bucket_start"))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Float, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from services.checks import histogram
 from services.checks.models import DAY, HOUR, MINUTE, RESOLUTIONS, MonitorResult, MonitorRollup
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -43,6 +44,11 @@ _BUMP = (update(MonitorRollup.__table__)
                                      (_ROLLUPS.latency_max_ms.is_(None), _LATENCY),
                                      (_ROLLUPS.latency_max_ms < _LATENCY, _LATENCY),
                                      else_=_ROLLUPS.latency_max_ms)))
+# Hour and day buckets carry the histogram too: read, add one, write back (one writer per monitor).
+_BUMP_HIST = _BUMP.values(latency_hist=bindparam("hist"))
+_FIND_HIST = select(_ROLLUPS.latency_hist).where(
+    _ROLLUPS.monitor_id == bindparam("mid"), _ROLLUPS.resolution == bindparam("res"),
+    _ROLLUPS.bucket_start == bindparam("start", type_=_ROLLUPS.bucket_start.type))
 _ADD_RESULT = insert(MonitorResult.__table__)
 _ADD_BUCKET = insert(MonitorRollup.__table__)
 
@@ -57,14 +63,20 @@ def record_result(session: Session, monitor_id: int, at: datetime, ok: bool,
     latency = float(latency_ms or 0.0)
     for resolution in RESOLUTIONS:
         start = bucket_start(at, resolution)
-        bumped = conn.execute(_BUMP, {"mid": monitor_id, "res": resolution, "start": start, "up": up,
-                                      "measured": measured, "latency_sum": latency,
-                                      "latency": latency_ms}).rowcount
+        params = {"mid": monitor_id, "res": resolution, "start": start, "up": up,
+                  "measured": measured, "latency_sum": latency, "latency": latency_ms}
+        hist = None
+        if resolution == MINUTE:
+            bumped = conn.execute(_BUMP, params).rowcount
+        else:
+            found = conn.execute(_FIND_HIST, params).first()
+            hist = histogram.add(found[0] if found else None, latency_ms)
+            bumped = found is not None and conn.execute(_BUMP_HIST, {**params, "hist": hist}).rowcount
         if not bumped:
             conn.execute(_ADD_BUCKET, {"monitor_id": monitor_id, "resolution": resolution,
                                        "bucket_start": start, "checks": 1, "up": up,
                                        "latency_count": measured, "latency_sum_ms": latency,
-                                       "latency_max_ms": latency_ms})
+                                       "latency_max_ms": latency_ms, "latency_hist": hist})
 
 
 def uptime_from_raw(session: Session, monitor_ids: list[int], since: datetime) -> dict[int, dict]:
@@ -110,11 +122,33 @@ def uptimes(session: Session, monitor_ids: list[int], now: datetime) -> dict[int
     day = uptime_from_raw(session, monitor_ids, now - timedelta(hours=24))
     week = uptime_from_rollups(session, monitor_ids, HOUR, bucket_start(now - timedelta(days=7), HOUR))
     month = uptime_from_rollups(session, monitor_ids, HOUR, bucket_start(now - timedelta(days=30), HOUR))
+    spread = latency_percentiles(session, monitor_ids, now)
     return {mid: {"uptime_24h": percent(day.get(mid)), "uptime_7d": percent(week.get(mid)),
                   "uptime_30d": percent(month.get(mid)),
                   "avg_ms_24h": _round(day.get(mid, {}).get("avg_ms")),
-                  "checks_24h": day.get(mid, {}).get("checks", 0)}
+                  "checks_24h": day.get(mid, {}).get("checks", 0), **spread.get(mid, {})}
             for mid in monitor_ids}
+
+
+def latency_percentiles(session: Session, monitor_ids: list[int], now: datetime,
+                        hours: int = 24) -> dict[int, dict[str, float | None]]:
+    """Per monitor, ``p50_ms_24h`` and ``p95_ms_24h`` from the hour buckets' histograms."""
+    since = bucket_start(now - timedelta(hours=hours), HOUR) + timedelta(seconds=HOUR)
+    hists: dict[int, list] = {mid: [] for mid in monitor_ids}
+    slowest: dict[int, float] = {}
+    for mid, hist, mx in session.execute(
+            select(MonitorRollup.monitor_id, MonitorRollup.latency_hist, MonitorRollup.latency_max_ms)
+            .where(MonitorRollup.monitor_id.in_(monitor_ids), MonitorRollup.resolution == HOUR,
+                   MonitorRollup.bucket_start >= since)):
+        hists[mid].append(hist)
+        if mx is not None:
+            slowest[mid] = max(mx, slowest.get(mid, mx))
+    out = {}
+    for mid, texts in hists.items():
+        counts = histogram.merge(texts)
+        out[mid] = {"p50_ms_24h": histogram.quantile(counts, 0.5, slowest.get(mid)),
+                    "p95_ms_24h": histogram.quantile(counts, 0.95, slowest.get(mid))}
+    return out
 
 
 def _round(value: float | None) -> float | None:
@@ -131,6 +165,8 @@ def series(session: Session, monitor_id: int, now: datetime, hours: int = 24,
     return [{"start": r.bucket_start.isoformat(), "checks": r.checks, "up": r.up,
              "uptime": percent({"checks": r.checks, "up": r.up}),
              "avg_ms": _round(r.latency_sum_ms / r.latency_count) if r.latency_count else None,
+             "p50_ms": histogram.quantile(histogram.decode(r.latency_hist), 0.5, r.latency_max_ms),
+             "p95_ms": histogram.quantile(histogram.decode(r.latency_hist), 0.95, r.latency_max_ms),
              "max_ms": _round(r.latency_max_ms)} for r in rows]
 
 
