@@ -90,6 +90,7 @@ def load_config() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, int),
         # Days of history --demo fills an empty database with.
         "DEMO_BACKFILL_DAYS": _env("DEMO_BACKFILL_DAYS", 30.0, float),
+        "DEMO_FIRST_OUTAGE_SECONDS": _env("DEMO_FIRST_OUTAGE_SECONDS", 60.0, float),
         # Alert notifications: a webhook (Slack-compatible JSON) and/or e-mail through SMTP.
         "ALERT_WEBHOOK_URL": _env("ALERT_WEBHOOK_URL"),
         "ALERT_WEBHOOK_TIMEOUT": _env("ALERT_WEBHOOK_TIMEOUT", 5.0, float),

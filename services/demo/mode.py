@@ -34,6 +34,7 @@ from services.infra import bulk
 from services.infra import breaker as circuit_breaker
 from services.demo import console as demo_console
 from services.demo import custom_metrics
+from services.demo import monitors as demo_monitors
 from services.ingest import first_seen
 from services.ingest import store as ingest
 from services.ingest import rollups
@@ -140,6 +141,8 @@ class LiveTraffic:
         self.pending: list[tuple[datetime, int, dict]] = []  # (settles at, tie-breaker, order)
         self.completed: deque[dict] = deque(maxlen=200)
         self.seq = 0
+        # Stamps the demo's push monitor (services.demo.monitors.Heartbeat) while traffic flows.
+        self.heartbeat = None
 
     def adopt_pending(self, now: datetime) -> int:
         """Settle soon the recent orders the backfill left pending (as a real shop would)."""
@@ -187,6 +190,8 @@ class LiveTraffic:
             stored += 1
         stored += self._outages(now, seconds)
         stored += self.metrics.tick(now, seconds)
+        if self.heartbeat is not None:
+            self.heartbeat(now)
         return stored
 
     def _outages(self, now: datetime, seconds: float) -> int:
@@ -291,6 +296,7 @@ def start_live(app: Flask, shop: Shop | None = None, *, rate_multiplier: float =
         _tasks.append(socketio.start_background_task(_loop, "traffic", interval,
                                                      lambda: traffic.tick(utcnow(), interval)))
         if visit_panel:
+            traffic.heartbeat = demo_monitors.start(app, traffic.shop, base_url(app))
             visitor = PanelVisitor(base_url(app), MONITOR_USERNAME, ensure_monitor(app), traffic.shop.rng)
             _tasks.append(socketio.start_background_task(_when_serving, app, visitor))
     return traffic
@@ -312,6 +318,7 @@ def stop(timeout: float = 10) -> None:
         for task in _tasks:
             task.join(timeout)
         _tasks.clear()
+    demo_monitors.stop()
 
 
 def start(app: Flask) -> None:
