@@ -131,7 +131,7 @@ def load_config() -> dict[str, Any]:
         "RETENTION_DAYS_AUDIT": _env("RETENTION_DAYS_AUDIT", 365, int),
         # Service monitors: raw results for 3 days, then per-minute/hour/day rollups.
         "RETENTION_DAYS_MONITOR_RESULTS": _env("RETENTION_DAYS_MONITOR_RESULTS", 3, int),
-        "RETENTION_DAYS_MONITOR_MINUTES": _env("RETENTION_DAYS_MONITOR_MINUTES", 14, int),
+        "RETENTION_DAYS_MONITOR_MINUTES": _env("RETENTION_DAYS_MONITOR_MINUTES", 1, int),
         "RETENTION_DAYS_MONITOR_HOURS": _env("RETENTION_DAYS_MONITOR_HOURS", 90, int),
         "RETENTION_DAYS_MONITOR_DAYS": _env("RETENTION_DAYS_MONITOR_DAYS", 400, int),
         "RETENTION_BATCH_SIZE": _env("RETENTION_BATCH_SIZE", 5000, int),

@@ -12,7 +12,7 @@ from services.alerts import lifecycle
 from services.alerts.models import Alert, AlertRule
 from services.alerts.values import DbProbe
 from services.checks import check_once, service
-from services.checks.models import MonitorResult
+from services.checks.models import MINUTE, MonitorResult, MonitorRollup
 from tests.checks_target import Target
 from tests.metrics_helpers import minute_ago, push, query
 
@@ -42,8 +42,11 @@ def checked(app, target):
         target.status = status
         check_once(app, mid, now=base + timedelta(minutes=minute, seconds=10))
     with database.session_scope(app) as s:
-        latencies = list(s.scalars(select(MonitorResult.latency_ms).where(MonitorResult.monitor_id == mid)
-                                   .order_by(MonitorResult.at)))
+        # One check per minute bucket: each bucket's sum is that check's time.
+        latencies = list(s.scalars(select(MonitorRollup.latency_sum_ms).where(
+            MonitorRollup.monitor_id == mid, MonitorRollup.resolution == MINUTE).order_by(MonitorRollup.bucket_start)))
+        # Raw rows: the first check (pending -> up) and the failure; the last success is counted only.
+        assert len(s.scalars(select(MonitorResult.id).where(MonitorResult.monitor_id == mid)).all()) == 2
     return base, latencies
 
 

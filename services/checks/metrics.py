@@ -5,12 +5,12 @@ redis monitors) and ``monitors_down`` (one series: how many monitors are down).
 
 Labels are ``monitor`` (its name) plus the monitor's own labels, so a rule or a query selects
 monitors the way the Services page shows them. In the catalogue ``monitor_up`` is the monitor's
-state (1 up, 0 down, none while pending or paused); over a range it is each check's outcome (1
-succeeded, 0 failed) and ``monitor_latency_ms`` each check's time, from the raw results (kept
-``RETENTION_DAYS_MONITOR_RESULTS`` days). An uptime is a trailing figure, known at the monitor's
+state (1 up, 0 down, none while pending or paused); over a range it is, per minute bucket (at
+its start), the share of checks that succeeded (0..1) and ``monitor_latency_ms`` their average
+time, from the minute rollups (kept ``RETENTION_DAYS_MONITOR_MINUTES`` days). An uptime is a trailing figure, known at the monitor's
 last check only, and so are the pool, connection and client percentages. ``monitor_failures`` is
-the failures in a row now; over a range each check as 1 (failed) or 0, so ``sum`` over a window is
-the failed checks in it. ``monitors_down`` over a range is rebuilt from the state changes: the count
+the failures in a row now; over a range each minute's failed checks, so ``sum`` over a window is
+the failed checks in the minutes starting in it. ``monitors_down`` over a range is rebuilt from the state changes: the count
 at the window's start and after each change.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from database import utcnow
 from services.checks import storage
-from services.checks.models import Monitor, MonitorEvent, MonitorResult
+from services.checks.models import MINUTE, Monitor, MonitorEvent, MonitorRollup
 from services.checks.values import current_values
 from services.metrics.catalogue import SeriesRows, entry, provider_for, register, rows_of
 
@@ -72,15 +72,23 @@ class MonitorProvider:
             return "last", self._uptimes(session, name, start, end, monitors)
         if name in LAST_CHECK:
             return "last", _last_check(name, start, end, monitors)
-        column = MonitorResult.latency_ms if name == "monitor_latency_ms" else MonitorResult.ok
+        # Ranges read the minute buckets (raw rows keep failures only): one point per minute
+        # at its start, the share of checks up, their average time, or their failures.
         per: dict[int, list] = defaultdict(list)
-        for monitor_id, at, value in session.execute(
-                select(MonitorResult.monitor_id, MonitorResult.at, column)
-                .where(MonitorResult.monitor_id.in_(list(monitors)), MonitorResult.at >= start,
-                       MonitorResult.at < end).order_by(MonitorResult.at)):
+        for mid, at, checks, up, count, total in session.execute(
+                select(MonitorRollup.monitor_id, MonitorRollup.bucket_start, MonitorRollup.checks,
+                       MonitorRollup.up, MonitorRollup.latency_count, MonitorRollup.latency_sum_ms)
+                .where(MonitorRollup.monitor_id.in_(list(monitors)), MonitorRollup.resolution == MINUTE,
+                       MonitorRollup.bucket_start >= storage.bucket_start(start, MINUTE),
+                       MonitorRollup.bucket_start < end).order_by(MonitorRollup.bucket_start)):
+            if name == "monitor_latency_ms":
+                value = total / count if count else None
+            elif name == "monitor_failures":
+                value = float(checks - up)
+            else:
+                value = up / checks if checks else None
             if value is not None:
-                # monitor_failures: a failed check counts 1, so a window's sum is its failures.
-                per[monitor_id].append((at, float(not value) if name == "monitor_failures" else float(value)))
+                per[mid].append((at, float(value)))
         return "raw", [SeriesRows(name, _labels(monitors[mid]), "gauge", UNITS[name], rows_of(rows))
                        for mid, rows in per.items()]
 

@@ -75,8 +75,9 @@ def record(app: Flask, monitor_id: int, outcome: Outcome, now: datetime) -> stat
         monitor = session.get(Monitor, monitor_id)
         if monitor is None or monitor.paused:
             return None
-        storage.record_result(session, monitor.id, now, outcome.ok, outcome.latency_ms, outcome.error)
         step = state.apply(session, monitor, outcome, now)
+        storage.record_result(session, monitor.id, now, outcome.ok, outcome.latency_ms, outcome.error,
+                              keep_raw=not outcome.ok or step.changed)
         commit_and_announce(app, session, step.changes)
         if step.changed:
             publish_change(monitor, step)

@@ -1,8 +1,10 @@
-"""Results of checks: raw rows for a short window, rollups per minute, hour and day for long.
+"""Results of checks: raw rows for what is worth reading one by one, rollups for everything.
 
-Every result adds one raw row and bumps its three rollup buckets in the same transaction, so
-the rollups always equal the raw rows they cover, and uptime over 30 days reads at most 30
-day rows (or 720 hour rows) per monitor instead of ~260,000 raw rows at a 10 s interval.
+Every result bumps its minute, hour and day buckets; a raw row is added only for a failed check
+or one that changed the monitor's state (``keep_raw``): successes are the bulk of all checks and
+are counted in the buckets, never read one by one (raw successes are what grows a monitoring
+database to gigabytes). So uptime over 24 h reads minute buckets, over 30 days at most 720 hour
+rows per monitor, instead of ~260,000 raw rows at a 10 s interval.
 Only the checking process writes results, one check per monitor at a time, so a bucket is
 never bumped by two writers at once (heartbeats only stamp the monitor; the runner judges them).
 """
@@ -19,7 +21,7 @@ from services.checks.models import DAY, HOUR, MINUTE, RESOLUTIONS, MonitorResult
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Retention (days) of each table of results, by config key and default.
-RETENTION = {"RETENTION_DAYS_MONITOR_RESULTS": 3, "RETENTION_DAYS_MONITOR_MINUTES": 14,
+RETENTION = {"RETENTION_DAYS_MONITOR_RESULTS": 3, "RETENTION_DAYS_MONITOR_MINUTES": 1,
              "RETENTION_DAYS_MONITOR_HOURS": 90, "RETENTION_DAYS_MONITOR_DAYS": 400}
 
 
@@ -54,11 +56,13 @@ _ADD_BUCKET = insert(MonitorRollup.__table__)
 
 
 def record_result(session: Session, monitor_id: int, at: datetime, ok: bool,
-                  latency_ms: float | None, error: str | None) -> None:
-    """Add one result and bump its minute, hour and day buckets (the caller commits)."""
+                  latency_ms: float | None, error: str | None, keep_raw: bool | None = None) -> None:
+    """Bump the result's minute, hour and day buckets and, for a failure or a state change
+    (``keep_raw``; by default failures only), add its raw row (the caller commits)."""
     conn = session.connection()
-    conn.execute(_ADD_RESULT, {"monitor_id": monitor_id, "at": at, "ok": bool(ok),
-                               "latency_ms": latency_ms, "error": (error or None) and error[:200]})
+    if keep_raw or (keep_raw is None and not ok):
+        conn.execute(_ADD_RESULT, {"monitor_id": monitor_id, "at": at, "ok": bool(ok),
+                                   "latency_ms": latency_ms, "error": (error or None) and error[:200]})
     up, measured = int(bool(ok)), int(latency_ms is not None)
     latency = float(latency_ms or 0.0)
     for resolution in RESOLUTIONS:
@@ -116,10 +120,10 @@ def percent(figures: dict | None) -> float | None:
 
 
 def uptimes(session: Session, monitor_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
-    """Uptime % over 24 h (raw results), 7 d and 30 d (hour buckets), and the 24 h average latency."""
+    """Uptime % over 24 h (minute buckets), 7 d and 30 d (hour buckets), and the 24 h average latency."""
     if not monitor_ids:
         return {}
-    day = uptime_from_raw(session, monitor_ids, now - timedelta(hours=24))
+    day = uptime_from_rollups(session, monitor_ids, MINUTE, bucket_start(now - timedelta(hours=24), MINUTE))
     week = uptime_from_rollups(session, monitor_ids, HOUR, bucket_start(now - timedelta(days=7), HOUR))
     month = uptime_from_rollups(session, monitor_ids, HOUR, bucket_start(now - timedelta(days=30), HOUR))
     spread = latency_percentiles(session, monitor_ids, now)
@@ -187,7 +191,7 @@ def sparks(session: Session, monitor_ids: list[int], now: datetime, hours: int =
 
 
 def recent_results(session: Session, monitor_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest raw results of one monitor, newest first."""
+    """The newest raw results of one monitor (failures and state changes), newest first."""
     rows = session.scalars(select(MonitorResult).where(MonitorResult.monitor_id == monitor_id)
                            .order_by(MonitorResult.at.desc(), MonitorResult.id.desc()).limit(limit)).all()
     return [{"at": r.at.isoformat(), "ok": r.ok, "latency_ms": _round(r.latency_ms), "error": r.error}
