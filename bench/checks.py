@@ -87,19 +87,19 @@ def storage_bench(interval: int, monitors: int) -> None:
         sizes = table_bytes(Path(tmp) / "bench.db")
         with sqlite3.connect(Path(tmp) / "bench.db") as conn:
             counts = dict(conn.execute("SELECT resolution, COUNT(*) FROM monitor_rollups GROUP BY resolution"))
-            # Hour and day rows also carry the histogram text: counted on top of the average row.
-            hist = conn.execute("SELECT AVG(LENGTH(latency_hist)) FROM monitor_rollups WHERE resolution > 60").fetchone()[0]
+            # Hour rows also carry the histogram text: counted on top of the average row.
+            hist = conn.execute("SELECT AVG(LENGTH(latency_hist)) FROM monitor_rollups WHERE resolution = 3600").fetchone()[0]
     raw, rollups = sizes.get("monitor_results", 0), sizes.get("monitor_rollups", 0)
     every_raw = _raw_for_every_check(interval)
     rollup_rows = sum(counts.values())
     per_row = rollups / rollup_rows
     print(f"one monitor-day at {interval} s: {n} checks, raw rows (failures) = {raw / 1024:.0f} KiB "
           f"(every check as a raw row: {every_raw / 1024:.0f} KiB); rollups {rollup_rows} rows = {rollups / 1024:.0f} KiB "
-          f"({per_row:.0f} B/row: {counts}; hour/day rows + {hist:.0f} B of histogram)")
+          f"({per_row:.0f} B/row: {counts}; hour rows + {hist:.0f} B of histogram)")
     days = {k: min(v, 90) for k, v in storage.RETENTION.items()}
     keep = (raw * days["RETENTION_DAYS_MONITOR_RESULTS"]
-            + per_row * 1440 * days["RETENTION_DAYS_MONITOR_MINUTES"]
-            + (per_row + hist) * (24 * days["RETENTION_DAYS_MONITOR_HOURS"] + days["RETENTION_DAYS_MONITOR_DAYS"])) * monitors
+            + per_row * (1440 * days["RETENTION_DAYS_MONITOR_MINUTES"] + days["RETENTION_DAYS_MONITOR_DAYS"])
+            + (per_row + hist) * 24 * days["RETENTION_DAYS_MONITOR_HOURS"]) * monitors
     everything = every_raw * 90 * monitors
     print(f"{monitors} monitors, 90 days, default retention {days}: {keep / 1e6:.1f} MB "
           f"(a raw row per check kept 90 days instead: {everything / 1e6:.0f} MB)")
@@ -139,7 +139,8 @@ def runner_bench(monitors: int, interval: int, seconds: float) -> None:
             run.stop()
             cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
             with sqlite3.connect(Path(tmp) / "bench.db") as conn:
-                done = conn.execute("SELECT COUNT(*), SUM(ok) FROM monitor_results").fetchone()
+                # Raw rows hold failures only: the minute buckets count every check.
+                done = conn.execute("SELECT SUM(checks), SUM(up) FROM monitor_rollups WHERE resolution = 60").fetchone()
             database.get_engine(app).dispose()
     finally:
         server.terminate()

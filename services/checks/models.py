@@ -92,7 +92,7 @@ class MonitorRollup(Base):
     latency_count: Mapped[int] = mapped_column(Integer, default=0)
     latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)
     latency_max_ms: Mapped[float | None] = mapped_column(Float)
-    # Response-time histogram, compact text (services.checks.histogram); hour and day buckets.
+    # Response-time histogram, compact text (services.checks.histogram); hour buckets only.
     latency_hist: Mapped[str | None] = mapped_column(String(400))
     # The unique key is the only index: the daily prune (by resolution and age) scans the
     # table once a day, cheaper than a second index on every row (~45 bytes of ~100).

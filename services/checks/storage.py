@@ -46,9 +46,13 @@ _BUMP = (update(MonitorRollup.__table__)
                                      (_ROLLUPS.latency_max_ms.is_(None), _LATENCY),
                                      (_ROLLUPS.latency_max_ms < _LATENCY, _LATENCY),
                                      else_=_ROLLUPS.latency_max_ms)))
-# Hour and day buckets carry the histogram too: read, add one, write back (one writer per monitor).
+# Hour buckets carry the histogram too (p50/p95 read them): add one and write back. The text
+# and check count last written are remembered per monitor, and the write only lands if the row
+# still has that count (else it is read again), so a second writer can never lose counts.
 _BUMP_HIST = _BUMP.values(latency_hist=bindparam("hist"))
-_FIND_HIST = select(_ROLLUPS.latency_hist).where(
+_BUMP_HIST_SEEN = _BUMP_HIST.where(_ROLLUPS.checks == bindparam("seen"))
+_last_hist: dict[tuple[int, int], tuple[datetime, int, str | None]] = {}  # (engine, monitor) ->
+_FIND_HIST = select(_ROLLUPS.checks, _ROLLUPS.latency_hist).where(
     _ROLLUPS.monitor_id == bindparam("mid"), _ROLLUPS.resolution == bindparam("res"),
     _ROLLUPS.bucket_start == bindparam("start", type_=_ROLLUPS.bucket_start.type))
 _ADD_RESULT = insert(MonitorResult.__table__)
@@ -70,17 +74,35 @@ def record_result(session: Session, monitor_id: int, at: datetime, ok: bool,
         params = {"mid": monitor_id, "res": resolution, "start": start, "up": up,
                   "measured": measured, "latency_sum": latency, "latency": latency_ms}
         hist = None
-        if resolution == MINUTE:
+        if resolution != HOUR:
             bumped = conn.execute(_BUMP, params).rowcount
         else:
-            found = conn.execute(_FIND_HIST, params).first()
-            hist = histogram.add(found[0] if found else None, latency_ms)
-            bumped = found is not None and conn.execute(_BUMP_HIST, {**params, "hist": hist}).rowcount
+            hist, bumped = _bump_hour(conn, monitor_id, start, params, latency_ms)
         if not bumped:
             conn.execute(_ADD_BUCKET, {"monitor_id": monitor_id, "resolution": resolution,
                                        "bucket_start": start, "checks": 1, "up": up,
                                        "latency_count": measured, "latency_sum_ms": latency,
                                        "latency_max_ms": latency_ms, "latency_hist": hist})
+            if resolution == HOUR:
+                _last_hist[(id(conn.engine), monitor_id)] = (start, 1, hist)
+
+
+def _bump_hour(conn, monitor_id: int, start: datetime, params: dict, latency_ms: float | None):
+    """Bump the hour bucket with its histogram; returns (new histogram, whether a row was bumped)."""
+    key = (id(conn.engine), monitor_id)
+    known = _last_hist.get(key)
+    if known is not None and known[0] == start:
+        hist = histogram.add(known[2], latency_ms)
+        if conn.execute(_BUMP_HIST_SEEN, {**params, "hist": hist, "seen": known[1]}).rowcount:
+            _last_hist[key] = (start, known[1] + 1, hist)
+            return hist, True
+    found = conn.execute(_FIND_HIST, params).first()
+    hist = histogram.add(found[1] if found else None, latency_ms)
+    if found is None:
+        return hist, False
+    conn.execute(_BUMP_HIST, {**params, "hist": hist})
+    _last_hist[key] = (start, found[0] + 1, hist)
+    return hist, True
 
 
 def uptime_from_raw(session: Session, monitor_ids: list[int], since: datetime) -> dict[int, dict]:
