@@ -93,6 +93,7 @@ def load_config() -> dict[str, Any]:
         "DEMO_BACKFILL_DAYS": _env("DEMO_BACKFILL_DAYS", 30.0, float),
         # A product is low on stock at or below its own threshold, else this one.
         "LOW_STOCK_THRESHOLD": _env("LOW_STOCK_THRESHOLD", 5, int),
+        "DEMO_FIRST_OUTAGE_SECONDS": _env("DEMO_FIRST_OUTAGE_SECONDS", 60.0, float),
         # Alert notifications: a webhook (Slack-compatible JSON) and/or e-mail through SMTP.
         "ALERT_WEBHOOK_URL": _env("ALERT_WEBHOOK_URL"),
         "ALERT_WEBHOOK_TIMEOUT": _env("ALERT_WEBHOOK_TIMEOUT", 5.0, float),
@@ -133,7 +134,7 @@ def load_config() -> dict[str, Any]:
         "RETENTION_DAYS_AUDIT": _env("RETENTION_DAYS_AUDIT", 365, int),
         # Service monitors: raw results for 3 days, then per-minute/hour/day rollups.
         "RETENTION_DAYS_MONITOR_RESULTS": _env("RETENTION_DAYS_MONITOR_RESULTS", 3, int),
-        "RETENTION_DAYS_MONITOR_MINUTES": _env("RETENTION_DAYS_MONITOR_MINUTES", 14, int),
+        "RETENTION_DAYS_MONITOR_MINUTES": _env("RETENTION_DAYS_MONITOR_MINUTES", 1, int),
         "RETENTION_DAYS_MONITOR_HOURS": _env("RETENTION_DAYS_MONITOR_HOURS", 90, int),
         "RETENTION_DAYS_MONITOR_DAYS": _env("RETENTION_DAYS_MONITOR_DAYS", 400, int),
         "RETENTION_BATCH_SIZE": _env("RETENTION_BATCH_SIZE", 5000, int),

@@ -2,12 +2,13 @@
 
     python bench/checks.py [--monitors 200] [--interval 10] [--seconds 60] [--storage-interval 20]
 
-Storage: one simulated day of one monitor checked every ``--storage-interval`` seconds, stored
-through the real write path (``storage.record_result``: raw row + minute/hour/day buckets) in a
-SQLite file; the bytes of each table and its indexes are read from SQLite's ``dbstat``. The
-90-day projection for ``--monitors`` monitors keeps raw results 3 days, minute buckets 14,
-hour buckets 90 and day buckets 90 (the default retention), and compares it with keeping
-every raw result for 90 days.
+Storage: one simulated day of one monitor checked every ``--storage-interval`` seconds (about
+1 % of checks failing), stored through the real write path (``storage.record_result``: minute/
+hour/day buckets, a raw row for failures only) in a SQLite file; the bytes of each table and its
+indexes are read from SQLite's ``dbstat``. The 90-day projection for ``--monitors`` monitors
+keeps raw rows and each bucket resolution for its default retention (``storage.RETENTION``,
+day buckets 90 of their 400 days), and compares it with keeping a raw row for every check for
+90 days (measured the same way).
 
 Runner: ``--monitors`` http monitors every ``--interval`` seconds against a local HTTP server
 run in a separate process (so its work is not counted), checked by the real runner (worker
@@ -77,7 +78,8 @@ def storage_bench(interval: int, monitors: int) -> None:
             for i in range(n):
                 ok = i % 97 != 0
                 storage.record_result(s, mid, start + timedelta(seconds=i * interval), ok,
-                                      12.0 + (i % 50) if ok else None, None if ok else "HTTP 503")
+                                      12.0 + (i % 50) if ok else None, None if ok else "HTTP 503",
+                                      keep_raw=None if i else True)  # the first: pending -> up
                 if i % 1000 == 999:
                     s.commit()
             s.commit()
@@ -85,16 +87,38 @@ def storage_bench(interval: int, monitors: int) -> None:
         sizes = table_bytes(Path(tmp) / "bench.db")
         with sqlite3.connect(Path(tmp) / "bench.db") as conn:
             counts = dict(conn.execute("SELECT resolution, COUNT(*) FROM monitor_rollups GROUP BY resolution"))
+            # Hour rows also carry the histogram text: counted on top of the average row.
+            hist = conn.execute("SELECT AVG(LENGTH(latency_hist)) FROM monitor_rollups WHERE resolution = 3600").fetchone()[0]
     raw, rollups = sizes.get("monitor_results", 0), sizes.get("monitor_rollups", 0)
+    every_raw = _raw_for_every_check(interval)
     rollup_rows = sum(counts.values())
     per_row = rollups / rollup_rows
-    print(f"one monitor-day at {interval} s: {n} raw results = {raw / 1024:.0f} KiB "
-          f"({raw / n:.0f} B/result); rollups {rollup_rows} rows = {rollups / 1024:.0f} KiB "
-          f"({per_row:.0f} B/row: {counts})")
-    keep = (raw * 3 + per_row * (1440 * 14 + 24 * 90 + 90)) * monitors
-    everything = raw * 90 * monitors
-    print(f"{monitors} monitors, 90 days, default retention: {keep / 1e6:.1f} MB "
-          f"(raw kept 90 days instead: {everything / 1e6:.0f} MB)")
+    print(f"one monitor-day at {interval} s: {n} checks, raw rows (failures) = {raw / 1024:.0f} KiB "
+          f"(every check as a raw row: {every_raw / 1024:.0f} KiB); rollups {rollup_rows} rows = {rollups / 1024:.0f} KiB "
+          f"({per_row:.0f} B/row: {counts}; hour rows + {hist:.0f} B of histogram)")
+    days = {k: min(v, 90) for k, v in storage.RETENTION.items()}
+    keep = (raw * days["RETENTION_DAYS_MONITOR_RESULTS"]
+            + per_row * (1440 * days["RETENTION_DAYS_MONITOR_MINUTES"] + days["RETENTION_DAYS_MONITOR_DAYS"])
+            + (per_row + hist) * 24 * days["RETENTION_DAYS_MONITOR_HOURS"]) * monitors
+    everything = every_raw * 90 * monitors
+    print(f"{monitors} monitors, 90 days, default retention {days}: {keep / 1e6:.1f} MB "
+          f"(a raw row per check kept 90 days instead: {everything / 1e6:.0f} MB)")
+
+
+def _raw_for_every_check(interval: int) -> int:
+    """Bytes of one monitor-day with a raw row for every check (what the old layout kept)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = _app(Path(tmp))
+        with database.session_scope(app) as s:
+            mid = service.create(s, {"name": "m", "kind": "tcp", "host": "127.0.0.1", "port": 9},
+                                 min_interval=1).id
+        start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        conn_rows = [{"monitor_id": mid, "at": start + timedelta(seconds=i * interval), "ok": True,
+                      "latency_ms": 12.0, "error": None} for i in range(86_400 // interval)]
+        with database.session_scope(app) as s:
+            s.execute(storage.MonitorResult.__table__.insert(), conn_rows)
+        database.get_engine(app).dispose()
+        return table_bytes(Path(tmp) / "bench.db").get("monitor_results", 0)
 
 
 def runner_bench(monitors: int, interval: int, seconds: float) -> None:
@@ -115,7 +139,8 @@ def runner_bench(monitors: int, interval: int, seconds: float) -> None:
             run.stop()
             cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
             with sqlite3.connect(Path(tmp) / "bench.db") as conn:
-                done = conn.execute("SELECT COUNT(*), SUM(ok) FROM monitor_results").fetchone()
+                # Raw rows hold failures only: the minute buckets count every check.
+                done = conn.execute("SELECT SUM(checks), SUM(up) FROM monitor_rollups WHERE resolution = 60").fetchone()
             database.get_engine(app).dispose()
     finally:
         server.terminate()

@@ -54,7 +54,7 @@ def test_defaults_seeded_once_and_all_shipped(app):
     with database.session_scope(app) as session:
         first = {r.name: r for r in alert_rules.list_rules(session)}
         assert alert_rules.seed_defaults(session) == 0  # idempotent: a second start adds nothing
-    assert len(first) == len(alert_rules.DEFAULT_RULES) == 11
+    assert len(first) == len(alert_rules.DEFAULT_RULES) == 14
     cpu = first["High CPU use"]
     assert (cpu.metric, cpu.operator, cpu.threshold, cpu.for_seconds, cpu.severity) == \
         ("metric", ">", 80.0, 300, "warning")

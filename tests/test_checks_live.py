@@ -1,12 +1,15 @@
 """State changes of monitors reach the admins' sockets, with the monitor-down alert beside them."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import database
 from services.checks import check_once, runner, service
 from services.checks.models import Monitor
 from services.live import periodic_job_definitions
+from services.live import scheduler as live
 from tests.checks_target import Target
 from tests.helpers import wait_for
 
@@ -41,26 +44,41 @@ def test_down_and_up_arrive_as_monitor_and_alert_events(app, socket_client):
         target.stop()
 
 
-def test_the_runner_starts_once_from_a_leader_only_periodic_job(app):
+def test_a_tick_outside_the_scheduler_loop_starts_no_runner(app):
     [job] = [j for j in periodic_job_definitions(app) if j.name == "start_monitor_runner"]
     assert job.leader_only and not job.after_push
-    target = Target()
-    try:
-        with database.session_scope(app) as s:
-            mid = service.create(s, {"name": "shop", "kind": "http", "url": target.url}).id
-        run = runner(app)
-        assert not run.running
-        assert job.run(app) is True
-        try:
-            assert job.run(app) is False and run.running  # started once, not again each tick
-            checked = wait_for(lambda: _last_checked(app, mid))
-            assert checked is not None and target.hits >= 1
-        finally:
-            run.stop()
-    finally:
-        target.stop()
+    assert job.run(app) is False and not runner(app).running  # no thread would outlive this app
 
 
 def _last_checked(app, mid):
     with database.session_scope(app) as s:
         return s.get(Monitor, mid).last_checked_at
+
+
+def test_the_runner_stops_with_its_scheduler(make_app):
+    """The scheduler's job starts the runner once; checks end with the scheduler: no cycle, no
+    request to a target after it stopped."""
+    app = make_app(MONITOR_ALLOW_PRIVATE=True, SCHEDULER_ENABLED=True, LIVE_UPDATE_INTERVAL=0.2,
+                   SAMPLE_INTERVAL=0.2, MONITOR_LOOP_SECONDS=0.1)
+    target = Target()
+    try:
+        with database.session_scope(app) as s:
+            mid = service.create(s, {"name": "shop", "kind": "http", "url": target.url,
+                                     "interval_seconds": 10}).id
+        run = runner(app)
+        assert live.start(app)
+        try:
+            assert wait_for(lambda: _last_checked(app, mid)) is not None  # the scheduler started it
+            assert run.running and run.bound_to_scheduler
+            [job] = [j for j in periodic_job_definitions(app) if j.name == "start_monitor_runner"]
+            assert job.run(app) is False  # started once, not again each tick
+        finally:
+            live.stop(app)
+        assert not run.running and run.pool is None
+        cycles, hits = run.cycles, target.hits
+        run.next_due.clear()  # due again at once: a runner still looping would check it now
+        time.sleep(0.6)
+        assert (run.cycles, target.hits) == (cycles, hits)
+        assert run.cycle() == 0
+    finally:
+        target.stop()

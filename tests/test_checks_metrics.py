@@ -12,7 +12,7 @@ from services.alerts import lifecycle
 from services.alerts.models import Alert, AlertRule
 from services.alerts.values import DbProbe
 from services.checks import check_once, service
-from services.checks.models import MonitorResult
+from services.checks.models import MINUTE, MonitorResult, MonitorRollup
 from tests.checks_target import Target
 from tests.metrics_helpers import minute_ago, push, query
 
@@ -42,8 +42,11 @@ def checked(app, target):
         target.status = status
         check_once(app, mid, now=base + timedelta(minutes=minute, seconds=10))
     with database.session_scope(app) as s:
-        latencies = list(s.scalars(select(MonitorResult.latency_ms).where(MonitorResult.monitor_id == mid)
-                                   .order_by(MonitorResult.at)))
+        # One check per minute bucket: each bucket's sum is that check's time.
+        latencies = list(s.scalars(select(MonitorRollup.latency_sum_ms).where(
+            MonitorRollup.monitor_id == mid, MonitorRollup.resolution == MINUTE).order_by(MonitorRollup.bucket_start)))
+        # Raw rows: the first check (pending -> up) and the failure; the last success is counted only.
+        assert len(s.scalars(select(MonitorResult.id).where(MonitorResult.monitor_id == mid)).all()) == 2
     return base, latencies
 
 
@@ -66,9 +69,12 @@ def test_catalog_lists_state_latency_and_uptime_per_monitor(admin_client, checke
     series = admin_client.get("/admin/api/metrics/catalog?q=monitor_").get_json()["series"]
     shop = {e["name"]: e["last_value"] for e in series if e["labels"].get("monitor") == "shop"}
     # Down since the failure: one good check is not enough to recover (recovery_threshold 2).
-    assert shop == {"monitor_up": 0.0, "monitor_latency_ms": pytest.approx(latencies[-1])}
+    assert shop == {"monitor_up": 0.0, "monitor_latency_ms": pytest.approx(latencies[-1]),
+                    "monitor_failures": 0.0}  # the good check ended the failures in a row
     other = {e["name"]: e["last_value"] for e in series if e["labels"].get("monitor") == "other"}
-    assert other == {"monitor_up": None, "monitor_latency_ms": None}
+    assert other == {"monitor_up": None, "monitor_latency_ms": None, "monitor_failures": 0.0}
+    down = admin_client.get("/admin/api/metrics/catalog?q=monitors_down").get_json()["series"]
+    assert [(e["labels"], e["last_value"]) for e in down] == [({}, 1.0)]
     uptime = admin_client.get("/admin/api/metrics/catalog?q=uptime_24h").get_json()["series"]
     assert {e["labels"]["monitor"]: e["last_value"] for e in uptime} == {
         "shop": pytest.approx(200 / 3, abs=1e-3), "other": None}

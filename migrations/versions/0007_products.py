@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import database
 
 revision: str = '0007_products'
-down_revision: Union[str, Sequence[str], None] = '0005_metric_rules'
+down_revision: Union[str, Sequence[str], None] = '0006_monitor_storage'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

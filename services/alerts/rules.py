@@ -117,6 +117,18 @@ DEFAULT_RULES: list[dict[str, Any]] = [
     {"key": "low_stock", "name": "Products low on stock", "metric": "metric", "operator": ">",
      "threshold": 10.0, "for_seconds": 0, "severity": "warning",
      "params": {"name": "low_stock_products", "reducer": "last", "window_seconds": 300}},
+    # Service monitors (services.checks.metrics). "External" APIs are the monitors labelled
+    # external="true" (a label, so the admin decides what is third-party, whatever its kind).
+    {"key": "monitor_down", "name": "Monitor down for 2 minutes", "metric": "metric",
+     "operator": ">", "threshold": 0.0, "for_seconds": 0, "severity": "critical",
+     "params": {"name": "monitors_down", "reducer": "min", "window_seconds": 120}},
+    {"key": "external_api_failures", "name": "External API check failures", "metric": "metric",
+     "operator": ">", "threshold": 5.0, "for_seconds": 0, "severity": "critical",
+     "params": {"name": "monitor_failures", "match": 'external="true"', "reducer": "sum",
+                "window_seconds": 300}},
+    {"key": "db_connections", "name": "Database connections near the limit", "metric": "metric",
+     "operator": ">", "threshold": 90.0, "for_seconds": 0, "severity": "warning",
+     "params": {"name": "db_connections_percent", "reducer": "last", "window_seconds": 300}},
 ]
 
 

@@ -22,7 +22,7 @@ from flask import Flask
 
 from services.checks import metrics as _metrics
 from services.checks import models, service, state, storage  # noqa: F401 - the public face
-from services.checks.runner import check_once, install, runner
+from services.checks.runner import check_once, install, runner, scheduler_running
 from services.checks.values import current_values
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,16 @@ def init_app(app: Flask) -> None:
 
 
 def start_runner(app: Flask) -> bool:
-    """Start the app's runner once (the leader-only periodic job); True when it started now."""
+    """Start the app's runner once (the leader-only periodic job); True when it started now.
+
+    Only from a running scheduler loop: a tick run by hand (tests, the CLI) starts no thread
+    that would outlive its app. The runner stops when that loop stops.
+    """
     run = runner(app)
-    if run.running or not run.start():
+    if run.running or not scheduler_running(app):
+        return False
+    run.bound_to_scheduler = True
+    if not run.start():
         return False
     atexit.register(_stop_at_exit, weakref.ref(app))
     return True

@@ -1,7 +1,7 @@
 """Tables of the service monitors: the monitors, their raw results and the rollups of those.
 
-Raw results are kept for a short window only (``RETENTION_DAYS_MONITOR_RESULTS``, 3 days by
-default); uptime and response times over longer windows come from per-minute, per-hour and
+Raw results (failures and state changes only) are kept for a short window
+(``RETENTION_DAYS_MONITOR_RESULTS``, 3 days by default); uptime and response times over longer windows come from per-minute, per-hour and
 per-day rollups, one row per monitor and bucket, so storage grows with monitors and time, not
 with the check rate (raw heartbeats are what grow a monitoring database to gigabytes).
 """
@@ -61,7 +61,8 @@ class Monitor(Base):
 
 
 class MonitorResult(Base):
-    """One check's outcome, kept for a few days: small on purpose (no bodies, short errors)."""
+    """A failed check or one that changed the state, kept for a few days (successes live in the
+    rollups only): small on purpose (no bodies, short errors)."""
 
     __tablename__ = "monitor_results"
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -75,7 +76,7 @@ class MonitorResult(Base):
 
 
 class MonitorRollup(Base):
-    """Checks, successes and response-time sum/max of one monitor in one bucket.
+    """Checks, successes, response-time sum/max (and histogram) of one monitor in one bucket.
 
     ``resolution`` is the bucket length in seconds (60, 3600 or 86400); ``latency_count`` counts
     the checks that measured a response time (a refused connection has none).
@@ -91,9 +92,12 @@ class MonitorRollup(Base):
     latency_count: Mapped[int] = mapped_column(Integer, default=0)
     latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)
     latency_max_ms: Mapped[float | None] = mapped_column(Float)
+    # Response-time histogram, compact text (services.checks.histogram); hour buckets only.
+    latency_hist: Mapped[str | None] = mapped_column(String(400))
+    # The unique key is the only index: the daily prune (by resolution and age) scans the
+    # table once a day, cheaper than a second index on every row (~45 bytes of ~100).
     __table_args__ = (UniqueConstraint("monitor_id", "resolution", "bucket_start",
-                                       name="uq_monitor_rollups_bucket"),
-                      Index("ix_monitor_rollups_res_start", "resolution", "bucket_start"))
+                                       name="uq_monitor_rollups_bucket"),)
 
 
 class MonitorEvent(Base):

@@ -75,8 +75,9 @@ def record(app: Flask, monitor_id: int, outcome: Outcome, now: datetime) -> stat
         monitor = session.get(Monitor, monitor_id)
         if monitor is None or monitor.paused:
             return None
-        storage.record_result(session, monitor.id, now, outcome.ok, outcome.latency_ms, outcome.error)
         step = state.apply(session, monitor, outcome, now)
+        storage.record_result(session, monitor.id, now, outcome.ok, outcome.latency_ms, outcome.error,
+                              keep_raw=not outcome.ok or step.changed)
         commit_and_announce(app, session, step.changes)
         if step.changed:
             publish_change(monitor, step)
@@ -99,6 +100,8 @@ class Runner:
         self.loaded_at: float | None = None
         self.cycles = 0
         self.checks_started = 0
+        # Started by the scheduler's job: stops when that scheduler stops (see _on_scheduler_stopped).
+        self.bound_to_scheduler = False
 
     def start(self) -> bool:
         """Start the loop and the pool once; False when running already or disabled."""
@@ -131,6 +134,10 @@ class Runner:
         """A monitor changed in this process: reload the list on the next cycle."""
         self.loaded_at = None
 
+    def _scheduler_stopped(self) -> bool:
+        """True when the runner was started by the scheduler and that loop no longer runs."""
+        return self.bound_to_scheduler and not scheduler_running(self.app)
+
     def _is_follower(self) -> bool:
         live = self.app.extensions.get("live")
         leader = getattr(live, "leader", None)
@@ -150,7 +157,7 @@ class Runner:
 
     def cycle(self, now: float | None = None) -> int:
         """Hand every due monitor to the pool; returns how many were started."""
-        if self._is_follower() or self.pool is None:
+        if self._is_follower() or self.pool is None or self.stop_event.is_set():
             return 0
         now = time.monotonic() if now is None else now
         self._reload(now)
@@ -182,6 +189,11 @@ class Runner:
 
         period = float(self.app.config.get("MONITOR_LOOP_SECONDS") or 1.0)
         while not self.stop_event.is_set():
+            if self._scheduler_stopped():
+                # The scheduler's stop announcement normally gets here first; this covers a
+                # loop that ended some other way, so no cycle runs for an app that is gone.
+                self.stop_event.set()
+                break
             began = time.monotonic()
             try:
                 self.cycle(began)
@@ -190,6 +202,12 @@ class Runner:
             while not self.stop_event.is_set() and time.monotonic() - began < period:
                 socketio.sleep(min(0.2, period))
         log.info("monitor runner stopped")
+
+
+def scheduler_running(app: Flask) -> bool:
+    """True while the app's live scheduler loop runs (started and not stopped)."""
+    live = app.extensions.get("live")
+    return bool(live is not None and live.running and not live.stop_event.is_set())
 
 
 def runner(app: Flask) -> Runner:
@@ -205,6 +223,12 @@ def _on_change(_payload: Any) -> None:
         run.mark_dirty()
 
 
+def _on_scheduler_stopped(app: Any) -> None:
+    for run in list(_runners):
+        if run.app is app and run.running:
+            run.stop(timeout=2.0)
+
+
 def install(app: Flask) -> Runner:
     """Create the app's runner and follow monitor changes; starts nothing."""
     run = Runner(app)
@@ -212,4 +236,5 @@ def install(app: Flask) -> Runner:
     _runners.add(run)
     # A module function, not the bound method: the topic must not keep every app ever built alive.
     events.subscribe(topics.MONITOR_CHANGED, _on_change)
+    events.subscribe(topics.SCHEDULER_STOPPED, _on_scheduler_stopped)
     return run

@@ -35,6 +35,7 @@ from services.infra import breaker as circuit_breaker
 from services.demo import console as demo_console
 from services.demo import catalogue as demo_catalogue
 from services.demo import custom_metrics
+from services.demo import monitors as demo_monitors
 from services.ingest import first_seen
 from services.ingest import store as ingest
 from services.ingest import rollups
@@ -158,6 +159,8 @@ class LiveTraffic:
         self.seq = 0
         # The backfill's catalogue, so live sales drain the stock it left.
         self.catalogue = getattr(shop, "catalogue", None) or demo_catalogue.Catalogue(shop.rng)
+        # Stamps the demo's push monitor (services.demo.monitors.Heartbeat) while traffic flows.
+        self.heartbeat = None
 
     def adopt_pending(self, now: datetime) -> int:
         """Settle soon the recent orders the backfill left pending (as a real shop would)."""
@@ -214,6 +217,8 @@ class LiveTraffic:
         self._stock(now)
         stored += self._outages(now, seconds)
         stored += self.metrics.tick(now, seconds)
+        if self.heartbeat is not None:
+            self.heartbeat(now)
         return stored
 
     def _outages(self, now: datetime, seconds: float) -> int:
@@ -318,6 +323,7 @@ def start_live(app: Flask, shop: Shop | None = None, *, rate_multiplier: float =
         _tasks.append(socketio.start_background_task(_loop, "traffic", interval,
                                                      lambda: traffic.tick(utcnow(), interval)))
         if visit_panel:
+            traffic.heartbeat = demo_monitors.start(app, traffic.shop, base_url(app))
             visitor = PanelVisitor(base_url(app), MONITOR_USERNAME, ensure_monitor(app), traffic.shop.rng)
             _tasks.append(socketio.start_background_task(_when_serving, app, visitor))
     return traffic
@@ -339,6 +345,7 @@ def stop(timeout: float = 10) -> None:
         for task in _tasks:
             task.join(timeout)
         _tasks.clear()
+    demo_monitors.stop()
 
 
 def start(app: Flask) -> None:

@@ -25,8 +25,11 @@ METRICS_STORED = "metrics.stored"
 # the Services page shows it (``deleted`` when gone). Heard by the live layer, which emits it as
 # the admins' ``monitor`` event, and by the monitor runner (reloads its list).
 MONITOR_CHANGED = "monitor.changed"
+# An app's live scheduler stopped (its loop ended); payload: the app. Heard by the monitor runner,
+# which stops with it, so no check runs for an app whose scheduler is gone.
+SCHEDULER_STOPPED = "scheduler.stopped"
 # A user logged out; payload: user_id. Heard by the sockets (closed) and degraded sign-in.
 USER_LOGGED_OUT = "user.logged_out"
 
 ALL = (TRANSACTION_STORED, ACTIVITY_STORED, LOG_STORED, LOG_REMOTE, INGEST_COMMITTED, ALERT_CHANGED,
-       METRICS_STORED, MONITOR_CHANGED, USER_LOGGED_OUT)
+       METRICS_STORED, MONITOR_CHANGED, SCHEDULER_STOPPED, USER_LOGGED_OUT)

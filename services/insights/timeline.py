@@ -12,6 +12,8 @@ are also on the admin's local quarter hours):
 Alert windows run from ``started_at`` to ``resolved_at`` (or now while open). For each, "money at
 risk" compares the completed revenue inside the window with the same window one week earlier,
 per currency, read exactly from the transactions through the ``(status, created_at)`` index.
+Service monitors' down windows (``monitor_windows``, from their state changes) are shaded and
+priced the same way.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.alerts import Alert
+from services.checks.history import down_windows
 from services.ingest import CurrencyRollup as R, Transaction
 from services.monitor import RequestStat
 from services.monitor import histogram
@@ -118,6 +121,14 @@ def alert_windows(session: Session, start: datetime, end: datetime, now: datetim
     return out
 
 
+def monitor_windows(session: Session, start: datetime, end: datetime, now: datetime) -> list[dict]:
+    """Monitor down windows overlapping [start, end), each with its money at risk like an alert's."""
+    return [{"monitor_id": w["monitor_id"], "title": f"Monitor {w['monitor']} down",
+             "started_at": w["started_at"].isoformat(), "ended_at": w["ended_at"].isoformat(),
+             "open": w["open"], "money_at_risk": money_at_risk(session, w["started_at"], w["ended_at"])}
+            for w in down_windows(session, start, end, now)]
+
+
 def build_timeline(session: Session, buckets: Buckets, now: datetime, currency: str | None = None) -> dict:
     """The series on ``buckets`` (15-minute steps) and the alert windows that overlap them."""
     revenue, settled, failed = _revenue_and_payments(session, buckets)
@@ -144,4 +155,5 @@ def build_timeline(session: Session, buckets: Buckets, now: datetime, currency: 
         "currencies": currencies,
         "buckets": series,
         "alerts": alert_windows(session, buckets.start, buckets.end, now),
+        "monitor_windows": monitor_windows(session, buckets.start, buckets.end, now),
     }

@@ -121,6 +121,8 @@ def stop(app: Flask, timeout: float = 5.0) -> None:
         task.join(timeout)
     with st.lock:
         st.running = False
+    # What the leader started beside the loop (the monitor runner) stops with it.
+    events.publish(topics.SCHEDULER_STOPPED, app)
     if st.leader is not None:
         st.leader.release()
 

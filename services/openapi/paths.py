@@ -5,7 +5,7 @@ from services.openapi import paths_checks, paths_dashboards, paths_explore, path
 from services.openapi import paths_ops as openapi_paths_ops
 from services.openapi import paths_products, paths_routing
 from services.openapi.schemas import (
-    CURRENCY, INT, NUM, STALE, STR, TIME, arr, json_ok, minutes, nullable, obj, op, query,
+    BOOL, CURRENCY, INT, NUM, STALE, STR, TIME, arr, json_ok, minutes, nullable, obj, op, query,
     range_params, tz,
 )
 
@@ -109,8 +109,12 @@ def _analytics() -> dict:
                     query("currency", CURRENCY)],
             unavailable=True, tags=["analytics"])},
         "/admin/api/timeline": {"get": op(
-            "Revenue, failed payments, errors and p95 on one 15-minute axis, with alert windows",
+            "Revenue, failed payments, errors and p95 on one 15-minute axis, with alert windows "
+            "and monitor down windows (each with its money at risk)",
             json_ok(obj({"buckets": arr(obj({"start": TIME})), "alerts": arr(obj()),
+                         "monitor_windows": arr(obj({"monitor_id": INT, "title": STR, "started_at": TIME,
+                                                     "ended_at": TIME, "open": BOOL,
+                                                     "money_at_risk": arr(obj())})),
                          "hours": INT, "step_seconds": INT, "tz": STR}, STALE)),
             params=[query("hours", {"type": "integer", "minimum": 1, "maximum": 168}),
                     query("currency", CURRENCY), tz()],

@@ -28,11 +28,15 @@ MONITOR = obj({"id": INT, "name": STR, "kind": KIND, "interval_seconds": INT, "t
                "last_checked_at": nullable(TIME), "last_latency_ms": nullable(NUM),
                "last_error": nullable(STR)},
               {"uptime_24h": nullable(NUM), "uptime_7d": nullable(NUM), "uptime_30d": nullable(NUM),
-               "avg_ms_24h": nullable(NUM), "push_token": STR, "heartbeat_path": STR})
+               "avg_ms_24h": nullable(NUM), "p50_ms_24h": nullable(NUM), "p95_ms_24h": nullable(NUM),
+               "push_token": STR, "heartbeat_path": STR})
 DETAIL = {**MONITOR, "properties": {**MONITOR["properties"],
-                                    "hourly": arr(obj({"start": TIME, "checks": INT, "up": INT})),
+                                    "hourly": arr(obj({"start": TIME, "checks": INT, "up": INT},
+                                                      {"avg_ms": nullable(NUM), "p50_ms": nullable(NUM),
+                                                       "p95_ms": nullable(NUM), "max_ms": nullable(NUM)})),
                                     "results": arr(obj({"at": TIME, "ok": BOOL})),
-                                    "events": arr(obj({"at": TIME, "from": STR, "to": STR}))}}
+                                    "events": arr(obj({"at": TIME, "from": STR, "to": STR},
+                                                      {"error": nullable(STR), "alerted": BOOL}))}}
 EXPORT = obj({"monitors": arr(obj({"name": STR, "kind": KIND}))}, {"version": INT, "exported_at": TIME})
 # The import reads ``monitors`` only: ``version`` and ``exported_at`` of an export may come along
 # and are not read, so any value is taken.

@@ -250,7 +250,7 @@ export function renderTable(chart) {
 
 /** Wire every "Show as table" button on the page to its chart. */
 export function wireTableToggles() {
-  for (const button of document.querySelectorAll(".table-toggle")) {
+  for (const button of document.querySelectorAll(".table-toggle[data-target]")) {
     button.addEventListener("click", () => {
       const id = button.dataset.target;
       const box = document.getElementById(`table-${id}`);

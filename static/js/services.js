@@ -3,6 +3,7 @@
 // monitors in a dialog whose errors come from the server's validation (the field it names).
 import { api } from "./api.js";
 import { ago, ms, pct } from "./format.js";
+import { distinctColors, makeChart, setData, wireTableToggles } from "./charts.js";
 
 const root = document.getElementById("services-root");
 const canEdit = root && root.dataset.canEdit === "true";
@@ -64,7 +65,9 @@ function row(m) {
     el("td", { class: "num", text: pct(m.uptime_24h) }),
     el("td", { class: "num", text: pct(m.uptime_7d) }),
     el("td", { class: "num", text: pct(m.uptime_30d) }),
-    el("td", {}, sparkCell(m), el("div", { class: "muted", text: m.last_latency_ms != null ? `last ${ms(m.last_latency_ms)}` : "" })),
+    el("td", {}, sparkCell(m),
+      el("div", { class: "muted svc-pct", text: m.p50_ms_24h != null ? `p50 ${ms(m.p50_ms_24h)} · p95 ${ms(m.p95_ms_24h)}` : "" }),
+      el("div", { class: "muted", text: m.last_latency_ms != null ? `last ${ms(m.last_latency_ms)}` : "" })),
     el("td", { class: "svc-error", text: m.last_error ? `${m.last_error} (${ago(m.last_error_at)})` : "—" }),
   );
   const actions = el("td");
@@ -109,22 +112,41 @@ async function load() {
   }
 }
 
+let latencyChart = null;
+
+function detailChart() {
+  if (latencyChart) return latencyChart;
+  latencyChart = makeChart("monitor-latency", {
+    type: "line",
+    data: { labels: [], datasets: ["average", "p50", "p95"].map((label) => ({ label, data: [], spanGaps: true })) },
+    options: { interaction: { mode: "index", intersect: false }, scales: { y: { beginAtZero: true, title: { display: true, text: "ms" } } } },
+  }, (c, colors) => {
+    const palette = distinctColors(c.data.datasets.length, colors.palette);
+    c.data.datasets.forEach((ds, i) => { ds.borderColor = palette[i]; ds.backgroundColor = palette[i]; });
+  });
+  latencyChart.$labelHeader = "Hour";
+  latencyChart.$formatValue = (v) => (v === null || v === undefined ? "—" : ms(v));
+  return latencyChart;
+}
+
 async function showDetail(id) {
   const box = document.getElementById("monitor-detail");
   const { monitor } = await api.get(`/admin/api/monitors/${id}`);
   box.hidden = false;
+  box.dataset.monitorId = String(monitor.id);
   document.getElementById("title-detail").textContent = `${monitor.name}: ${monitor.status}`;
-  const chart = document.getElementById("detail-chart");
-  chart.replaceChildren(sparkline(monitor.hourly.map((b) => b.avg_ms), 600, 160, ""));
-  const body = document.querySelector("#detail-hourly tbody");
-  body.replaceChildren(...monitor.hourly.map((b) => el("tr", {}, el("td", { text: new Date(b.start).toLocaleString() }),
-    el("td", { class: "num", text: String(b.checks) }), el("td", { class: "num", text: String(b.up) }),
-    el("td", { class: "num", text: ms(b.avg_ms) }), el("td", { class: "num", text: ms(b.max_ms) }))));
-  document.getElementById("detail-hourly").hidden = !asTable;
-  chart.hidden = asTable;
-  document.getElementById("detail-events").replaceChildren(...(monitor.events.length ? monitor.events.map((e) =>
-    el("li", { text: `${new Date(e.at).toLocaleString()}: ${e.from} → ${e.to}${e.error ? " — " + e.error : ""}${e.alerted ? " (alerted)" : ""}` }))
-    : [el("li", { class: "muted", text: "No state changes yet." })]));
+  document.getElementById("detail-figures").textContent = monitor.p50_ms_24h != null
+    ? `Last 24 h: p50 ${ms(monitor.p50_ms_24h)}, p95 ${ms(monitor.p95_ms_24h)}, ${monitor.checks_24h} checks`
+    : "No response times in the last 24 h.";
+  const hourly = monitor.hourly || [];
+  const chart = detailChart();
+  setData(chart, hourly.map((b) => new Date(b.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
+    [hourly.map((b) => b.avg_ms), hourly.map((b) => b.p50_ms), hourly.map((b) => b.p95_ms)]);
+  const body = document.querySelector("#detail-events tbody");
+  body.replaceChildren(...(monitor.events.length ? monitor.events.map((e) => el("tr", { "data-to": e.to },
+    el("td", { text: new Date(e.at).toLocaleString() }), el("td", { text: e.from }), el("td", { text: e.to }),
+    el("td", { class: "svc-error", text: e.error || "—" }), el("td", { text: e.alerted ? "yes" : "no" })))
+    : [el("tr", {}, el("td", { class: "empty-cell", colspan: "5", text: "No state changes yet." }))]));
 }
 
 // --- the form -------------------------------------------------------------------------------
@@ -229,12 +251,8 @@ document.getElementById("spark-toggle").addEventListener("click", (event) => {
   event.target.setAttribute("aria-pressed", String(asTable));
   event.target.textContent = asTable ? "Show as chart" : "Show as table";
   render();
-  const box = document.getElementById("monitor-detail");
-  if (!box.hidden) {
-    document.getElementById("detail-hourly").hidden = !asTable;
-    document.getElementById("detail-chart").hidden = asTable;
-  }
 });
+wireTableToggles();
 document.getElementById("detail-close").addEventListener("click", () => { document.getElementById("monitor-detail").hidden = true; });
 
 // A state change: update that row at once, then reload for fresh uptime figures.

@@ -1,6 +1,7 @@
 // Overview: one timeline where revenue per 15 minutes, the failed-payment rate, the request error
 // rate and p95 latency share one time axis, with the alert windows shaded, and a table of those
 // windows with the money at risk (revenue during the window vs the same window a week earlier).
+// Service monitors' down windows are shaded and listed the same way.
 import { api, withQuery } from "./api.js";
 import { alpha, makeChart, refreshChart, setPanelState } from "./charts.js";
 import { pickedCurrency } from "./currency.js";
@@ -109,12 +110,13 @@ function renderAlerts(alerts) {
     const cell = body.insertRow().insertCell();
     cell.colSpan = 6;
     cell.className = "empty-cell";
-    cell.textContent = `No alert was open in the last ${HOURS} hours`;
+    cell.textContent = `No alert was open and no monitor was down in the last ${HOURS} hours`;
     return;
   }
   for (const a of alerts) {
     const row = body.insertRow();
-    row.dataset.alertId = String(a.id);
+    if (a.monitor) row.dataset.monitorId = String(a.monitor_id);
+    else row.dataset.alertId = String(a.id);
     const title = row.insertCell();
     title.className = `sev-${a.severity}`;
     // Drill-down: the window's log lines at warning and up, and its transactions.
@@ -139,8 +141,11 @@ function show(body) {
   const buckets = body.buckets || [];
   state.currency = body.currency;
   chart.$firstStart = buckets.length ? new Date(buckets[0].start).getTime() : null;
-  chart.$alertWindows = (body.alerts || []).map((a) => ({
-    id: a.id, title: a.title, severity: a.severity,
+  // A monitor down window is an outage: shaded like a critical alert.
+  const monitorWindows = (body.monitor_windows || []).map((w) => ({ ...w, severity: "critical", monitor: true }));
+  const windows = [...(body.alerts || []), ...monitorWindows];
+  chart.$alertWindows = windows.map((a) => ({
+    id: a.monitor ? `monitor-${a.monitor_id}-${a.started_at}` : a.id, title: a.title, severity: a.severity,
     start: new Date(a.started_at).getTime(), end: new Date(a.ended_at).getTime(),
   }));
   chart.$stamps = buckets.map((b) => new Date(b.start).getTime());
@@ -156,7 +161,8 @@ function show(body) {
   setPanelState(ID, anything ? "ready" : "empty");
   const panel = document.querySelector(`[data-chart="${ID}"]`);
   if (panel) panel.dataset.alerts = String(chart.$alertWindows.length);
-  renderAlerts(body.alerts || []);
+  if (panel) panel.dataset.monitorWindows = String(monitorWindows.length);
+  renderAlerts(windows.sort((x, y) => new Date(x.started_at) - new Date(y.started_at)));
 }
 
 async function load() {
@@ -174,6 +180,7 @@ function init() {
   // The page's own script wires every "Show as table" button, this panel's included.
   document.addEventListener("live:refresh", load);
   document.addEventListener("live:alert", load);
+  document.addEventListener("live:monitor", load);
   document.addEventListener("currency:change", load);
   document.addEventListener("live:update", () => {
     if (Date.now() - state.loadedAt >= RELOAD_EVERY_MS) load();

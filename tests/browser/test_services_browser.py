@@ -60,6 +60,28 @@ def test_a_monitor_goes_up_then_down_when_its_server_stops(watched):
         eventually(lambda: page.locator("#alert-bell .alert-bell-count").inner_text() == "1",
                    "the bell does not count the monitor's alert")
 
+        # p50 / p95 of the last 24 h, from the hour histograms, in the row.
+        assert row.locator(".svc-pct").inner_text().startswith("p50 ")
+        assert " · p95 " in row.locator(".svc-pct").inner_text()
+
+        # The detail view: the state changes with their times and errors, the latency chart.
+        page.click("#monitors tr[data-id] button.link-button")
+        page.wait_for_selector("#monitor-detail:not([hidden]) #detail-events tr[data-to]")
+        changes = page.locator("#detail-events tbody tr")
+        assert changes.count() == 2  # newest first: up -> down, then pending -> up
+        down_change = changes.nth(0).locator("td")
+        assert [down_change.nth(i).inner_text() for i in (1, 2)] == ["up", "down"]
+        assert "connection failed" in down_change.nth(3).inner_text() and down_change.nth(0).inner_text()
+        assert [changes.nth(1).locator("td").nth(i).inner_text() for i in (1, 2)] == ["pending", "up"]
+        points = page.evaluate("document.getElementById('chart-monitor-latency').chart.data.datasets"
+                               ".map(ds => ds.data.filter(v => v !== null).length)")
+        assert points[0] >= 1 and points == [points[0]] * 3, points  # average, p50, p95 per hour
+        page.click("[data-target=monitor-latency]")
+        page.wait_for_selector("#table-monitor-latency:not([hidden]) tbody tr th")
+        assert page.locator("#table-monitor-latency thead th").all_inner_texts() == ["Hour", "average", "p50", "p95"]
+        assert " ms" in page.locator("#table-monitor-latency tbody tr td").first.inner_text()
+        shot(page, "services-detail")
+
         page.click("#spark-toggle")
         assert page.locator("#spark-toggle").inner_text() == "Show as chart"
         assert page.locator("#monitors .svc-spark-table td").count() >= 3
