@@ -41,11 +41,11 @@ POLICY_FIELDS = {"name": STR, "parent_id": nullable(INT), "position": INT, "matc
 POLICY = obj({"id": INT, **POLICY_FIELDS})
 INHIBITION_FIELDS = {"name": STR, "source_matchers": MATCHERS, "target_matchers": MATCHERS, "equal": arr(STR)}
 INHIBITION = obj({"id": INT, **INHIBITION_FIELDS})
-WINDOW_FIELDS = {"name": STR, "kind": {"enum": ["once", "weekly", "manual"]}, "matchers": MATCHERS,
-                 "starts_at": nullable(STR), "ends_at": nullable(STR), "weekdays": arr(INT),
-                 "start_time": nullable(STR), "duration_minutes": nullable(INT), "timezone": STR}
+WINDOW_FIELDS = {"name": STR, "kind": {"enum": ["once", "recurring", "manual"]}, "matchers": MATCHERS,
+                 "starts_at": nullable(STR), "ends_at": nullable(STR), "rrule": nullable(STR),
+                 "dtstart": nullable(STR), "duration_minutes": nullable(INT), "timezone": STR}
 WINDOW = obj({"id": INT, **{k: WINDOW_FIELDS[k] for k in ("name", "kind", "matchers")},
-              "active_now": BOOL, "active_until": nullable(TIME)})
+              "active_now": BOOL, "active_until": nullable(TIME), "next_start": nullable(TIME)})
 DELETED = {**json_ok(obj({"deleted": INT})), **errors(404, 409)}
 
 

@@ -1,15 +1,15 @@
 """Maintenance windows: while one covers an alert, the alert stays open and visible (marked muted)
 but notifies nobody. A resolved notice for an alert notified before still goes out.
 
-Kinds: ``once`` (``starts_at`` to ``ends_at``), ``weekly`` (on ``weekdays``, 0 = Monday, from
-``start_time`` local to ``timezone`` for ``duration_minutes``; wall-clock time, so a window
-at 09:00 Europe/Berlin stays at 09:00 across daylight saving changes) and ``manual`` (started
-and stopped by a call, e.g. from a deploy script with an API token; optionally ending by itself
-after some minutes). ``matchers`` pick the alerts (none: every alert).
+Kinds: ``once`` (``starts_at`` to ``ends_at``), ``recurring`` (an RFC 5545 ``rrule`` from the
+local ``dtstart`` in ``timezone``, each occurrence lasting ``duration_minutes``; wall-clock time,
+so a window at 09:00 Europe/Berlin stays at 09:00 across daylight saving changes: see
+:mod:`services.routing.recurrence`) and ``manual`` (started and stopped by a call, e.g. from a
+deploy script with an API token; optionally ending by itself after some minutes). ``matchers`` pick the alerts (none: every alert).
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from database import utcnow
 from services.infra.input_checks import InputError, has_control
+from services.routing import recurrence
 from services.routing.matchers import clean_matchers, matches
 from services.routing.models import MaintenanceWindow
 from services.ingest.validation import ValidationError, parse_query_time
 
-KINDS = ("once", "weekly", "manual")
+KINDS = ("once", "recurring", "manual")
 MAX_MINUTES = 7 * 24 * 60
 # A one-off window longer than this is refused unless the request says "confirm": true.
 LONG_WINDOW = timedelta(days=7)
@@ -57,9 +58,9 @@ def _zone(raw: Any) -> str:
 
 def validate(payload: dict[str, Any], current: MaintenanceWindow | None = None) -> dict[str, Any]:
     """Clean fields of a window, checked as a whole (the kind decides which fields count)."""
-    fields = {"name", "kind", "matchers", "starts_at", "ends_at", "weekdays", "start_time",
+    fields = {"name", "kind", "matchers", "starts_at", "ends_at", "rrule", "dtstart",
               "duration_minutes", "timezone", "confirm"}
-    unknown = set(payload) - fields - {"id", "active", "active_now", "active_until", "created_by"}
+    unknown = set(payload) - fields - {"id", "active", "active_now", "active_until", "next_start", "created_by"}
     if unknown:
         raise MaintenanceError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}", "body")
     old = to_dict(current, utcnow()) if current else {}
@@ -69,10 +70,10 @@ def validate(payload: dict[str, Any], current: MaintenanceWindow | None = None) 
         raise MaintenanceError("name must be one line of 1 to 80 characters", "name")
     kind = merged.get("kind")
     if kind not in KINDS:
-        raise MaintenanceError("kind must be once, weekly or manual", "kind")
+        raise MaintenanceError("kind must be once, recurring or manual", "kind")
     clean: dict[str, Any] = {"name": name.strip(), "kind": kind, "matchers": clean_matchers(merged.get("matchers")),
                              "timezone": _zone(merged.get("timezone") or "UTC"), "starts_at": None,
-                             "ends_at": None, "weekdays": [], "start_time": None, "duration_minutes": None}
+                             "ends_at": None, "rrule": None, "dtstart": None, "duration_minutes": None}
     if kind == "once":
         start, end = _time(merged.get("starts_at"), "starts_at"), _time(merged.get("ends_at"), "ends_at")
         if end <= start:
@@ -81,41 +82,19 @@ def validate(payload: dict[str, Any], current: MaintenanceWindow | None = None) 
             raise MaintenanceError(f"this window lasts {end - start}; send \"confirm\": true to mute "
                                    "alerts for that long", "confirm", 409)
         clean.update(starts_at=start, ends_at=end)
-    elif kind == "weekly":
-        days = merged.get("weekdays")
-        if not isinstance(days, list) or not days or any(
-                isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-            raise MaintenanceError("weekdays must list days 0 (Monday) to 6 (Sunday)", "weekdays")
-        raw = merged.get("start_time")
+    elif kind == "recurring":
         try:
-            start_time = time.fromisoformat(raw) if isinstance(raw, str) and len(raw) == 5 else None
-        except ValueError:
-            start_time = None
-        if start_time is None:
-            raise MaintenanceError("start_time must be HH:MM", "start_time")
+            dtstart = recurrence.parse_start(merged.get("dtstart"))
+            rule = recurrence.validate(merged.get("rrule"), dtstart, clean["timezone"])
+        except recurrence.RecurrenceError as exc:
+            raise MaintenanceError(str(exc), exc.field) from None
         minutes = merged.get("duration_minutes")
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_MINUTES:
             raise MaintenanceError(f"duration_minutes must be 1 to {MAX_MINUTES}", "duration_minutes")
-        clean.update(weekdays=sorted(set(days)), start_time=raw, duration_minutes=minutes)
+        clean.update(rrule=rule, dtstart=dtstart.isoformat(timespec="minutes"), duration_minutes=minutes)
     else:  # manual: its times are set by start and stop, not by edits
         del clean["starts_at"], clean["ends_at"]
     return clean
-
-
-def _weekly_span(window: MaintenanceWindow, now: datetime) -> tuple[datetime, datetime] | None:
-    """The occurrence of a weekly window covering ``now``, as UTC times."""
-    zone = ZoneInfo(window.timezone or "UTC")
-    local = now.astimezone(zone)
-    at = time.fromisoformat(window.start_time)
-    for back in range(0, 8):
-        day = local.date() - timedelta(days=back)
-        if day.weekday() not in (window.weekdays or []):
-            continue
-        start = datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
-        end = start + timedelta(minutes=window.duration_minutes or 0)
-        if start <= now < end:
-            return start, end
-    return None
 
 
 def active_until(window: MaintenanceWindow, now: datetime) -> tuple[bool, datetime | None]:
@@ -125,7 +104,7 @@ def active_until(window: MaintenanceWindow, now: datetime) -> tuple[bool, dateti
     if window.kind == "manual":
         on = window.active and (window.ends_at is None or now < window.ends_at)
         return bool(on), window.ends_at if on else None
-    span = _weekly_span(window, now)
+    span = recurrence.covering(window.rrule, window.dtstart, window.timezone, window.duration_minutes or 0, now)
     return (True, span[1]) if span else (False, None)
 
 
@@ -205,9 +184,11 @@ def to_dict(window: MaintenanceWindow, now: datetime | None = None) -> dict[str,
     iso = lambda t: t.isoformat() if t else None  # noqa: E731 - local formatter
     return {"id": window.id, "name": window.name, "kind": window.kind, "matchers": list(window.matchers or []),
             "starts_at": iso(window.starts_at), "ends_at": iso(window.ends_at),
-            "weekdays": list(window.weekdays or []), "start_time": window.start_time,
+            "rrule": window.rrule, "dtstart": window.dtstart,
             "duration_minutes": window.duration_minutes, "timezone": window.timezone,
             "active": bool(window.active), "active_now": on, "active_until": iso(until),
+            "next_start": iso(recurrence.next_start(window.rrule, window.dtstart, window.timezone, now))
+            if window.kind == "recurring" else None,
             "created_by": window.created_by}
 
 

@@ -3,16 +3,18 @@
 import { api, toast } from "./api.js";
 import { el, emptyBody } from "./dom.js";
 import { fmt } from "./format.js";
-import { matcherCell, parseList, parseMatchers } from "./matchers.js";
+import { matcherCell, parseMatchers } from "./matchers.js";
 
 const root = document.getElementById("maintenance-root");
 const canEdit = root.dataset.canEdit === "true";
 const BASE = "/admin/api/maintenance";
-const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 function when(w) {
   if (w.kind === "once") return `${fmt.dateTime(w.starts_at)} – ${fmt.dateTime(w.ends_at)}`;
-  if (w.kind === "weekly") return `${w.weekdays.map((d) => DAYS[d]).join(", ")} ${w.start_time} for ${w.duration_minutes} min (${w.timezone})`;
+  if (w.kind === "recurring") {
+    const next = w.next_start ? `; next ${fmt.dateTime(w.next_start)}` : "; no further occurrence";
+    return `${w.rrule} from ${w.dtstart.replace("T", " ")} for ${w.duration_minutes} min (${w.timezone})${next}`;
+  }
   return "manual";
 }
 
@@ -60,8 +62,8 @@ function localIso(value) {
 function build(f, confirm) {
   const body = { name: f.name.value, kind: f.kind.value, matchers: parseMatchers(f.matchers.value), timezone: f.timezone.value || "UTC" };
   if (body.kind === "once") Object.assign(body, { starts_at: localIso(f.starts_at.value), ends_at: localIso(f.ends_at.value) });
-  if (body.kind === "weekly") {
-    Object.assign(body, { weekdays: parseList(f.weekdays.value).map(Number), start_time: f.start_time.value,
+  if (body.kind === "recurring") {
+    Object.assign(body, { rrule: f.rrule.value, dtstart: f.dtstart.value,
       duration_minutes: f.duration_minutes.value === "" ? null : Number(f.duration_minutes.value) });
   }
   if (confirm) body.confirm = true;

@@ -105,11 +105,20 @@ def test_maintenance_window_starts_and_stops(watched):
     page.wait_for_selector("#windows tbody tr[data-window=deploy]")
 
     form.locator("input[name=name]").fill("bad")
-    form.locator("select[name=kind]").select_option("weekly")
-    form.locator("input[name=weekdays]").fill("9")
+    form.locator("select[name=kind]").select_option("recurring")
+    form.locator("input[name=rrule]").fill("FREQ=MINUTELY")
+    form.locator("input[name=dtstart]").fill("2026-03-02T09:00")
+    form.locator("input[name=duration_minutes]").fill("30")
     form.get_by_role("button", name="Add window").click()
-    page.locator("#window-error", has_text="weekdays").wait_for()
+    page.locator("#window-error", has_text="MINUTELY rule needs COUNT or UNTIL").wait_for()
     expect_refusal(watched)
+    form.locator("input[name=name]").fill("patch monday")
+    form.locator("input[name=rrule]").fill("FREQ=WEEKLY;BYDAY=MO")
+    form.locator("input[name=timezone]").fill("Europe/Berlin")
+    form.get_by_role("button", name="Add window").click()
+    weekly = page.locator("#windows tbody tr[data-window='patch monday']")
+    weekly.wait_for()
+    assert "FREQ=WEEKLY;BYDAY=MO from 2026-03-02 09:00 for 30 min (Europe/Berlin); next" in weekly.inner_text()
     watched.assert_clean()
 
 
