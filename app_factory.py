@@ -109,6 +109,8 @@ def load_config() -> dict[str, Any]:
         "ALERT_GROUP_WAIT": _env("ALERT_GROUP_WAIT", 0, int),
         "ALERT_GROUP_INTERVAL": _env("ALERT_GROUP_INTERVAL", 0, int),
         "ALERT_REPEAT_INTERVAL": _env("ALERT_REPEAT_INTERVAL", 0, int),
+        # A maintenance window muting longer than this (or with no end) needs "confirm": true.
+        "MAINTENANCE_CONFIRM_HOURS": _env("MAINTENANCE_CONFIRM_HOURS", 24.0, float),
         # The monitor's own cost: a scheduler tick may use this share of its interval before the
         # interval is widened (at most TICK_MAX_WIDEN times); one request in
         # TIMER_COST_SAMPLE_EVERY has the request timer's own cost measured.

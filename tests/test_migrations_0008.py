@@ -1,7 +1,7 @@
 """Revision 0008 (alert operations) on a database the previous revision left with rows.
 
 Weekly maintenance windows become recurring RRULE windows that mute at the same local times
-(Europe/Berlin across the DST change too); one-off and manual windows and every other row keep
+(Europe/Berlin across the DST change too), every window mutes without a monitor limit; one-off and manual windows and every other row keep
 their values; downgrading turns the weekly rules back into weekly windows.
 """
 from __future__ import annotations
@@ -67,6 +67,8 @@ def test_weekly_windows_become_rrules_muting_at_the_same_local_times(fresh_url, 
             assert got[2] == ("recurring", "FREQ=WEEKLY;BYDAY=TU,SA", "2026-02-22T23:30", 120, "UTC")
             assert got[3][:2] == ("once", None) and rows[3].starts_at == datetime(2026, 4, 1, 8, tzinfo=timezone.utc)
             assert got[4][:2] == ("manual", None) and rows[1].matchers == OLD_WINDOWS[0]["matchers"]
+            # Old windows keep muting what they muted: no monitor limit, alerts still open.
+            assert {(tuple(w.monitor_ids), w.mode) for w in rows.values()} == {((), "mute")}
             utc = timezone.utc
             # 09:00 Berlin is 08:00 UTC before the change on 2026-03-29 and 07:00 UTC after it.
             assert maintenance.active_until(rows[1], datetime(2026, 3, 23, 8, 30, tzinfo=utc)) == (

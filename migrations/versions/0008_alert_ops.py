@@ -1,10 +1,13 @@
-"""alert operations: recurring maintenance windows as RFC 5545 RRULEs in a named time zone
+"""alert operations: recurring maintenance windows as RFC 5545 RRULEs in a named time zone;
+windows limited to service monitors (``monitor_ids``) and windows that keep alerts from opening (``mode``)
 
 Weekly windows (``weekdays``, ``start_time``) become ``recurring`` ones with the equivalent rule,
 ``FREQ=WEEKLY;BYDAY=...`` from ``start_time`` local to the window's zone, starting a week before the
-window was created (so every occurrence it covered before still counts). Downgrading turns rules of
+window was created (so every occurrence it covered before still counts). Existing windows keep
+muting what they muted: no monitor limit ('[]'), mode 'mute'. Downgrading turns rules of
 that exact shape back into weekly windows; other recurring windows keep their row but, having no
-weekdays, mute nothing under the older release.
+weekdays, mute nothing under the older release; "suppress" windows become muting ones and lose
+their monitor limit.
 
 Revision ID: 0008_alert_ops
 Revises: 0004_service_monitors
@@ -42,6 +45,8 @@ def upgrade() -> None:
     with op.batch_alter_table('maintenance_windows', schema=None) as batch_op:
         batch_op.add_column(sa.Column('rrule', sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column('dtstart', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('monitor_ids', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+        batch_op.add_column(sa.Column('mode', sa.String(length=16), server_default='mute', nullable=False))
 
     conn = op.get_bind()
     table = _windows(sa.column("weekdays", sa.JSON), sa.column("start_time", sa.String))
@@ -75,5 +80,7 @@ def downgrade() -> None:
                 start_time=row.dtstart[11:16]))
 
     with op.batch_alter_table('maintenance_windows', schema=None) as batch_op:
+        batch_op.drop_column('mode')
+        batch_op.drop_column('monitor_ids')
         batch_op.drop_column('dtstart')
         batch_op.drop_column('rrule')

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base, UTCDateTime, utcnow
@@ -78,3 +78,6 @@ class MaintenanceWindow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rrule: Mapped[str | None] = mapped_column(String(300))  # "FREQ=WEEKLY;BYDAY=MO"
     dtstart: Mapped[str | None] = mapped_column(String(16))  # "YYYY-MM-DDTHH:MM", local to ``timezone``
+    # Windows from before these columns existed mute every alert their matchers pick.
+    monitor_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    mode: Mapped[str] = mapped_column(String(16), default="mute", server_default="mute")  # or "suppress"

@@ -79,8 +79,18 @@ def test_maintenance_window_starts_and_stops(watched):
     row = page.locator("#windows tbody tr[data-window=deploy]")
     row.wait_for()
     assert row.get_attribute("data-active") == "false"
-    row.get_by_role("button", name="Start").click()
+    # Started without an end, it mutes for longer than MAINTENANCE_CONFIRM_HOURS: the page asks first.
+    with page.expect_event("dialog") as asked:
+        row.get_by_role("button", name="Start").click()
+    assert "has no end" in asked.value.message
+    asked.value.dismiss()
+    page.wait_for_timeout(300)
+    assert row.get_attribute("data-active") == "false"
+    with page.expect_event("dialog") as asked:
+        row.get_by_role("button", name="Start").click()
+    asked.value.accept()
     page.locator("#windows tbody tr[data-window=deploy][data-active=true]", has_text="until stopped").wait_for()
+    watched.errors.clear()  # the browser logged the 409s that asked for confirmation
     shot(page, "maintenance")
     # A script raises an alert for the service under maintenance: it shows on the Alerts page, muted.
     status = page.evaluate("""async () => {
@@ -95,6 +105,9 @@ def test_maintenance_window_starts_and_stops(watched):
     muted_row = page.locator("#open-alerts tbody tr", has_text="API answers 5xx")
     muted_row.locator(".muted-tag", has_text="muted: deploy").wait_for()
     watched.goto("/admin/maintenance")
+    covered = page.locator("#covered tbody tr", has_text="API answers 5xx")
+    covered.wait_for()
+    assert covered.locator("td").all_inner_texts()[2:] == ["deploy", "until stopped"]
     page.locator("#windows tbody tr[data-window=deploy]").get_by_role("button", name="Stop").click()
     page.locator("#windows tbody tr[data-window=deploy][data-active=false]").wait_for()
     watched.goto("/admin/alerts")
@@ -115,10 +128,12 @@ def test_maintenance_window_starts_and_stops(watched):
     form.locator("input[name=name]").fill("patch monday")
     form.locator("input[name=rrule]").fill("FREQ=WEEKLY;BYDAY=MO")
     form.locator("input[name=timezone]").fill("Europe/Berlin")
+    form.locator("select[name=mode]").select_option("suppress")
     form.get_by_role("button", name="Add window").click()
     weekly = page.locator("#windows tbody tr[data-window='patch monday']")
     weekly.wait_for()
     assert "FREQ=WEEKLY;BYDAY=MO from 2026-03-02 09:00 for 30 min (Europe/Berlin); next" in weekly.inner_text()
+    assert "does not open alerts" in weekly.inner_text()
     watched.assert_clean()
 
 
