@@ -77,6 +77,8 @@ def load_config() -> dict[str, Any]:
         "SESSION_ABSOLUTE_HOURS": _env("SESSION_ABSOLUTE_HOURS", 12, int),
         "LOGIN_RATE_LIMIT_IP": _env("LOGIN_RATE_LIMIT_IP", "20 per minute; 100 per hour"),
         "LOGIN_RATE_LIMIT_ACCOUNT": _env("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        # Refused API tokens per client address before its bearer requests get 429.
+        "API_TOKEN_FAIL_LIMIT": _env("API_TOKEN_FAIL_LIMIT", "10 per minute; 50 per hour"),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "SCHEDULER_ENABLED": _env("SCHEDULER_ENABLED", True, bool),
         "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
