@@ -78,6 +78,8 @@ def load_config() -> dict[str, Any]:
         "SESSION_ABSOLUTE_HOURS": _env("SESSION_ABSOLUTE_HOURS", 12, int),
         "LOGIN_RATE_LIMIT_IP": _env("LOGIN_RATE_LIMIT_IP", "20 per minute; 100 per hour"),
         "LOGIN_RATE_LIMIT_ACCOUNT": _env("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        # Refused API tokens per client address before its bearer requests get 429.
+        "API_TOKEN_FAIL_LIMIT": _env("API_TOKEN_FAIL_LIMIT", "10 per minute; 50 per hour"),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "SCHEDULER_ENABLED": _env("SCHEDULER_ENABLED", True, bool),
         "ALLOWED_ORIGINS": _env("ALLOWED_ORIGINS"),
@@ -113,6 +115,8 @@ def load_config() -> dict[str, Any]:
         "ALERT_GROUP_WAIT": _env("ALERT_GROUP_WAIT", 0, int),
         "ALERT_GROUP_INTERVAL": _env("ALERT_GROUP_INTERVAL", 0, int),
         "ALERT_REPEAT_INTERVAL": _env("ALERT_REPEAT_INTERVAL", 0, int),
+        # A maintenance window muting longer than this (or with no end) needs "confirm": true.
+        "MAINTENANCE_CONFIRM_HOURS": _env("MAINTENANCE_CONFIRM_HOURS", 24.0, float),
         # The monitor's own cost: a scheduler tick may use this share of its interval before the
         # interval is widened (at most TICK_MAX_WIDEN times); one request in
         # TIMER_COST_SAMPLE_EVERY has the request timer's own cost measured.

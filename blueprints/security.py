@@ -9,10 +9,11 @@ from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 import database
-from extensions import csrf, login_manager
+from extensions import csrf, limiter, login_manager
 from blueprints.errors import json_error
 from services.accounts import degraded_auth
 from services.accounts import login_sessions
+from services.accounts import token_failures
 from services.accounts import tokens as api_tokens
 from services.accounts import users
 
@@ -63,6 +64,11 @@ def load_user_from_bearer(req):
     header = req.headers.get("Authorization", "")
     if not req.path.startswith("/admin/api/") or header[:len(BEARER)].lower() != BEARER:
         return None
+    spec = current_app.config.get("API_TOKEN_FAIL_LIMIT")
+    wait = token_failures.blocked(limiter.limiter, spec, req.remote_addr)
+    if wait is not None:  # too many refused tokens from this address: not even looked up
+        g.api_token_throttled = wait
+        return None
     db = database.get_session()
     try:
         result = api_tokens.authenticate(db, header[len(BEARER):], req.remote_addr, req.path)
@@ -72,6 +78,7 @@ def load_user_from_bearer(req):
         g.api_token_refusal = "tokens cannot be checked while the database is unavailable"
         return None
     if isinstance(result, api_tokens.Refusal):
+        token_failures.count_failure(limiter.limiter, spec, req.remote_addr)
         g.api_token_refusal = result.reason
         return None
     user, token = result
@@ -86,6 +93,9 @@ def authenticate_then_check_csrf():
     cross-site request to defend against; a read token is refused (403) on anything that writes.
     """
     current_user._get_current_object()  # runs the loaders: cookie first, then the bearer header
+    wait = g.pop("api_token_throttled", None)
+    if wait is not None:
+        return _throttled(wait)
     reason = g.pop("api_token_refusal", None)
     if reason:
         return json_error(401, f"API token refused: {reason}", "invalid_token")
@@ -100,6 +110,25 @@ def authenticate_then_check_csrf():
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect(apply_exemptions=True)
     return None
+
+
+def _throttled(wait: int):
+    """429 for an address past API_TOKEN_FAIL_LIMIT; the first refusal of a window is audited."""
+    if token_failures.first_refusal(limiter.limiter, current_app.config.get("API_TOKEN_FAIL_LIMIT"),
+                                    request.remote_addr):
+        from services.accounts import audit
+
+        db = database.get_session()
+        audit.record(db, "api_token.use", actor=None, ip=request.remote_addr, outcome="failure",
+                     detail={"reason": "too many refused tokens from this address", "path": request.path[:200]})
+        try:
+            db.commit()
+        except SQLAlchemyError:
+            db.rollback()
+    response, status = json_error(429, "Too many refused API tokens from this address; try again in "
+                                  f"{wait} s.", "too_many_attempts", retry_after=wait)
+    response.headers["Retry-After"] = str(wait)
+    return response, status
 
 
 def audit_refusal(db, reason: str) -> None:

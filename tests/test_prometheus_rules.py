@@ -141,3 +141,35 @@ def test_promtool_accepts_the_shipped_rules(app, admin_client, tmp_path):
     check = subprocess.run([PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True,
                            timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_labels_and_annotations_travel_with_the_exported_rule(app, admin_client, tmp_path):
+    _only_these(app, [])
+    labels = {"team": "platform", "service": "api {{ $value }}"}
+    annotations = {"summary": "CPU of {api} is high", "description": "Scale out.",
+                   "runbook_url": "https://runbooks.example.com/cpu?x={y}"}
+    resp = admin_client.api("POST", "/admin/api/alerts/rules", json={
+        "name": "Busy CPU", "metric": "cpu_percent", "operator": ">", "threshold": 1,
+        "labels": labels, "annotations": annotations})
+    assert resp.status_code == 201, resp.get_json()
+    [rule] = _parsed_names(_export(admin_client))
+    assert set(rule["labels"]) == {"team", "service", "severity"}
+    assert set(rule["annotations"]) == {"summary", "description", "runbook_url", "panel_rule"}
+    if not PROMTOOL:
+        return
+    rules = tmp_path / "rules.yml"
+    rules.write_text(_export(admin_client), encoding="utf-8")
+    check = subprocess.run([PROMTOOL, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    # Prometheus's own engine fires the alert with the rule's labels and annotations as written.
+    unit = {"rule_files": [str(rules)], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": f'{PREFIX}_system_cpu_percent{{host="a"}}', "values": "50+0x5"}],
+        "alert_rule_test": [{"eval_time": "1m", "alertname": "BusyCPU", "exp_alerts": [{
+            "exp_labels": {**labels, "severity": "warning"},
+            "exp_annotations": {**annotations, "panel_rule": "Busy CPU"}}]}],
+    }]}
+    unit_file = tmp_path / "unit.yml"
+    unit_file.write_text(yaml.safe_dump(unit, allow_unicode=True), encoding="utf-8")
+    run = subprocess.run([PROMTOOL, "test", "rules", str(unit_file)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -1,14 +1,10 @@
 """Maintenance windows mute notifications but keep alerts visible (marked muted); a script starts
-and stops a manual window with an API token; weekly windows follow a time zone across DST."""
+and stops a manual window with an API token; recurring windows are covered in test_routing_recurrence."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-import pytest
+from datetime import timedelta
 
 import database
-from services.routing import maintenance
-from services.routing.models import MaintenanceWindow
 from tests.routing_helpers import (  # noqa: F401 (fixtures)
     add_window, admin_client_for, catch_up, clear, events, fire, rapp, receivers,
 )
@@ -63,40 +59,16 @@ def test_resolved_during_maintenance_still_reaches_those_told_before(rapp, recei
     assert events(receivers.default) == [("fired", ["queue-full is broken"]), ("resolved", ["queue-full is broken"])]
 
 
-def weekly(start_time="09:00", days=(0,), minutes=60, tz="Europe/Berlin"):
-    return MaintenanceWindow(name="w", kind="weekly", weekdays=list(days), start_time=start_time,
-                             duration_minutes=minutes, timezone=tz, matchers=[])
-
-
-@pytest.mark.sqlite_only
-def test_weekly_window_keeps_local_time_across_the_dst_change():
-    window = weekly()
-    utc = timezone.utc
-    # Monday 2026-03-23, before the change (CET, UTC+1): 09:00 local is 08:00 UTC.
-    assert maintenance.active_until(window, datetime(2026, 3, 23, 8, 30, tzinfo=utc)) == (
-        True, datetime(2026, 3, 23, 9, 0, tzinfo=utc))
-    assert not maintenance.active_until(window, datetime(2026, 3, 23, 7, 30, tzinfo=utc))[0]
-    # Monday 2026-03-30, after the change (CEST, UTC+2): 09:00 local is 07:00 UTC.
-    assert maintenance.active_until(window, datetime(2026, 3, 30, 7, 30, tzinfo=utc)) == (
-        True, datetime(2026, 3, 30, 8, 0, tzinfo=utc))
-    assert not maintenance.active_until(window, datetime(2026, 3, 30, 8, 30, tzinfo=utc))[0]
-    # Not on Tuesdays; and a window over midnight covers the small hours of the next day.
-    assert not maintenance.active_until(window, datetime(2026, 3, 31, 7, 30, tzinfo=utc))[0]
-    late = weekly("23:00", days=(6,), minutes=180)  # Sunday 23:00 to Monday 02:00 local
-    assert maintenance.active_until(late, datetime(2026, 3, 30, 23, 30, tzinfo=utc))[0] is False
-    assert maintenance.active_until(late, datetime(2026, 3, 29, 23, 30, tzinfo=utc))[0] is True
-
-
 def test_bad_windows_are_refused_with_the_field(rapp, admin_client_for):
     admin = admin_client_for(rapp)
     now = database.utcnow()
     cases = [({"name": "x", "kind": "yearly"}, "kind", 400),
-             ({"name": "x", "kind": "weekly", "weekdays": [7], "start_time": "09:00", "duration_minutes": 5},
-              "weekdays", 400),
-             ({"name": "x", "kind": "weekly", "weekdays": [1], "start_time": "9am", "duration_minutes": 5},
-              "start_time", 400),
-             ({"name": "x", "kind": "weekly", "weekdays": [1], "start_time": "09:00", "duration_minutes": 5,
-               "timezone": "Mars/Olympus"}, "timezone", 400),
+             ({"name": "x", "kind": "recurring", "rrule": "FREQ=FORTNIGHTLY", "dtstart": "2026-03-02T09:00",
+               "duration_minutes": 5}, "rrule", 400),
+             ({"name": "x", "kind": "recurring", "rrule": "FREQ=WEEKLY", "dtstart": "9am",
+               "duration_minutes": 5}, "dtstart", 400),
+             ({"name": "x", "kind": "recurring", "rrule": "FREQ=WEEKLY", "dtstart": "2026-03-02T09:00",
+               "duration_minutes": 5, "timezone": "Mars/Olympus"}, "timezone", 400),
              ({"name": "x", "kind": "once", "starts_at": now.isoformat(), "ends_at": now.isoformat()},
               "ends_at", 400),
              ({"name": "x", "kind": "once", "starts_at": now.isoformat(),

@@ -9,7 +9,7 @@ from blueprints.api.base import admin_required, audit_admin, bp, json_body
 from services.alerts import external as alert_external
 from services.alerts import lifecycle as alerts
 from services.accounts import audit
-from services.routing import maintenance
+from services.routing import coverage, maintenance
 
 
 def _commit(action: str, target: str, detail: dict | None = None) -> None:
@@ -19,18 +19,24 @@ def _commit(action: str, target: str, detail: dict | None = None) -> None:
     session.commit()
 
 
+def _limit():
+    return maintenance.confirm_after(current_app.config)
+
+
 @bp.get("/maintenance")
 def maintenance_list():
-    """Every maintenance window, with whether it mutes now and until when."""
-    now = database.utcnow()
-    return jsonify({"windows": [maintenance.to_dict(w, now) for w in maintenance.list_all(database.get_session())]})
+    """Every maintenance window, with whether it mutes now and until when, and what is covered now."""
+    now, session = database.utcnow(), database.get_session()
+    return jsonify({"windows": [maintenance.to_dict(w, now) for w in maintenance.list_all(session)],
+                    "in_maintenance": coverage.in_maintenance(session, now),
+                    "confirm_hours": _limit().total_seconds() / 3600})
 
 
 @bp.post("/maintenance")
 @admin_required
 def maintenance_create():
-    """Add a window (201); a one-off window over 7 days needs "confirm": true (409 otherwise)."""
-    window = maintenance.create(database.get_session(), json_body(), current_user.username)
+    """Add a window (201); one muting longer than MAINTENANCE_CONFIRM_HOURS needs "confirm": true (409)."""
+    window = maintenance.create(database.get_session(), json_body(), current_user.username, _limit())
     _commit("maintenance.create", f"maintenance:{window.id}", {"name": window.name, "kind": window.kind})
     return jsonify({"window": maintenance.to_dict(window)}), 201
 
@@ -39,7 +45,7 @@ def maintenance_create():
 @admin_required
 def maintenance_update(window_id: int):
     """Change a window."""
-    window = maintenance.update(database.get_session(), window_id, json_body())
+    window = maintenance.update(database.get_session(), window_id, json_body(), _limit())
     _commit("maintenance.update", f"maintenance:{window.id}", {"name": window.name})
     return jsonify({"window": maintenance.to_dict(window)})
 
@@ -56,8 +62,11 @@ def maintenance_delete(window_id: int):
 @bp.post("/maintenance/<int:window_id>/start")
 @admin_required
 def maintenance_start(window_id: int):
-    """Start a manual window now; body {"minutes": optional} ends it by itself."""
-    window = maintenance.start(database.get_session(), window_id, json_body(required=False).get("minutes"))
+    """Start a manual window now; body {"minutes": optional} ends it by itself; without an end, or
+    longer than MAINTENANCE_CONFIRM_HOURS, it needs "confirm": true (409 otherwise)."""
+    body = json_body(required=False)
+    window = maintenance.start(database.get_session(), window_id, body.get("minutes"),
+                               confirm=body.get("confirm"), limit=_limit())
     _commit("maintenance.start", f"maintenance:{window.id}", {"ends_at": window.ends_at.isoformat()
                                                              if window.ends_at else None})
     return jsonify({"window": maintenance.to_dict(window)})

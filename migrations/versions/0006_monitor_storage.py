@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision: str = '0006_monitor_storage'
-down_revision: Union[str, Sequence[str], None] = "0004_service_monitors"
+down_revision: Union[str, Sequence[str], None] = "0005_metric_rules"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

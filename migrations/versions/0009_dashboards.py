@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import database
 
 revision: str = '0009_dashboards'
-down_revision: Union[str, Sequence[str], None] = '0007_products'
+down_revision: Union[str, Sequence[str], None] = '0008_alert_ops'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -27,6 +27,7 @@ from services.alerts.rules import OPEN_STATUSES, SEVERITIES
 from services.alerts.lifecycle import Change
 from services.infra.input_checks import InputError, has_control
 from services.ingest.validation import ValidationError, parse_query_time
+from services.routing.maintenance import Muter
 
 SOURCE_METRIC = "external"
 MAX_KEY = 200
@@ -108,6 +109,9 @@ def apply(session: Session, item: dict[str, Any], now: datetime | None = None) -
         alert.labels, alert.annotations = item["labels"], item["annotations"]
         session.flush()
         return alert, []
+    if Muter(session, now).suppressed_by({**item["labels"], "alertname": item["key"][:120],
+                                          "severity": item["severity"]}):
+        return None, []  # a "suppress" maintenance window: nothing opens; a later send may open it
     started = min(item["started_at"] or now, now)
     alert = Alert(rule_id=None, rule_name=item["key"][:120], metric=SOURCE_METRIC, severity=item["severity"],
                   status="firing", title=item["title"], value=None, worst_value=None, threshold=None,
@@ -140,13 +144,14 @@ def submit(app: Flask, session: Session, item: Any) -> tuple[Alert | None, bool]
 
 
 def raise_alert(key: str, title: str, severity: str = "warning", labels: dict | None = None,
-                annotations: dict | None = None, app: Flask | None = None) -> int:
-    """Fire (or refresh) the alert ``key`` from code in this process; returns its id."""
+                annotations: dict | None = None, app: Flask | None = None) -> int | None:
+    """Fire (or refresh) the alert ``key`` from code in this process; returns its id (None when a
+    "suppress" maintenance window kept it from opening)."""
     app = app or current_app._get_current_object()
     with database.session_scope(app) as session:
         alert, _ = submit(app, session, {"key": key, "status": "firing", "title": title, "severity": severity,
                                          "labels": labels or {}, "annotations": annotations or {}})
-        return alert.id
+        return alert.id if alert else None
 
 
 def resolve_alert(key: str, app: Flask | None = None) -> bool:

@@ -27,6 +27,7 @@ from services.infra import breaker as circuit_breaker
 from services.alerts.values import DbProbe, MetricContext
 from services.alerts import presets
 from services.alerts.rules import METRICS, OPEN_STATUSES, RuleError
+from services.routing.maintenance import Muter
 
 log = logging.getLogger(__name__)
 COMPARE = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le}
@@ -110,8 +111,12 @@ def evaluate(session: Session, snapshot: dict[str, Any], now: datetime | None = 
     rules = list(session.scalars(select(AlertRule)))
     opened = {a.rule_id: a for a in session.scalars(
         select(Alert).where(Alert.status.in_(OPEN_STATUSES), Alert.rule_id.is_not(None)))}
+    windows = Muter(session, now)
     for rule in rules:
         alert = opened.get(rule.id)
+        if alert is None and rule.enabled and windows.suppressed_by(
+                {**(rule.labels or {}), "alertname": rule.name, "severity": rule.severity}):
+            continue  # a "suppress" maintenance window: no alert opens until it ends
         if not rule.enabled:
             if alert is not None:
                 changes += _close(session, alert, now, "rule disabled")

@@ -21,6 +21,7 @@ from services.alerts.rules import OPEN_STATUSES
 from services.alerts.lifecycle import Change
 from services.checks.kinds import Outcome
 from services.checks.models import Monitor, MonitorEvent
+from services.routing.maintenance import Muter
 
 MAX_DEPTH = 20  # parents are followed this far (a cycle is refused on save; this is a backstop)
 
@@ -68,8 +69,13 @@ def alert_title(monitor: Monitor) -> str:
     return title[:255]
 
 
+def alert_labels(monitor: Monitor) -> dict[str, str]:
+    """A monitor's alert carries its labels and which monitor it is, for routing and maintenance."""
+    return {**(monitor.labels or {}), "monitor": monitor.name, "monitor_id": str(monitor.id)}
+
+
 def _raise_alert(session: Session, monitor: Monitor, now: datetime) -> Change:
-    alert = Alert(rule_id=None, rule_name=f"monitor: {monitor.name}"[:120], metric="monitor_up",
+    alert = Alert(labels=alert_labels(monitor), annotations={}, rule_id=None, rule_name=f"monitor: {monitor.name}"[:120], metric="monitor_up",
                   severity="critical", status="firing", title=alert_title(monitor), value=0.0,
                   worst_value=0.0, threshold=1.0, started_at=monitor.state_since, fired_at=now,
                   last_seen_at=now)
@@ -116,7 +122,11 @@ def apply(session: Session, monitor: Monitor, outcome: Outcome, now: datetime) -
         if target == "up":
             step.changes += resolve_alert(session, monitor, now)
     parent_down = ancestor_down(session, monitor) if monitor.state == "down" else None
-    if monitor.state == "down" and monitor.alert_id is None and parent_down is None:
+    if monitor.state == "down" and monitor.alert_id is None and parent_down is None and not Muter(
+            session, now).suppressed_by({**alert_labels(monitor), "alertname": f"monitor: {monitor.name}"[:120],
+                                         "severity": "critical"}):
+        # A "suppress" maintenance window keeps the alert from opening; a later result opens it
+        # if the monitor is still down once the window is over.
         step.changes.append(_raise_alert(session, monitor, now))
     elif monitor.state == "down" and monitor.alert_id is not None:
         alert = session.get(Alert, monitor.alert_id)

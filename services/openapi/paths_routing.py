@@ -41,11 +41,14 @@ POLICY_FIELDS = {"name": STR, "parent_id": nullable(INT), "position": INT, "matc
 POLICY = obj({"id": INT, **POLICY_FIELDS})
 INHIBITION_FIELDS = {"name": STR, "source_matchers": MATCHERS, "target_matchers": MATCHERS, "equal": arr(STR)}
 INHIBITION = obj({"id": INT, **INHIBITION_FIELDS})
-WINDOW_FIELDS = {"name": STR, "kind": {"enum": ["once", "weekly", "manual"]}, "matchers": MATCHERS,
-                 "starts_at": nullable(STR), "ends_at": nullable(STR), "weekdays": arr(INT),
-                 "start_time": nullable(STR), "duration_minutes": nullable(INT), "timezone": STR}
+WINDOW_FIELDS = {"name": STR, "kind": {"enum": ["once", "recurring", "manual"]}, "matchers": MATCHERS,
+                 "monitor_ids": arr(INT), "mode": {"enum": ["mute", "suppress"]},
+                 "starts_at": nullable(STR), "ends_at": nullable(STR), "rrule": nullable(STR),
+                 "dtstart": nullable(STR), "duration_minutes": nullable(INT), "timezone": STR}
 WINDOW = obj({"id": INT, **{k: WINDOW_FIELDS[k] for k in ("name", "kind", "matchers")},
-              "active_now": BOOL, "active_until": nullable(TIME)})
+              "active_now": BOOL, "active_until": nullable(TIME), "next_start": nullable(TIME)})
+COVERED = obj({"id": INT, "window": STR, "window_id": INT, "mode": STR, "until": nullable(TIME)},
+              {"title": STR, "name": STR, "status": STR, "state": STR})
 DELETED = {**json_ok(obj({"deleted": INT})), **errors(404, 409)}
 
 
@@ -96,12 +99,14 @@ def _routing() -> dict:
         "Every inhibition rule", json_ok(obj({"rules": arr(INHIBITION)})), tags=["routing"])
     docs["/admin/api/maintenance"]["get"] = op(
         "Every maintenance window, whether it mutes now and until when",
-        json_ok(obj({"windows": arr(WINDOW)})), tags=["maintenance"])
+        json_ok(obj({"windows": arr(WINDOW), "confirm_hours": {"type": "number"},
+                     "in_maintenance": obj({"alerts": arr(COVERED), "monitors": arr(COVERED)})})),
+        tags=["maintenance"])
     for verb, what in (("start", "Start a manual window now (optionally for some minutes)"),
                        ("stop", "Stop a manual window now")):
         docs[f"/admin/api/maintenance/{{window_id}}/{verb}"] = {"post": op(
             what, {**json_ok(obj({"window": WINDOW})), **errors(404, 409)}, params=[path_id("window_id")],
-            body=obj(optional={"minutes": {"type": "integer", "minimum": 1, "maximum": 10080}})
+            body=obj(optional={"minutes": {"type": "integer", "minimum": 1, "maximum": 10080}, "confirm": BOOL})
             if verb == "start" else None, body_required=False, write=True, admin=True, tags=["maintenance"])}
     docs["/admin/api/alerts/external"] = {"post": op(
         "Fire, refresh or resolve an alert from a script, deduplicated by key (or title and labels)",

@@ -6,7 +6,8 @@ the others are listed in a comment at the top, so nobody assumes Prometheus watc
 Rule names are user text. PyYAML writes the document, so any character is quoted or escaped
 as YAML requires; and since Prometheus expands Go templates in labels and annotations, every
 brace of a name is written as an action that prints it (``template_literal``), so a name is
-shown as the text it is and never runs as a template.
+shown as the text it is and never runs as a template. The rule's labels and annotations
+(``summary``, ``description``, ``runbook_url``) are exported the same way.
 """
 from __future__ import annotations
 
@@ -102,9 +103,15 @@ def build_rules(session: Session, group: str = "adminpanel") -> tuple[str, list[
         if rule.for_seconds:
             entry["for"] = f"{int(rule.for_seconds)}s"
         name = template_literal(rule.name)
-        entry["labels"] = {"severity": rule.severity}
+        # The rule's own labels and annotations travel too (routing by team, runbook links);
+        # names starting "__" are Prometheus's own and are left out.
+        labels = {k: template_literal(str(v)) for k, v in sorted((rule.labels or {}).items())
+                  if not k.startswith("__")}
+        entry["labels"] = {**labels, "severity": rule.severity}
+        own = {k: template_literal(str(v)) for k, v in (rule.annotations or {}).items() if v}
         entry["annotations"] = {
-            "summary": f"{name}: {metric} {rule.operator} {_threshold(rule.threshold)}",
+            "summary": own.pop("summary", f"{name}: {metric} {rule.operator} {_threshold(rule.threshold)}"),
+            **own,
             "panel_rule": name,
         }
         exported.append(entry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base, UTCDateTime, utcnow
@@ -59,8 +59,9 @@ class InhibitionRule(Base):
 class MaintenanceWindow(Base):
     """A time when matching alerts stay visible (marked muted) but notify nobody.
 
-    ``kind``: "once" (starts_at..ends_at), "weekly" (``weekdays`` 0=Monday, ``start_time`` for
-    ``duration_minutes`` in ``timezone``), "manual" (active between a start and a stop call).
+    ``kind``: "once" (starts_at..ends_at), "recurring" (an RFC 5545 ``rrule`` from the local
+    ``dtstart`` in ``timezone``, each occurrence lasting ``duration_minutes``), "manual" (active
+    between a start and a stop call).
     """
 
     __tablename__ = "maintenance_windows"
@@ -70,10 +71,13 @@ class MaintenanceWindow(Base):
     matchers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [] = every alert
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)
-    start_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", local to ``timezone``
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=False)  # manual windows: started, not stopped
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rrule: Mapped[str | None] = mapped_column(String(300))  # "FREQ=WEEKLY;BYDAY=MO"
+    dtstart: Mapped[str | None] = mapped_column(String(16))  # "YYYY-MM-DDTHH:MM", local to ``timezone``
+    # Windows from before these columns existed mute every alert their matchers pick.
+    monitor_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    mode: Mapped[str] = mapped_column(String(16), default="mute", server_default="mute")  # or "suppress"

@@ -1,9 +1,11 @@
 // Notifications page: contact points (with a test button and the last delivery), the policy tree,
 // a "where would it go" preview and the inhibition rules. Forms show the server's reason on refusal.
+// Policies and inhibition rules are edited in the form that adds them ("Edit" fills it, saving
+// sends PUT); policies move up and down among their siblings (their positions are rewritten).
 import { api, toast } from "./api.js";
 import { el, emptyBody } from "./dom.js";
 import { fmt } from "./format.js";
-import { matcherCell, parseList, parseMatchers } from "./matchers.js";
+import { formatMatchers, matcherCell, parseList, parseMatchers } from "./matchers.js";
 import { parseLabels } from "./alert-labels.js";
 
 const root = document.getElementById("routing-root");
@@ -68,6 +70,70 @@ async function loadPoints() {
   }));
 }
 
+// The row each form is editing (null: the form adds a new one).
+const editing = { "policy-form": null, "inhibition-form": null };
+
+function startEdit(formId, item, fill) {
+  const form = document.getElementById(formId);
+  editing[formId] = item.id;
+  fill(form, item);
+  form.querySelector("button[type=submit]").textContent = "Save changes";
+  form.querySelector(".cancel-edit").hidden = false;
+  form.dataset.editing = String(item.id);
+  form.querySelector("input[name=name]").focus();
+}
+
+function endEdit(form) {
+  editing[form.id] = null;
+  delete form.dataset.editing;
+  form.reset();
+  form.querySelector("button[type=submit]").textContent = form.dataset.addLabel;
+  form.querySelector(".cancel-edit").hidden = true;
+}
+
+const matcherText = (matchers) => (matchers.length ? formatMatchers(matchers) : "");
+const numberText = (v) => (v === null || v === undefined ? "" : String(v));
+
+function fillPolicy(f, p) {
+  f.name.value = p.name || "";
+  f.parent_id.value = p.parent_id === null ? "" : String(p.parent_id);
+  f.matchers.value = matcherText(p.matchers);
+  f.contact_points.value = p.contact_points.join(", ");
+  f.continue.checked = p.continue;
+  f.group_by.value = p.group_by.join(", ");
+  for (const k of ["group_wait", "group_interval", "repeat_interval"]) f[k].value = numberText(p[k]);
+}
+
+function fillInhibition(f, r) {
+  f.name.value = r.name || "";
+  f.source.value = matcherText(r.source_matchers);
+  f.target.value = matcherText(r.target_matchers);
+  f.equal.value = r.equal.join(", ");
+}
+
+function editButton(formId, item, fill) {
+  return el("button", { type: "button", class: "btn btn-small", text: "Edit", onclick: () => startEdit(formId, item, fill) });
+}
+
+/** Move policy `p` one place among `siblings` (sorted), writing every sibling's new position. */
+function moveButton(siblings, index, step) {
+  const target = index + step;
+  return el("button", { type: "button", class: "btn btn-small", text: step < 0 ? "Up" : "Down",
+    "aria-label": `Move ${siblings[index].name || `#${siblings[index].id}`} ${step < 0 ? "up" : "down"}`,
+    disabled: target < 0 || target >= siblings.length ? "" : null,
+    onclick: async () => {
+      const order = siblings.slice();
+      [order[index], order[target]] = [order[target], order[index]];
+      try {
+        for (const [position, p] of order.entries()) {
+          if (p.position !== position) await api.put(`${API}/notification-policies/${p.id}`, { position });
+        }
+        toast("Order saved", "success");
+      } catch (err) { /* toast shown */ }
+      loadPolicies();
+    } });
+}
+
 function seconds(v) {
   return v === null || v === undefined ? "inherit" : String(v);
 }
@@ -89,13 +155,16 @@ async function loadPolicies() {
     el("td", { text: `${body.default.group_wait} / ${body.default.group_interval} / ${body.default.repeat_interval || "never"}` }),
     el("td", { text: "—" }))];
   const walk = (parent, depth) => {
-    for (const p of (byParent[parent] || []).sort((a, b) => a.position - b.position || a.id - b.id)) {
+    const siblings = (byParent[parent] || []).sort((a, b) => a.position - b.position || a.id - b.id);
+    for (const [index, p] of siblings.entries()) {
       rows.push(el("tr", { "data-policy": p.name || String(p.id) },
         el("td", { class: `policy-depth-${Math.min(depth, 4)}` }, `${"↳ ".repeat(depth ? 1 : 0)}${p.name || `#${p.id}`}`),
         el("td", {}, matcherCell(p.matchers)), el("td", { text: p.contact_points.join(", ") || "inherited" }),
         el("td", { text: p.continue ? "yes" : "no" }), el("td", { text: p.group_by.join(", ") || "inherited" }),
         el("td", { text: `${seconds(p.group_wait)} / ${seconds(p.group_interval)} / ${seconds(p.repeat_interval)}` }),
-        el("td", {}, canEdit ? removeButton(`policy “${p.name || p.id}” and the ones below it`, `${API}/notification-policies/${p.id}`, loadPolicies) : "—")));
+        el("td", {}, canEdit ? el("div", { class: "row-actions" }, editButton("policy-form", p, fillPolicy),
+          moveButton(siblings, index, -1), moveButton(siblings, index, 1),
+          removeButton(`policy “${p.name || p.id}” and the ones below it`, `${API}/notification-policies/${p.id}`, loadPolicies)) : "—")));
       walk(p.id, depth + 1);
     }
   };
@@ -121,10 +190,11 @@ async function loadInhibitions() {
     emptyBody(tbody, 5, "No inhibition rule.");
     return;
   }
-  tbody.replaceChildren(...body.rules.map((r) => el("tr", {},
+  tbody.replaceChildren(...body.rules.map((r) => el("tr", { "data-rule": r.name || String(r.id) },
     el("td", { text: r.name || `#${r.id}` }), el("td", {}, matcherCell(r.source_matchers)), el("td", {}, matcherCell(r.target_matchers)),
     el("td", { text: r.equal.join(", ") || "—" }),
-    el("td", {}, canEdit ? removeButton(`inhibition rule “${r.name || r.id}”`, `${API}/inhibition-rules/${r.id}`, loadInhibitions) : "—"))));
+    el("td", {}, canEdit ? el("div", { class: "row-actions" }, editButton("inhibition-form", r, fillInhibition),
+      removeButton(`inhibition rule “${r.name || r.id}”`, `${API}/inhibition-rules/${r.id}`, loadInhibitions)) : "—"))));
 }
 
 /** Submit a form's body (built by `build`, which may throw) and show the server's reason on refusal. */
@@ -132,17 +202,27 @@ function handle(formId, errorId, build, path, done) {
   const form = document.getElementById(formId);
   if (!form) return;
   const error = document.getElementById(errorId);
+  const submit = form.querySelector("button[type=submit]");
+  form.dataset.addLabel = submit.textContent;
+  if (form.id in editing) {
+    const cancel = el("button", { type: "button", class: "btn btn-small cancel-edit", text: "Cancel", hidden: "",
+      onclick: () => { error.hidden = true; endEdit(form); } });
+    submit.after(cancel);
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
+    const id = editing[form.id];
     try {
-      await api.post(path, build(form), { quiet: true });
+      if (id) await api.put(`${path}/${id}`, build(form), { quiet: true });
+      else await api.post(path, build(form), { quiet: true });
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
       return;
     }
-    form.reset();
+    if (form.id in editing) endEdit(form);
+    else form.reset();
     toast("Saved", "success");
     done();
   });

@@ -79,7 +79,16 @@ def test_maintenance_window_starts_and_stops(watched):
     row = page.locator("#windows tbody tr[data-window=deploy]")
     row.wait_for()
     assert row.get_attribute("data-active") == "false"
-    row.get_by_role("button", name="Start").click()
+    # Started without an end, it mutes for longer than MAINTENANCE_CONFIRM_HOURS: the page asks first.
+    with page.expect_event("dialog") as asked:
+        row.get_by_role("button", name="Start").click()
+    assert "has no end" in asked.value.message
+    asked.value.dismiss()
+    page.wait_for_timeout(300)
+    assert row.get_attribute("data-active") == "false"
+    with page.expect_event("dialog") as asked:
+        row.get_by_role("button", name="Start").click()
+    asked.value.accept()
     page.locator("#windows tbody tr[data-window=deploy][data-active=true]", has_text="until stopped").wait_for()
     shot(page, "maintenance")
     # A script raises an alert for the service under maintenance: it shows on the Alerts page, muted.
@@ -95,6 +104,9 @@ def test_maintenance_window_starts_and_stops(watched):
     muted_row = page.locator("#open-alerts tbody tr", has_text="API answers 5xx")
     muted_row.locator(".muted-tag", has_text="muted: deploy").wait_for()
     watched.goto("/admin/maintenance")
+    covered = page.locator("#covered tbody tr", has_text="API answers 5xx")
+    covered.wait_for()
+    assert covered.locator("td").all_inner_texts()[2:] == ["deploy", "until stopped"]
     page.locator("#windows tbody tr[data-window=deploy]").get_by_role("button", name="Stop").click()
     page.locator("#windows tbody tr[data-window=deploy][data-active=false]").wait_for()
     watched.goto("/admin/alerts")
@@ -105,11 +117,25 @@ def test_maintenance_window_starts_and_stops(watched):
     page.wait_for_selector("#windows tbody tr[data-window=deploy]")
 
     form.locator("input[name=name]").fill("bad")
-    form.locator("select[name=kind]").select_option("weekly")
-    form.locator("input[name=weekdays]").fill("9")
+    form.locator("select[name=kind]").select_option("recurring")
+    form.locator("input[name=rrule]").fill("FREQ=MINUTELY")
+    form.locator("input[name=dtstart]").fill("2026-03-02T09:00")
+    form.locator("input[name=duration_minutes]").fill("30")
     form.get_by_role("button", name="Add window").click()
-    page.locator("#window-error", has_text="weekdays").wait_for()
+    page.locator("#window-error", has_text="MINUTELY rule needs COUNT or UNTIL").wait_for()
+    # The browser also logged the two 409s that asked for confirmation before the start.
+    assert sum("409" in e for e in watched.errors) == 2
+    watched.errors[:] = [e for e in watched.errors if "409" not in e]
     expect_refusal(watched)
+    form.locator("input[name=name]").fill("patch monday")
+    form.locator("input[name=rrule]").fill("FREQ=WEEKLY;BYDAY=MO")
+    form.locator("input[name=timezone]").fill("Europe/Berlin")
+    form.locator("select[name=mode]").select_option("suppress")
+    form.get_by_role("button", name="Add window").click()
+    weekly = page.locator("#windows tbody tr[data-window='patch monday']")
+    weekly.wait_for()
+    assert "FREQ=WEEKLY;BYDAY=MO from 2026-03-02 09:00 for 30 min (Europe/Berlin); next" in weekly.inner_text()
+    assert "does not open alerts" in weekly.inner_text()
     watched.assert_clean()
 
 
@@ -137,4 +163,62 @@ def test_alerts_page_shows_labels_summary_and_runbook_link(watched):
     dialog.get_by_role("link", name="Runbook").wait_for()
     assert dialog.get_by_role("link", name="Runbook").get_attribute("href") == "https://runbooks.example.com/gpu"
     shot(page, "alerts-labels")
+    watched.assert_clean()
+
+
+def _policies(page):
+    return page.evaluate("""async () => (await (await fetch('/admin/api/notification-policies')).json()).policies""")
+
+
+def test_policies_and_inhibition_rules_are_edited_and_reordered_on_the_page(watched):
+    page = watched.page
+    watched.goto("/admin/notifications")
+    page.wait_for_selector("#policies tbody tr[data-policy=default]")
+    form = page.locator("#policy-form")
+    for name, matchers in (("Platform first", "team=platform"), ("Data second", "team=data")):
+        form.locator("input[name=name]").fill(name)
+        form.locator("input[name=matchers]").fill(matchers)
+        form.get_by_role("button", name="Add policy").click()
+        page.locator(f"#policies tbody tr[data-policy='{name}']").wait_for()
+    names = lambda: [r.get_attribute("data-policy") for r in page.locator("#policies tbody tr").all()]  # noqa: E731
+    before = names()
+    assert before.index("Platform first") + 1 == before.index("Data second")
+
+    page.get_by_role("button", name="Move Data second up").click()
+    page.wait_for_function("""() => { const rows = [...document.querySelectorAll('#policies tbody tr')]
+      .map(r => r.dataset.policy); return rows.indexOf('Data second') < rows.indexOf('Platform first'); }""")
+    stored = {p["name"]: p["position"] for p in _policies(page)}
+    assert stored["Data second"] < stored["Platform first"]  # the server keeps the new order
+
+    row = page.locator("#policies tbody tr[data-policy='Data second']")
+    row.get_by_role("button", name="Edit").click()
+    assert form.locator("input[name=matchers]").input_value() == "team=data"
+    form.locator("input[name=matchers]").fill("team=data, severity=critical")
+    form.locator("input[name=repeat_interval]").fill("600")
+    form.get_by_role("button", name="Save changes").click()
+    page.locator("#policies tbody tr[data-policy='Data second']", has_text="severity=critical").wait_for()
+    edited = next(p for p in _policies(page) if p["name"] == "Data second")
+    assert edited["matchers"][1] == {"label": "severity", "op": "=", "value": "critical"}
+    assert edited["repeat_interval"] == 600 and edited["position"] == stored["Data second"]
+    assert form.get_by_role("button", name="Add policy").is_visible()  # the form adds again
+
+    inhibit = page.locator("#inhibition-form")
+    inhibit.locator("input[name=name]").fill("dc down")
+    inhibit.locator("input[name=source]").fill("alertname=dc-down")
+    inhibit.locator("input[name=target]").fill("severity=warning")
+    inhibit.get_by_role("button", name="Add rule").click()
+    rule_row = page.locator("#inhibitions tbody tr[data-rule='dc down']")
+    rule_row.wait_for()
+    rule_row.get_by_role("button", name="Edit").click()
+    inhibit.locator("input[name=equal]").fill("dc, region")
+    inhibit.locator("input[name=target]").fill("x=~(")
+    inhibit.get_by_role("button", name="Save changes").click()
+    page.locator("#inhibition-error", has_text="target_matchers").wait_for()
+    expect_refusal(watched)
+    inhibit.locator("input[name=target]").fill("severity=~warning|info")
+    inhibit.get_by_role("button", name="Save changes").click()
+    page.locator("#inhibitions tbody tr[data-rule='dc down']", has_text="dc, region").wait_for()
+    rules = page.evaluate("""async () => (await (await fetch('/admin/api/inhibition-rules')).json()).rules""")
+    assert [(r["name"], r["equal"], r["target_matchers"][0]["op"]) for r in rules] == [("dc down", ["dc", "region"], "=~")]
+    shot(page, "notifications-edit")
     watched.assert_clean()
