@@ -31,7 +31,7 @@ def test_rule_on_a_catalogue_metric_through_the_form(watched):
     rule = next(r for r in page.evaluate(RULES) if r["name"] == "Mail queue backing up (browser)")
     assert rule["metric"] == "metric" and rule["threshold"] == 50
     assert rule["params"] == {"name": "queue_depth", "match": 'queue="mail"', "reducer": "max",
-                              "window_seconds": 600}
+                              "window_seconds": 600, "min_count": 0, "no_data": "keep"}
     # The one console error is the refused save above (a 400 the browser logs itself).
     assert not watched.csp_violations()
     assert [e for e in watched.errors if "status of 400" not in e] == []
