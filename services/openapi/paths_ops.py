@@ -157,9 +157,9 @@ def _alerts() -> dict:
 def _data() -> dict:
     log_entry = obj({"id": INT, "created_at": TIME, "level": STR, "service": STR, "message": STR})
     export_in = obj({"data_type": {"enum": ["transactions", "revenue", "activity", "metrics", "logs",
-                                            "alerts", "orders", "products", "all"]},
-                     "format": {"enum": ["csv", "xlsx", "json"]}},
-                    {"start": nullable(TIME), "end": nullable(TIME)})
+                                            "alerts", "orders", "products", "all"]}},
+                    # format defaults to csv, as the server does.
+                    {"format": {"enum": ["csv", "xlsx", "json"]}, "start": nullable(TIME), "end": nullable(TIME)})
     return {
         "/admin/api/logs": {"get": op(
             "Log entries, newest first, paged by cursor",
