@@ -157,9 +157,10 @@ def _alerts() -> dict:
 def _data() -> dict:
     log_entry = obj({"id": INT, "created_at": TIME, "level": STR, "service": STR, "message": STR})
     export_in = obj({"data_type": {"enum": ["transactions", "revenue", "activity", "metrics", "logs",
-                                            "alerts", "custom_metrics", "orders", "products", "all"]},
-                     "format": {"enum": ["csv", "xlsx", "json"]}},
-                    {"start": nullable(TIME), "end": nullable(TIME),
+                                            "performance", "alerts", "custom_metrics", "orders",
+                                            "products", "all"]}},
+                    # format defaults to csv, as the server does.
+                    {"format": {"enum": ["csv", "xlsx", "json"]}, "start": nullable(TIME), "end": nullable(TIME),
                      "filters": {"type": "object", "additionalProperties": STR, "maxProperties": 24,
                                  "description": "A drill-down's query (GET /admin/api/explore/{kind}): "
                                                 "the file holds exactly its rows."}})

@@ -103,6 +103,17 @@ def apply(session: Session, deltas: SalesDeltas) -> int:
     if not rows:
         return 0
     table = ProductSalesRollup.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over arrays instead of a parameter set per row: the upsert of a batch's
+        # lines costs about what the revenue rollups' does.
+        columns = ["bucket_start", "currency", "sku", *FIELDS]
+        unnest, params = bulk._arrays(session, table, columns, rows)
+        names = ", ".join(columns)
+        sets = ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in FIELDS)
+        session.execute(text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({unnest}) "
+                             f"AS v({names}) ON CONFLICT (bucket_start, currency, sku) DO UPDATE SET {sets}"),
+                        params)
+        return len(rows)
     stmt = dialect_insert(session)(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.bucket_start, table.c.currency, table.c.sku],
