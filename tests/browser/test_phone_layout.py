@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from blueprints import pages
-
 from tests.browser.conftest import CSP_PROBE, DESKTOP, PHONE, Watched, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
