@@ -104,6 +104,16 @@ def test_search_box_finds_groups_and_opens_hits_with_the_keyboard(watched, shop)
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/customers/cust-1")
     eventually(lambda: page.locator("#c-tx tbody tr[data-id]").count() == 6, "customer page rows")
+    # A SKU prefix finds the products; a hit opens the Products page filtered to that SKU.
+    page.fill("#top-search-q", "MUG-")
+    eventually(lambda: page.locator("#top-search-results a[data-kind=products]").count() == 2, "no product hits")
+    hrefs = page.eval_on_selector_all("#top-search-results a[data-kind=products]", "a => a.map(x => x.getAttribute('href'))")
+    assert hrefs == ["/admin/products?q=MUG-BLUE", "/admin/products?q=MUG-RED"]
+    page.click("#top-search-results a[data-kind=products]")
+    page.wait_for_url("**/admin/products?q=MUG-BLUE")
+    assert page.input_value("#product-q") == "MUG-BLUE"
+    skus = "rows => rows.map(r => r.cells[1] && r.cells[1].textContent)"
+    eventually(lambda: page.eval_on_selector_all("#products-table tbody tr", skus) == ["MUG-BLUE"], "products not filtered")
     watched.assert_clean()
 
 
