@@ -70,3 +70,19 @@ def test_pages_render_and_link(app, client, admin_client):
     page = admin_client.get("/admin/orders/o01").get_data(as_text=True)
     assert 'data-id="o01"' in page and "js/order.js" in page
     assert client.get("/admin/orders/o01").status_code == 302  # login first
+
+
+def test_order_answers_the_lines_it_was_sent_with(app, client, admin_client):
+    assert client.post("/api/v1/events", headers=INGEST,
+                       json={"products": [{"sku": "MUG-1", "name": "Mug"}]}).status_code == 202
+    lines = [{"sku": "MUG-1", "quantity": 2, "amount_cents": 2400},
+             {"sku": "GHOST", "quantity": 1, "amount_cents": 2600}]
+    ingest(client, [transaction("o1", 5000, currency="EUR", at=T) | {"items": lines},
+                    transaction("o2", 700, at=T)])
+    items = admin_client.get("/admin/api/orders/o1").get_json()["items"]
+    assert [{k: i[k] for k in ("sku", "quantity", "amount_cents")} for i in items] == lines
+    assert [(i["name"], i["known"]) for i in items] == [("Mug", True), (None, False)]
+    assert admin_client.get("/admin/api/orders/o2").get_json()["items"] == []
+    # A re-send with other lines replaces them; the page shows what is stored now.
+    ingest(client, [transaction("o1", 5000, currency="EUR", at=T) | {"items": lines[1:]}])
+    assert [i["sku"] for i in admin_client.get("/admin/api/orders/o1").get_json()["items"]] == ["GHOST"]

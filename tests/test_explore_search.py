@@ -50,3 +50,23 @@ def test_bad_queries_are_refused(app, admin_client):
     for q in ("", "a", "x" * 201):
         resp = admin_client.get("/admin/api/search", query_string={"q": q})
         assert resp.status_code == 400 and resp.get_json()["error"]["field"] == "q"
+
+
+def test_products_are_found_by_sku_then_name_word_and_link_to_the_filtered_products_page(app, client, admin_client):
+    catalogue = [{"sku": "MUG-1", "name": "Red mug"}, {"sku": "MUG-10", "name": "Blue mug large", "stock": 4},
+                 {"sku": "MUG-2", "name": "Plain cup", "active": False}, {"sku": "TEA-9", "name": "Green 100% tea"}]
+    assert client.post("/api/v1/events", headers=INGEST, json={"products": catalogue}).status_code == 202
+    found = groups(admin_client, "MUG-1")["products"]
+    assert [h["id"] for h in found] == ["MUG-1", "MUG-10"]  # exact first, then prefix
+    assert found[0] == {"id": "MUG-1", "title": "MUG-1 · Red mug", "detail": "stock not tracked",
+                        "href": "/admin/products?q=MUG-1"}
+    assert [h["detail"] for h in groups(admin_client, "MUG")["products"]] == ["stock not tracked", "stock 4", "inactive"]
+    # Name words (any case), sku hits not repeated; the middle of a word is not a word.
+    assert [h["id"] for h in groups(admin_client, "mug")["products"]] == ["MUG-10", "MUG-1"]
+    assert [h["id"] for h in groups(admin_client, "Cup")["products"]] == ["MUG-2"]
+    assert [h["id"] for h in groups(admin_client, "100%")["products"]] == ["TEA-9"]
+    assert "products" not in groups(admin_client, "ug") and "products" not in groups(admin_client, "0%")
+    # The link opens the Products page, whose table asks the products API with that text.
+    assert admin_client.get(found[0]["href"]).status_code == 200
+    listed = admin_client.get("/admin/api/products", query_string={"q": "MUG-10"}).get_json()["products"]
+    assert [p["sku"] for p in listed] == ["MUG-10"]

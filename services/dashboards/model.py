@@ -35,7 +35,10 @@ PANELS = {
     "firing_alerts": (),
     "services": (),
     "activity_heatmap": (),
+    "top_products": (),
 }
+# Panels taking ``by`` (what the list is ranked by) and its choices, the first the default.
+RANKED = {"top_products": ("revenue", "units")}
 FORMATS = ("number", "money", "percent", "ratio", "ms", "bytes")
 ROLES = ("admin", "viewer")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,40}", re.ASCII)
@@ -103,7 +106,7 @@ def _zone(value: Any, field: str) -> str:
 def normalize_query(raw: Any, field: str) -> dict[str, Any]:
     """One widget query in its canonical form (defaults filled, order fixed); InputError otherwise."""
     q = _obj(raw, field, {"kind", "metric", "panel", "field", "range", "step", "tz", "currency",
-                          "match", "agg", "group_by", "reduce", "limit"})
+                          "match", "agg", "group_by", "reduce", "limit", "by"})
     kind = _choice(q.get("kind"), f"{field}.kind", ("metric", "panel"), "metric")
     out: dict[str, Any] = {
         "kind": kind,
@@ -129,8 +132,12 @@ def normalize_query(raw: Any, field: str) -> dict[str, Any]:
         if not fields and q.get("field") is not None:
             raise InputError(f"{field}.field: {panel} is a list, it has no figure fields", f"{field}.field")
         out["limit"] = _int(q.get("limit", 10), f"{field}.limit", 1, 50)
+        if panel in RANKED:  # only ranked lists carry ``by``: other queries keep their cache keys
+            out["by"] = _choice(q.get("by"), f"{field}.by", RANKED[panel], RANKED[panel][0])
+        elif q.get("by") is not None:
+            raise InputError(f"{field}.by applies to {', '.join(RANKED)} only", f"{field}.by")
         return out
-    for key in ("panel", "field", "limit"):
+    for key in ("panel", "field", "limit", "by"):
         if q.get(key) is not None:
             raise InputError(f"{field}.{key} applies to panel queries only", f"{field}.{key}")
     metric = q.get("metric")

@@ -1,5 +1,5 @@
 """The panel's own lists and figures as widget data: revenue and customer figures, segments, top
-customers, recent transactions, firing alerts, services, the activity heatmap.
+customers, top products, recent transactions, firing alerts, services, the activity heatmap.
 
 Each reads through the same service the panel's pages use, so a widget shows the very figure
 its page shows for the same range.
@@ -21,6 +21,7 @@ Memo = Callable[[str, Callable[[], Any]], Any]
 from services.insights import customer_insights, period_buckets
 from services.insights.buckets import Buckets
 from services.insights import activity, revenue
+from services.products import bestsellers
 
 
 def _period(start: datetime, end: datetime) -> str:
@@ -76,6 +77,19 @@ def top_customers(session: Session, q: dict, now: datetime, memo: Memo) -> dict[
             "currency": chosen["currency"] if chosen else q["currency"]}
 
 
+def top_products(session: Session, q: dict, now: datetime, memo: Memo) -> dict[str, Any]:
+    """The best sellers of the Products page (``/admin/api/products/top``) over the range widened to
+    whole UTC days, in one currency (the first by revenue unless one is named), ranked by ``by``.
+    The second column is the ranked figure (a bar's or pie's value); ``name`` is the sku when the
+    catalogue does not know it."""
+    start, end = resolve(q["range"], q["tz"], now)
+    body = bestsellers.top(session, bestsellers.sales_range(start, end, now), q["currency"], q["by"], q["limit"])
+    figures = ("revenue_cents", "units") if q["by"] == "revenue" else ("units", "revenue_cents")
+    return {"columns": ["product", *figures, "sku"],
+            "rows": [[p["name"] or p["sku"], p[figures[0]], p[figures[1]], p["sku"]] for p in body["products"]],
+            "currency": body["currency"], "by": q["by"], "start": body["start"], "end": body["end"]}
+
+
 def recent_transactions(session: Session, q: dict, now: datetime, memo: Memo) -> dict[str, Any]:
     """The newest transactions of the range."""
     start, end = resolve(q["range"], q["tz"], now)
@@ -112,5 +126,5 @@ PANELS: dict[str, Callable[[Session, dict, datetime, Memo], dict[str, Any]]] = {
     "revenue_summary": revenue_summary, "customer_summary": customer_summary,
     "customer_segments": customer_segments, "top_customers": top_customers,
     "recent_transactions": recent_transactions, "firing_alerts": firing_alerts,
-    "services": services, "activity_heatmap": activity_heatmap,
+    "services": services, "activity_heatmap": activity_heatmap, "top_products": top_products,
 }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from services.explore import cursor as cursors
 from services.ingest import CustomerFirstSeen, Transaction, UserActivity
 from services.ingest.status_history import history
+from services.products.lines import order_items
 
 MAX_ID = 64
 PAGE_LIMIT = 200
@@ -92,7 +93,7 @@ def customer(session: Session, customer_id: str, *, limit: int = 50,
 
 
 def order(session: Session, order_id: str) -> dict[str, Any] | None:
-    """One transaction with its status history (oldest first); None when it is not stored."""
+    """One transaction with its status history (oldest first) and its lines; None when it is not stored."""
     if not usable_id(order_id):
         return None
     row = session.get(Transaction, order_id)
@@ -100,5 +101,4 @@ def order(session: Session, order_id: str) -> dict[str, Any] | None:
         return None
     return {"transaction": {**transaction_dict(row), "received_at": _iso(row.received_at)},
             "history": history(session, order_id),
-            # Items join here once products exist (see README "Customer and order pages").
-            "items": None}
+            "items": order_items(session, order_id)}

@@ -1,14 +1,15 @@
-"""Search from the top bar: order ids, customer ids, alerts and log text, grouped by kind.
+"""Search from the top bar: order ids, customer ids, products, alerts and log text, grouped by kind.
 
 Every lookup is bounded and indexed: an order or customer is found by its exact id (primary key)
 or by an id starting with the text (a range read on the same key, checked again in Python, so a
 database collation that orders ids differently can only leave a prefix hit out, never add a wrong
-one); an alert by its number or a word of its title (the alerts table stays small: one row per
+one); a product by its SKU the same way, then by a word of its name starting with the text (a
+read of the catalogue, which holds one row per product); an alert by its number or a word of its title (the alerts table stays small: one row per
 incident); a log line by text in the last ``LOG_DAYS`` days only, newest first, read through the
 ``created_at`` index. Each kind answers at most ``PER_KIND`` hits.
 
 More kinds join through ``SEARCHERS``: a function ``(session, q, now) -> list of hits`` with a
-kind and a label. Products (SKUs) are one such searcher once the products table exists.
+kind and a label.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.alerts import Alert
@@ -24,6 +25,7 @@ from services.explore.cursor import ExploreParamError
 from services.explore.entities import usable_id
 from services.ingest import CustomerFirstSeen, Transaction
 from services.logs import LogEntry
+from services.products.models import Product
 
 PER_KIND = 8
 LOG_DAYS = 7
@@ -63,6 +65,24 @@ def customers(session: Session, q: str, _now: datetime) -> list[Hit]:
             for i in ids]
 
 
+def products(session: Session, q: str, _now: datetime) -> list[Hit]:
+    """Products whose SKU is ``q``, then starts with it, then whose name has a word starting with it."""
+    skus = _prefixed(session, Product.sku, q) if usable_id(q) else []
+    word = q.lower()
+    name = func.lower(Product.name)
+    named = session.scalars(select(Product.sku).where(
+        or_(name.startswith(word, autoescape=True), name.contains(" " + word, autoescape=True)))
+        .order_by(name, Product.sku).limit(PER_KIND)).all()
+    skus += [s for s in named if s not in skus]
+    skus = skus[:PER_KIND]
+    rows = {r.sku: r for r in session.execute(
+        select(Product.sku, Product.name, Product.active, Product.stock).where(Product.sku.in_(skus)))} if skus else {}
+    return [{"id": s, "title": f"{s} · {rows[s].name}",
+             "detail": ("inactive" if not rows[s].active else
+                        "stock not tracked" if rows[s].stock is None else f"stock {rows[s].stock}"),
+             "href": f"/admin/products?q={quote(s, safe='')}"} for s in skus if s in rows]
+
+
 def alerts(session: Session, q: str, _now: datetime) -> list[Hit]:
     """Alerts numbered ``q`` (also ``#q``) or whose title contains it, newest first."""
     number = q.lstrip("#")
@@ -93,7 +113,7 @@ def logs(session: Session, q: str, now: datetime) -> list[Hit]:
 
 # (kind, label, searcher): the order the groups are listed in.
 SEARCHERS: list[tuple[str, str, Callable[[Session, str, datetime], list[Hit]]]] = [
-    ("orders", "Orders", orders), ("customers", "Customers", customers),
+    ("orders", "Orders", orders), ("customers", "Customers", customers), ("products", "Products", products),
     ("alerts", "Alerts", alerts), ("logs", "Log lines", logs),
 ]
 

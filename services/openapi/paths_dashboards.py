@@ -10,13 +10,15 @@ QUERY = {**obj(optional={
     "kind": {"enum": ["metric", "panel"]},
     "metric": {"type": "string", "pattern": "^[a-zA-Z_:][a-zA-Z0-9_:]*$", "maxLength": 200},
     "panel": {"enum": ["revenue_summary", "customer_summary", "customer_segments", "top_customers",
-                       "recent_transactions", "firing_alerts", "services", "activity_heatmap"]},
+                       "recent_transactions", "firing_alerts", "services", "activity_heatmap",
+                       "top_products"]},
     "field": nullable(STR), "range": RANGE, "step": nullable({"anyOf": [STR, INT]}),
     "tz": nullable(STR), "currency": nullable({"type": "string", "pattern": "^[A-Za-z]{3}$"}),
     "match": {"type": "object", "additionalProperties": STR, "maxProperties": 10},
     "agg": {"enum": ["avg", "min", "max", "sum", "last", "count", "rate"]},
     "group_by": nullable(arr(STR)), "reduce": {"enum": ["none", "sum", "avg", "min", "max", "last"]},
-    "limit": {"type": "integer", "minimum": 1, "maximum": 50}}), "additionalProperties": False}
+    "limit": {"type": "integer", "minimum": 1, "maximum": 50},
+    "by": {"enum": ["revenue", "units"]}}), "additionalProperties": False}
 GRID = obj({"x": {"type": "integer", "minimum": 0, "maximum": 11}, "y": {"type": "integer", "minimum": 0},
             "w": {"type": "integer", "minimum": 1, "maximum": 12}, "h": {"type": "integer", "minimum": 1}})
 THRESHOLD = obj({"value": NUM, "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.openapi.schemas import (
-    CURRENCY, INT, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, query, tz,
+    BOOL, CURRENCY, INT, STR, TIME, TIME_Q, arr, errors, json_ok, nullable, obj, op, query, tz,
 )
 
 TRANSACTION = obj({"id": STR, "amount_cents": INT, "currency": STR, "status": STR,
@@ -30,9 +30,12 @@ def _entities() -> dict:
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 200}), CURSOR],
             tags=["explore"])},
         "/admin/api/orders/{order_id}": {"get": op(
-            "One transaction with its status history, oldest change first",
+            "One transaction with its status history, oldest change first, and its lines (name null "
+            "and known false for a sku the catalogue does not hold)",
             {**json_ok(obj({"transaction": TRANSACTION,
-                            "history": arr(obj({"status": STR, "at": TIME, "received_at": TIME}))})),
+                            "history": arr(obj({"status": STR, "at": TIME, "received_at": TIME})),
+                            "items": arr(obj({"line": INT, "sku": STR, "name": nullable(STR), "known": BOOL,
+                                              "quantity": INT, "amount_cents": INT}))})),
              **errors(404)},
             params=[_text_id("order_id")], tags=["explore"])},
     }

@@ -1,4 +1,4 @@
-// Order page: the transaction, its customer and its status history.
+// Order page: the transaction, its customer, its lines and its status history.
 import { api } from "./api.js";
 import { el, emptyBody } from "./dom.js";
 import { fmt, money } from "./format.js";
@@ -15,6 +15,12 @@ async function load() {
   document.getElementById("o-customer").replaceChildren(tx.customer_id
     ? el("a", { href: customerHref(tx.customer_id), text: tx.customer_id }) : "—");
   document.getElementById("o-channel").textContent = tx.channel || "—";
+  const items = document.querySelector("#o-items tbody");
+  items.replaceChildren(...body.items.map((i) => el("tr", {}, el("td", { text: i.sku }),
+    el("td", i.known ? { text: i.name } : { class: "muted", text: "unknown product" }),
+    el("td", { class: "num", text: String(i.quantity) }),
+    el("td", { class: "num", text: money(i.amount_cents, tx.currency) }))));
+  if (!body.items.length) emptyBody(items, 4, "No items were sent with this order");
   const rows = document.querySelector("#o-history tbody");
   rows.replaceChildren(...body.history.map((h) => el("tr", {}, el("td", { text: fmt.dateTime(h.at) }),
     el("td", {}, el("span", { class: `pill pill-${h.status}`, text: h.status })),

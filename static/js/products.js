@@ -98,6 +98,14 @@ function loadAll() {
   run(loadTable);
 }
 
+function keepQuery() {
+  const url = new URL(window.location.href);
+  const text = document.getElementById("product-q").value.trim();
+  if (text) url.searchParams.set("q", text);
+  else url.searchParams.delete("q");
+  window.history.replaceState(null, "", url);
+}
+
 function init() {
   document.getElementById("tz-note").textContent = `Times in ${TZ}`;
   document.getElementById("range-start").value = dateInputValue(localMidnight(FIRST_RANGE_DAYS - 1));
@@ -106,12 +114,15 @@ function init() {
     event.preventDefault();
     loadAll();
   });
+  // `?q=` (a search hit's link) opens the table filtered by that text; typing keeps it in the address.
+  const asked = new URLSearchParams(window.location.search).get("q");
+  if (asked) document.getElementById("product-q").value = asked;
   const filters = document.getElementById("product-filters");
   filters.addEventListener("submit", (event) => event.preventDefault());
   filters.addEventListener("change", () => { state.offset = 0; run(loadTable); });
   document.getElementById("product-q").addEventListener("input", () => {
     clearTimeout(state.searchTimer);
-    state.searchTimer = setTimeout(() => { state.offset = 0; run(loadTable); }, 250);
+    state.searchTimer = setTimeout(() => { state.offset = 0; keepQuery(); run(loadTable); }, 250);
   });
   for (const button of document.querySelectorAll("#products-table .sort")) {
     button.addEventListener("click", () => {

@@ -1,4 +1,4 @@
-// The top bar's search box: order ids, customer ids, alerts and log text, grouped by kind. Arrow
+// The top bar's search box: order ids, customer ids, products, alerts and log text, grouped by kind. Arrow
 // keys move through the hits, Enter opens the selected one (the first when none is), Escape closes.
 import { api, withQuery } from "./api.js";
 import { el } from "./dom.js";

@@ -193,3 +193,32 @@ def test_the_list_shows_what_is_shared_and_creates_a_dashboard(watched, board):
     page.wait_for_function("() => Number(document.getElementById('dash-root').dataset.loaded || 0) > 0")
     assert page.eval_on_selector_all(".widget", "ws => ws.map(w => w.dataset.type)") == ["gauge"]
     watched.assert_clean()
+
+
+def test_top_products_draw_as_bar_pie_and_table(watched, panel):
+    """Last in the module: its sales would move the other tests' figures."""
+    at = datetime.now(timezone.utc).isoformat()
+    lines = [("MUG-1", 2, 2400), ("TEE-2", 5, 1000), ("GONE-9", 1, 300)]
+    tx = {"id": "tp-1", "amount_cents": 3700, "currency": "USD", "status": "completed", "created_at": at,
+          "customer_id": "tp-buyer",
+          "items": [{"sku": s, "quantity": q, "amount_cents": a} for s, q, a in lines]}
+    sent = requests.post(f"{panel.url}/api/v1/events", headers={"Authorization": f"Bearer {SERVER_ENV['INGEST_API_KEY']}"},
+                         json={"products": [{"sku": "MUG-1", "name": "Mug"}, {"sku": "TEE-2", "name": "T-shirt"}],
+                               "transactions": [tx]}, timeout=10)
+    assert sent.status_code == 202, sent.text
+    query = {"kind": "panel", "panel": "top_products", "range": "7d", "tz": "UTC", "currency": "USD", "by": "units"}
+    widgets = [{"id": f"tp-{kind}", "type": kind, "title": f"Top products {kind}", "queries": [query], "options": {},
+                "gridPos": {"x": 0, "y": i * 4, "w": 6, "h": 4}} for i, kind in enumerate(("bar", "pie", "table"))]
+    watched.goto("/admin/dashboards")
+    made = watched.page.evaluate(CREATE, widgets)
+    page = _open(watched, made["id"])
+    rows = page.evaluate(ANSWER, made["id"])["tp-bar"][0]["data"]["rows"]
+    assert [r[0] for r in rows] == ["T-shirt", "Mug", "GONE-9"] and [r[1] for r in rows] == [5, 2, 1]
+    for kind in ("bar", "pie"):
+        eventually(lambda kind=kind: page.evaluate(DRAWN, f"tp-{kind}") == [[5, 2, 1]], f"{kind} not drawn")
+        labels = page.evaluate(f"() => window.panel.charts.chartFor('w-tp-{kind}').data.labels")
+        assert labels == ["T-shirt", "Mug", "GONE-9"]
+    assert page.evaluate(INKED, "tp-bar") > 500
+    cells = page.eval_on_selector_all("[data-widget=tp-table] tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert cells == ["T-shirt", "Mug", "GONE-9"]
+    watched.assert_clean()

@@ -26,6 +26,10 @@ def panel(tmp_path_factory):
     yield from plain_panel(tmp_path_factory, "explore")
 
 
+PRODUCTS = [{"sku": "MUG-RED", "name": "Red mug"}, {"sku": "MUG-BLUE", "name": "Blue mug"}]
+LINES = [{"sku": "MUG-RED", "quantity": 2, "amount_cents": 3000}, {"sku": "GONE-1", "quantity": 1, "amount_cents": 2000}]
+
+
 @pytest.fixture(scope="module")
 def shop(panel):
     """Three days ago (Berlin): EUR and USD payments of two customers, completed and not; one
@@ -35,8 +39,8 @@ def shop(panel):
                        status=("completed", "completed", "failed")[i % 3], customer_id=f"cust-{i % 2}",
                        at=(day + timedelta(minutes=7 * i)).isoformat(), channel="web") for i in range(12)]
     txs.append(transaction("late", 5000, status="pending", currency="EUR", customer_id="cust-0",
-                           at=day.isoformat()))
-    sent = requests.post(f"{panel.url}/api/v1/events", json={"transactions": txs},
+                           at=day.isoformat(), items=LINES))
+    sent = requests.post(f"{panel.url}/api/v1/events", json={"transactions": txs, "products": PRODUCTS},
                          headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
     assert sent.status_code == 202, sent.text
     later = transaction("late", 5000, status="completed", currency="EUR", customer_id="cust-0",
@@ -73,6 +77,9 @@ def test_a_revenue_bar_opens_the_rows_that_add_up_to_it(watched, shop):
     page.wait_for_url("**/admin/orders/late")
     eventually(lambda: page.locator("#o-history tbody tr").count() == 2, "order history not drawn")
     assert page.eval_on_selector_all("#o-history tbody .pill", "p => p.map(x => x.textContent)") == ["pending", "completed"]
+    cells = page.eval_on_selector_all("#o-items tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+    assert [c[:3] for c in cells] == [["MUG-RED", "Red mug", "2"], ["GONE-1", "unknown product", "1"]]
+    assert "30.00" in cells[0][3] and "20.00" in cells[1][3]
     page.click("#o-customer a")
     page.wait_for_url("**/admin/customers/cust-0")
     mine = [t for t in shop["txs"] if t["customer_id"] == "cust-0"]
@@ -97,6 +104,16 @@ def test_search_box_finds_groups_and_opens_hits_with_the_keyboard(watched, shop)
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/customers/cust-1")
     eventually(lambda: page.locator("#c-tx tbody tr[data-id]").count() == 6, "customer page rows")
+    # A SKU prefix finds the products; a hit opens the Products page filtered to that SKU.
+    page.fill("#top-search-q", "MUG-")
+    eventually(lambda: page.locator("#top-search-results a[data-kind=products]").count() == 2, "no product hits")
+    hrefs = page.eval_on_selector_all("#top-search-results a[data-kind=products]", "a => a.map(x => x.getAttribute('href'))")
+    assert hrefs == ["/admin/products?q=MUG-BLUE", "/admin/products?q=MUG-RED"]
+    page.click("#top-search-results a[data-kind=products]")
+    page.wait_for_url("**/admin/products?q=MUG-BLUE")
+    assert page.input_value("#product-q") == "MUG-BLUE"
+    skus = "rows => rows.map(r => r.cells[1] && r.cells[1].textContent)"
+    eventually(lambda: page.eval_on_selector_all("#products-table tbody tr", skus) == ["MUG-BLUE"], "products not filtered")
     watched.assert_clean()
 
 

@@ -117,6 +117,25 @@ function drawPie(panel, widget, results) {
   refreshChart(chart);
 }
 
+// A list (a panel query's rows) as bars: one bar a row, its label the first column, its value the second.
+function drawListBar(panel, widget, results) {
+  const rows = slices(widget, results);
+  const color = widget.options.color;
+  const chart = chartOn(panel, {
+    type: "bar",
+    data: { labels: rows.map((r) => r[0]), datasets: [{ label: widget.title, data: rows.map((r) => r[1]) }] },
+    options: { plugins: { legend: { display: false } },
+      scales: { y: { beginAtZero: true, ticks: { callback: (v) => valueText(widget, firstData(results))(v) } } } },
+  }, (c, colors) => {
+    const base = color || colors.palette[0];
+    c.data.datasets[0].borderColor = base;
+    c.data.datasets[0].backgroundColor = c.data.datasets[0].data.map((v) => thresholdColor(v, widget.options.thresholds) || alpha(base, 0.75));
+  });
+  chart.$labelHeader = "Row";
+  chart.$formatValue = (v) => valueText(widget, firstData(results))(v);
+  refreshChart(chart);
+}
+
 function limits(widget, value) {
   const o = widget.options;
   const low = isNum(o.min) ? o.min : 0;
@@ -277,7 +296,7 @@ export const RENDERERS = {
   gauge: drawGauge,
   sparkline: drawSparkline,
   line: (p, w, r) => drawTimeChart(p, w, r, "line"),
-  bar: (p, w, r) => drawTimeChart(p, w, r, "bar"),
+  bar: (p, w, r) => { const d = firstData(r); return d && d.rows ? drawListBar(p, w, r) : drawTimeChart(p, w, r, "bar"); },
   pie: drawPie,
   table: drawTable,
   heatmap: drawHeat,
