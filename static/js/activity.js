@@ -4,7 +4,7 @@ import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, windowCaption } from "./cards.js";
 import { alpha, distinctColors, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { activityFeed, transactionsTable } from "./feeds.js";
-import { TZ, count, isNum } from "./format.js";
+import { TZ, count, isNum, zoneNote } from "./format.js";
 import { drawHeatmap } from "./heatmap.js";
 import { exploreHref } from "./links.js";
 import { onPopState, readState, writeState } from "./url-state.js";
@@ -63,7 +63,7 @@ async function load(feed) {
     drawHeatmap("heatmap", body.heatmap, (weekday, hour) => exploreHref("activities", {
       start: body.heatmap_since, end: until, tz: TZ, weekday, hour }));
     const range = document.getElementById("heatmap-range");
-    if (range) range.textContent = isNum(body.heatmap_days) ? `last ${body.heatmap_days} days, ${TZ}` : TZ;
+    if (range) range.textContent = isNum(body.heatmap_days) ? `last ${body.heatmap_days} days; ${zoneNote()}` : zoneNote();
     if (feed) feed.merge(body.recent || []);
   } catch (err) {
     if (ticket !== state.request) return;
@@ -89,7 +89,7 @@ function init() {
     load(null);
   });
   minutesSelect.addEventListener("change", () => {
-    writeState({ minutes: minutesSelect.value }, { push: true });
+    writeState({ minutes: minutesSelect.value, tz: TZ }, { push: true });
     load(null);
   });
   document.addEventListener("live:refresh", () => load(feed));

@@ -3,6 +3,7 @@
 // is indeterminate until the first bytes (or the size, for Excel) arrive.
 import { api, toast } from "./api.js";
 import { fmt } from "./format.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 const form = document.getElementById("export-form");
 const typeSel = document.getElementById("x-type");
@@ -125,11 +126,40 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-typeSel.addEventListener("change", () => {
+// The form's choices live in the address, so back/forward and a pasted link show the same form.
+const fields = { type: typeSel, format: document.getElementById("x-format"), start: document.getElementById("x-start"),
+  end: document.getElementById("x-end"), period: document.getElementById("x-period") };
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function showPeriod() {
   periodLabel.hidden = typeSel.value !== "revenue";
-});
+}
+
+/** Put the address's choices in the form (values the form cannot hold are ignored). */
+function restore() {
+  const view = readState(Object.keys(fields));
+  for (const [key, input] of Object.entries(fields)) {
+    const value = view[key];
+    if (value === undefined) continue;
+    if (input.tagName === "SELECT" ? [...input.options].some((o) => o.value === value) : DATE.test(value)) input.value = value;
+  }
+  showPeriod();
+}
+
+function save(push) {
+  writeState(Object.fromEntries(Object.entries(fields).map(([key, input]) => [key, input.value])), { push });
+}
+
+for (const input of Object.values(fields)) {
+  input.addEventListener("change", () => {
+    showPeriod();
+    save(true);
+  });
+}
 
 const today = new Date();
-document.getElementById("x-end").value = isoDay(today);
-document.getElementById("x-start").value = isoDay(new Date(today.getTime() - 6 * DAY));
-periodLabel.hidden = typeSel.value !== "revenue";
+fields.end.value = isoDay(today);
+fields.start.value = isoDay(new Date(today.getTime() - 6 * DAY));
+restore();
+save(false);
+onPopState(restore);

@@ -1,7 +1,30 @@
 // Number, money and time formatting in the browser's locale and time zone.
 
-/** The browser's IANA time zone (sent as `tz` so the server buckets days the way the user sees them). */
-export const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+/** The browser's own IANA time zone. */
+export const BROWSER_TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+/** `name`'s canonical spelling when Intl knows the zone, else null. */
+export function knownZone(name) {
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
+  } catch (err) {
+    return null;
+  }
+}
+
+// A link carries the zone its view was made in (`tz`): days and hours are read in it, so a
+// colleague elsewhere sees the sender's figures. An unknown zone falls back to the browser's.
+const ASKED_TZ = new URLSearchParams(location.search).get("tz");
+const LINKED_TZ = ASKED_TZ ? knownZone(ASKED_TZ) : null;
+
+/** The zone days and hours are read in (sent as `tz`, so the server buckets them the same way). */
+export const TZ = LINKED_TZ || BROWSER_TZ;
+
+/** What the page says about its zone: "Times in X", and why a linked zone was not used. */
+export function zoneNote() {
+  if (ASKED_TZ && !LINKED_TZ) return `Unknown time zone \u201c${ASKED_TZ}\u201d in the link: times in ${BROWSER_TZ}`;
+  return LINKED_TZ && LINKED_TZ !== BROWSER_TZ ? `Times in ${TZ} (from the link; this browser is in ${BROWSER_TZ})` : `Times in ${TZ}`;
+}
 
 const NUMBER = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const DECIMAL = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
@@ -68,12 +91,12 @@ export function bps(value) {
   return `${DECIMAL.format(v)} ${units[i]}`;
 }
 
-const TIME = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const TIME_S = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-const DAY_HOUR = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit" });
-const DAY = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric" });
+const TIME = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: TZ });
+const TIME_S = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: TZ });
+const DAY_HOUR = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", timeZone: TZ });
+const DAY = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", timeZone: TZ });
 // The one format for a full date and time, on every page (logs, audit, alerts, exports, feeds).
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium", timeZone: TZ });
 
 /** Parse an ISO string (or pass a Date through); null when it is not a time. */
 export function toDate(value) {
@@ -102,16 +125,38 @@ export function ago(value, now = Date.now()) {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
-/** Local midnight of the day `days` before today (0 = today), as a Date. */
-export function localMidnight(days = 0) {
-  const d = new Date();
-  d.setHours(0, 0, 0, 0);
-  d.setDate(d.getDate() - days);
-  return d;
+const PARTS = new Intl.DateTimeFormat("en-US", {
+  timeZone: TZ, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric",
+});
+
+/** A Date's calendar fields in TZ: {year, month (1-12), day, hour, minute}. */
+export function zoneParts(date) {
+  const out = {};
+  for (const part of PARTS.formatToParts(date)) if (part.type !== "literal") out[part.type] = Number(part.value);
+  return out;
 }
 
-/** A Date as "YYYY-MM-DD" in the browser's zone (the value of an <input type="date">). */
+/** The instant of `year-month-day hour:00` read in TZ (day may overflow: Date.UTC carries it). */
+export function zonedTime(year, month, day, hour = 0) {
+  const wanted = Date.UTC(year, month - 1, day, hour);
+  let guess = wanted;
+  // The zone's offset at the guess, applied twice so a guess across a DST change settles.
+  for (let i = 0; i < 2; i += 1) {
+    const p = zoneParts(new Date(guess));
+    guess += wanted - Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute);
+  }
+  return new Date(guess);
+}
+
+/** Midnight in TZ of the day `days` before today (0 = today), as a Date. */
+export function localMidnight(days = 0) {
+  const p = zoneParts(new Date());
+  return zonedTime(p.year, p.month, p.day - days);
+}
+
+/** A Date as "YYYY-MM-DD" in TZ (the value of an <input type="date">). */
 export function dateInputValue(date) {
   const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  const p = zoneParts(date);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
 }

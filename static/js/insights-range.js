@@ -1,11 +1,11 @@
 // The Revenue page's range and bucket-size controls, read by the Customers and Channels sections,
 // so every section of the page shows the same dates and the same hourly/daily/weekly toggle.
-import { fmt, toDate } from "./format.js";
+import { TZ, dateInputValue, fmt, toDate, zonedTime, zoneParts } from "./format.js";
 
 const FEED_RELOAD_MS = 30000;
 // Range captions sit under every card: the short form ("Nov 18"), the year only when not this one.
-const SHORT_DAY = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
-const SHORT_DAY_YEAR = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
+const SHORT_DAY = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: TZ });
+const SHORT_DAY_YEAR = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: TZ });
 
 export const LABEL = {
   hourly: (v) => fmt.dayHour(v),
@@ -44,8 +44,8 @@ export function currentRange() {
   if (!start || !end || rangeProblem()) return null;
   const [sy, sm, sd] = start.value.split("-").map(Number);
   const [ey, em, ed] = end.value.split("-").map(Number);
-  const from = new Date(sy, sm - 1, sd);
-  let to = new Date(ey, em - 1, ed + 1);
+  const from = zonedTime(sy, sm, sd);
+  let to = zonedTime(ey, em, ed + 1);
   const now = new Date();
   if (to > now && now > from) to = now;
   return to > from ? [from, to] : null;
@@ -66,12 +66,13 @@ export function rangeLabel(start, end) {
   const from = toDate(start);
   const to = toDate(end);
   if (!from || !to) return "";
-  const thisYear = new Date().getFullYear();
-  const day = (d) => (d.getFullYear() === thisYear ? SHORT_DAY : SHORT_DAY_YEAR).format(d);
-  const midnight = (d) => d.getHours() === 0 && d.getMinutes() === 0;
+  // Days, hours and years as read in the page's zone (TZ), like the buckets themselves.
+  const thisYear = zoneParts(new Date()).year;
+  const day = (d) => (zoneParts(d).year === thisYear ? SHORT_DAY : SHORT_DAY_YEAR).format(d);
+  const midnight = (d) => zoneParts(d).hour === 0 && zoneParts(d).minute === 0;
   if (!midnight(from)) return `${day(from)} ${fmt.time(from)} – ${day(to)} ${fmt.time(to)}`;
   const lastDay = midnight(to) ? new Date(to.getTime() - 1) : to;
-  const days = from.toDateString() === lastDay.toDateString() ? day(from) : `${day(from)} – ${day(lastDay)}`;
+  const days = dateInputValue(from) === dateInputValue(lastDay) ? day(from) : `${day(from)} – ${day(lastDay)}`;
   return midnight(to) ? days : `${days}, until ${fmt.time(to)}`;
 }
 

@@ -7,6 +7,7 @@ import { api, withQuery } from "./api.js";
 import { distinctColors, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { fmt, isNum, toDate } from "./format.js";
 import { sortableTable } from "./tables.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 const SEARCH_DELAY_MS = 250;
 // Several batches in a burst (an exporter pushing every second) make one refetch, not many.
@@ -64,6 +65,9 @@ chart.$rowLabel = (i) => {
   return isNum(stamp) ? fmt.dateTime(stamp) : chart.data.labels[i];
 };
 
+// The metric the address names, picked once the catalogue has it as an option.
+let wanted = null;
+let firstCatalog = true;
 let searchTimer = null;
 let liveTimer = null;
 let ticket = 0;
@@ -86,13 +90,46 @@ async function loadCatalog() {
   const series = Array.isArray(body.series) ? body.series : [];
   catalogTable.setRows(series);
   const names = [...new Set(series.map((s) => s.name))].sort();
-  const kept = nameSelect.value;
+  const kept = wanted || nameSelect.value;
+  wanted = null;
   const options = names.map((n) => new Option(n, n));
   if (!names.length) options.push(new Option("no metric matches", ""));
   nameSelect.replaceChildren(...options);
   if (names.includes(kept)) nameSelect.value = kept;
   meta.textContent = `${names.length} metric${names.length === 1 ? "" : "s"}, ${series.length} series${body.truncated ? " (list cut)" : ""}`;
-  if (nameSelect.value !== kept) loadQuery();
+  if (nameSelect.value !== kept || firstCatalog) {
+    firstCatalog = false;
+    saveView(false);
+    loadQuery();
+  }
+}
+
+/** The chart's queries in the address: the form's own and the ones kept beside it (`pinned`). */
+function saveView(push) {
+  writeState({ metric: nameSelect.value, match: matchInput.value.trim(), agg: aggSelect.value,
+    step: stepSelect.value, range: rangeSelect.value, pinned: pinned.length ? JSON.stringify(pinned) : "" }, { push });
+}
+
+const hasOption = (select, value) => [...select.options].some((o) => o.value === value);
+
+/** Put the address's queries in the form and the kept list (values the form cannot hold are ignored). */
+function restoreView() {
+  const view = readState(["metric", "match", "agg", "step", "range", "pinned"]);
+  matchInput.value = view.match || "";
+  aggSelect.value = hasOption(aggSelect, view.agg) ? view.agg : "avg";
+  stepSelect.value = hasOption(stepSelect, view.step) ? view.step : "";
+  rangeSelect.value = hasOption(rangeSelect, view.range) ? view.range : "1";
+  let kept = [];
+  try {
+    kept = JSON.parse(view.pinned || "[]");
+  } catch (err) {
+    kept = []; // a damaged link keeps the rest of its view
+  }
+  const fine = (q) => q && typeof q.name === "string" && q.name && typeof q.match === "string" && hasOption(aggSelect, q.agg);
+  pinned.splice(0, pinned.length, ...(Array.isArray(kept) ? kept.filter(fine).map(({ name, match, agg }) => ({ name, match, agg })) : []));
+  renderPinned();
+  if (view.metric && hasOption(nameSelect, view.metric)) nameSelect.value = view.metric;
+  else if (view.metric) wanted = view.metric;
 }
 
 /** The queries on the chart: the kept ones, then the form's own unless it is one of them. */
@@ -112,6 +149,7 @@ function renderPinned() {
     remove.addEventListener("click", () => {
       pinned.splice(i, 1);
       renderPinned();
+      saveView(true);
       loadQuery();
     });
     const item = document.createElement("li");
@@ -180,17 +218,24 @@ function init() {
   wireTableToggles();
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    saveView(true);
     loadQuery();
   });
   search.addEventListener("input", () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(loadCatalog, SEARCH_DELAY_MS);
   });
-  for (const control of [nameSelect, aggSelect, stepSelect, rangeSelect]) control.addEventListener("change", loadQuery);
+  for (const control of [nameSelect, aggSelect, stepSelect, rangeSelect]) {
+    control.addEventListener("change", () => {
+      saveView(true);
+      loadQuery();
+    });
+  }
   document.getElementById("metric-add").addEventListener("click", () => {
     const own = charted().at(-1);
     if (own && !pinned.includes(own)) pinned.push(own);
     renderPinned();
+    saveView(true);
     loadQuery();
   });
   document.addEventListener("live:metrics", (event) => {
@@ -203,6 +248,11 @@ function init() {
     }, LIVE_DELAY_MS);
   });
   document.addEventListener("live:refresh", loadQuery);
+  onPopState(() => {
+    restoreView();
+    loadQuery();
+  });
+  restoreView();
   loadCatalog();
 }
 

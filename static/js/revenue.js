@@ -4,7 +4,7 @@ import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, setExtra, setTrend } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
 import { currencyPicker, otherTotals, pickedCurrency } from "./currency.js";
-import { TZ, count, dateInputValue, isNum, localMidnight, money, ratio } from "./format.js";
+import { TZ, count, dateInputValue, isNum, localMidnight, money, ratio, zoneNote } from "./format.js";
 import { LABEL, currentRange, rangeLabel, rangeProblem, rangeReachesNow } from "./insights-range.js";
 import { exploreHref } from "./links.js";
 import { statusDoughnut } from "./status-chart.js";
@@ -196,7 +196,7 @@ function choosePeriod(period) {
 
 function init() {
   wireTableToggles();
-  document.getElementById("tz-note").textContent = `Times in ${TZ}`;
+  document.getElementById("tz-note").textContent = zoneNote();
   startInput.value = dateInputValue(localMidnight(FIRST_RANGE_DAYS - 1));
   endInput.value = dateInputValue(localMidnight(0));
   viewFromUrl();

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { ago, ms, pct } from "./format.js";
 import { distinctColors, makeChart, setData, wireTableToggles } from "./charts.js";
+import { onPopState, readState, writeState } from "./url-state.js";
 
 const root = document.getElementById("services-root");
 const canEdit = root && root.dataset.canEdit === "true";
@@ -12,6 +13,7 @@ const summary = document.getElementById("services-summary");
 let monitors = [];
 let asTable = false;
 let editing = null;
+let loaded = false; // the table says "No monitors yet" only once the list has come
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -56,7 +58,10 @@ function sparkCell(m) {
 function row(m) {
   const tr = el("tr", { "data-id": String(m.id), "data-status": m.status });
   const name = el("button", { type: "button", class: "link-button", text: m.name });
-  name.addEventListener("click", () => showDetail(m.id));
+  name.addEventListener("click", () => {
+    writeState({ monitor: m.id }, { push: true });
+    showDetail(m.id);
+  });
   const labels = Object.entries(m.labels || {}).map(([k, v]) => `${k}=${v}`).join(" ");
   tr.append(
     el("td", {}, name, el("div", { class: "muted", text: `${m.kind}${labels ? " · " + labels : ""}` })),
@@ -106,6 +111,7 @@ function render() {
 async function load() {
   try {
     monitors = (await api.get("/admin/api/monitors", { quiet: true })).monitors;
+    loaded = true;
     render();
   } catch (err) {
     summary.textContent = `Could not load the monitors: ${err.message}`;
@@ -246,14 +252,37 @@ if (canEdit && form) {
   });
 }
 
-document.getElementById("spark-toggle").addEventListener("click", (event) => {
-  asTable = !asTable;
-  event.target.setAttribute("aria-pressed", String(asTable));
-  event.target.textContent = asTable ? "Show as chart" : "Show as table";
-  render();
+const sparkToggle = document.getElementById("spark-toggle");
+
+function showAsTable(on) {
+  asTable = on;
+  sparkToggle.setAttribute("aria-pressed", String(asTable));
+  sparkToggle.textContent = asTable ? "Show as chart" : "Show as table";
+  if (loaded) render();
+}
+
+function hideDetail() {
+  document.getElementById("monitor-detail").hidden = true;
+}
+
+/** The view in the address: the opened monitor (`monitor`) and the response times as a table (`view=table`). */
+function restore() {
+  const view = readState(["monitor", "view"]);
+  showAsTable(view.view === "table");
+  if (/^\d+$/.test(view.monitor || "")) showDetail(view.monitor).catch(hideDetail);
+  else hideDetail();
+}
+
+sparkToggle.addEventListener("click", () => {
+  showAsTable(!asTable);
+  writeState({ view: asTable ? "table" : "" }, { push: true });
 });
 wireTableToggles();
-document.getElementById("detail-close").addEventListener("click", () => { document.getElementById("monitor-detail").hidden = true; });
+document.getElementById("detail-close").addEventListener("click", () => {
+  hideDetail();
+  writeState({ monitor: "" }, { push: true });
+});
+onPopState(restore);
 
 // A state change: update that row at once, then reload for fresh uptime figures.
 document.addEventListener("live:monitor", (event) => {
@@ -269,3 +298,4 @@ document.addEventListener("live:monitor", (event) => {
 });
 document.addEventListener("live:refresh", load);
 load();
+restore();
