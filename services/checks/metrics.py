@@ -16,7 +16,7 @@ at the window's start and after each change.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -139,7 +139,9 @@ def _down_counts(session: Session, start, end, monitors: dict[int, Monitor]) -> 
         now_state.setdefault(mid, from_state)
     for mid, m in monitors.items():
         now_state.setdefault(mid, m.state)
-    points = [(start, float(sum(s == "down" for s in now_state.values())))]
+    # The opening count holds over the whole range, so it is stamped just inside it: windows
+    # (services.metrics.window) count points after their start, not at it.
+    points = [(start + timedelta(microseconds=1), float(sum(s == "down" for s in now_state.values())))]
     for mid, at, _from, to_state in changes:
         now_state[mid] = to_state
         points.append((at, float(sum(s == "down" for s in now_state.values()))))
