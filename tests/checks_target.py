@@ -1,9 +1,14 @@
-"""A real HTTP target on 127.0.0.1 for monitor tests: its answer can be changed, and it can stop."""
+"""A real HTTP target on 127.0.0.1 for monitor tests: its answer can be changed, and it can stop.
+
+Also the fixtures the monitor tests share (import them into the test module to use them).
+"""
 from __future__ import annotations
 
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 
 class Target:
@@ -43,3 +48,17 @@ class Target:
         if self.thread.is_alive():
             self.server.shutdown()
             self.server.server_close()
+
+
+@pytest.fixture
+def target():
+    """A Target for one test, stopped after it."""
+    t = Target()
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def app(make_app):
+    """The panel allowed to check 127.0.0.1 (the targets are local) every second."""
+    return make_app(MONITOR_ALLOW_PRIVATE=True, MONITOR_MIN_INTERVAL=1)

@@ -13,20 +13,8 @@ from services.alerts.models import Alert, AlertRule
 from services.alerts.values import DbProbe
 from services.checks import check_once, service
 from services.checks.models import MINUTE, MonitorResult, MonitorRollup
-from tests.checks_target import Target
+from tests.checks_target import app, target  # noqa: F401 (fixtures)
 from tests.metrics_helpers import minute_ago, push, query
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app(MONITOR_ALLOW_PRIVATE=True, MONITOR_MIN_INTERVAL=1)
-
-
-@pytest.fixture
-def target():
-    t = Target()
-    yield t
-    t.stop()
 
 
 @pytest.fixture

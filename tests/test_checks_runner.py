@@ -11,20 +11,8 @@ import database
 from services.alerts.models import Alert
 from services.checks import check_once, runner, service
 from services.checks.models import Monitor, MonitorEvent
-from tests.checks_target import Target
+from tests.checks_target import Target, app, target  # noqa: F401 (fixtures)
 from tests.servers import free_port
-
-
-@pytest.fixture
-def target():
-    t = Target()
-    yield t
-    t.stop()
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app(MONITOR_ALLOW_PRIVATE=True, MONITOR_MIN_INTERVAL=1)
 
 
 def _create(app, **body) -> int:

@@ -8,13 +8,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.core.failures import FailureGroup
 
 from services.openapi import spec as openapi_spec
 from tests.dashboard_helpers import create, widget
-from tests.test_fuzz import EXAMPLES, _login, fuzz, server_log, without_security  # noqa: F401
+from tests.test_fuzz import EXAMPLES, _login, fuzz_operations, server_log, without_security  # noqa: F401
 
 MINE = ("/admin/api/dashboards", "/admin/api/widgets")
 
@@ -29,14 +27,7 @@ def test_fuzz_dashboard_operations(app, admin_client, server_log, mode):  # noqa
     headers, cookies = _login(admin_client)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 9
-    failures = []
-    for operation in operations:
-        try:
-            fuzz(app, operation, mode, headers, cookies)
-        except Unsatisfiable:
-            assert mode is GenerationMode.NEGATIVE, f"{operation.method} {operation.path}"
-        except (Exception, FailureGroup) as exc:  # report every operation's failure together
-            failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:3000]}")
+    failures = fuzz_operations(app, operations, mode, headers, cookies)
     assert not failures, "\n\n".join(failures)
 
 

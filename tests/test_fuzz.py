@@ -97,13 +97,9 @@ def _login(admin_client) -> tuple[dict, dict]:
     return ({"X-CSRFToken": admin_client.csrf, **INGEST}, {"admin_session": cookie.value})
 
 
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
-def test_fuzz_every_operation(app, admin_client, server_log, mode):
-    schema = schemathesis.openapi.from_dict(without_security(openapi_spec.spec_for(app)))
-    headers, cookies = _login(admin_client)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 15
+def fuzz_operations(app, operations, mode, headers, cookies) -> list[str]:
+    """Fuzz each operation; returns every operation's failure ("METHOD path: what broke") so a run
+    reports them all together instead of stopping at the first."""
     failures = []
     for operation in operations:
         try:
@@ -111,8 +107,19 @@ def test_fuzz_every_operation(app, admin_client, server_log, mode):
         except Unsatisfiable:
             # Nothing to make invalid (no parameters, no body): the positive run covers it.
             assert mode is GenerationMode.NEGATIVE, f"{operation.method} {operation.path}"
-        except (Exception, FailureGroup) as exc:  # collect every operation's failure, then report them together
+        except (Exception, FailureGroup) as exc:
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:3000]}")
+    return failures
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
+def test_fuzz_every_operation(app, admin_client, server_log, mode):
+    schema = schemathesis.openapi.from_dict(without_security(openapi_spec.spec_for(app)))
+    headers, cookies = _login(admin_client)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+    failures = fuzz_operations(app, operations, mode, headers, cookies)
     summary = [f.split(":", 1)[0] for f in failures]
     assert not failures, f"{len(failures)} operations failed: {summary}\n\n" + "\n\n".join(failures)
 

@@ -10,17 +10,10 @@ from sqlalchemy import select
 import database
 from services.alerts.models import Alert
 from services.checks import check_once, service
-from tests.checks_target import Target
+from tests.checks_target import target  # noqa: F401 (fixture)
 from tests.receivers import MEMORY_HIGH, notify_app, only_memory, tick
 from tests.test_alert_labels import label_memory_rule
 from tests.routing_helpers import admin_client_for, drain, events, receivers  # noqa: F401 (fixtures)
-
-
-@pytest.fixture
-def target():
-    t = Target()
-    yield t
-    t.stop()
 
 
 @pytest.fixture

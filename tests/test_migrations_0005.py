@@ -14,6 +14,7 @@ from sqlalchemy import MetaData, Table, text
 import database
 from services.ops import migrations
 from tests import previous_release
+from tests.migration_steps import at_previous_with_rows, previous
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MINE = "0005_metric_rules"
@@ -31,10 +32,7 @@ OLD_RULES = [
 
 
 def _at_previous_with_rows(engine) -> None:
-    previous = migrations.scripts().get_revision(MINE).down_revision
-    migrations.run(engine, "upgrade", previous)
-    assert version(engine) == [previous]
-    previous_release.fill(engine)  # also a custom rule 100 on error_rate with two alerts
+    at_previous_with_rows(engine, MINE)  # also a custom rule 100 on error_rate with two alerts
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     meta = MetaData()
     rules, alerts = (Table(n, meta, autoload_with=engine) for n in ("alert_rules", "alerts"))
@@ -105,7 +103,6 @@ def test_downgrade_gives_the_old_rules_back(fresh_url, engines):  # noqa: F811
     _at_previous_with_rows(engine)
     names = ["alert_rules", "alerts"]
     before = previous_release.snapshot(engine, names)
-    previous = migrations.scripts().get_revision(MINE).down_revision
     migrations.run(engine, "upgrade", MINE)
-    migrations.run(engine, "downgrade", previous)
+    migrations.run(engine, "downgrade", previous(MINE))
     assert previous_release.snapshot(engine, names) == before

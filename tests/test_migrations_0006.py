@@ -14,6 +14,7 @@ from services.checks.kinds import Outcome
 from services.checks.runner import record
 from services.ops import migrations
 from tests import previous_release
+from tests.migration_steps import at_previous_with_rows
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MINE = "0006_monitor_storage"
@@ -45,11 +46,8 @@ def _old_rows(engine) -> None:
 
 
 def test_monitor_rows_survive_and_new_checks_fill_histograms(fresh_url, engines):  # noqa: F811
-    previous = migrations.scripts().get_revision(MINE).down_revision
     engine = engines(fresh_url)
-    migrations.run(engine, "upgrade", previous)
-    assert version(engine) == [previous]
-    previous_release.fill(engine)
+    at_previous_with_rows(engine, MINE)
     _old_rows(engine)
     before = previous_release.snapshot(engine, TABLES)
     assert all(before[name][1] for name in TABLES)

@@ -12,6 +12,7 @@ from services.ingest.store import ingest_batch
 from services.products.models import Product, TransactionItem
 from services.ops import migrations
 from tests import previous_release
+from tests.migration_steps import at_previous_with_rows, filled_tables, previous
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MY_ID = "0007_products"
@@ -19,12 +20,9 @@ NEW_TABLES = ["products", "transaction_items", "product_sales_rollups", "low_sto
 
 
 def test_old_rows_survive_and_products_ingest_beside_them(fresh_url, engines):  # noqa: F811
-    previous = migrations.scripts().get_revision(MY_ID).down_revision
     engine = engines(fresh_url)
-    migrations.run(engine, "upgrade", previous)
-    assert version(engine) == [previous]
-    figures = previous_release.fill(engine)
-    names = sorted(name for name, count in figures["counts"].items() if count)
+    figures = at_previous_with_rows(engine, MY_ID)
+    names = filled_tables(figures)
     assert "transactions" in names and figures["counts"]["transactions"] > 0
     before = previous_release.snapshot(engine, names)
 
@@ -63,13 +61,10 @@ def test_old_rows_survive_and_products_ingest_beside_them(fresh_url, engines):  
 
 
 def test_downgrade_keeps_the_old_rows(fresh_url, engines):  # noqa: F811
-    previous = migrations.scripts().get_revision(MY_ID).down_revision
     engine = engines(fresh_url)
-    migrations.run(engine, "upgrade", previous)
-    figures = previous_release.fill(engine)
-    names = sorted(name for name, count in figures["counts"].items() if count)
+    names = filled_tables(at_previous_with_rows(engine, MY_ID))
     before = previous_release.snapshot(engine, names)
     migrations.run(engine, "upgrade", "head")
-    migrations.run(engine, "downgrade", previous)
-    assert version(engine) == [previous]
+    migrations.run(engine, "downgrade", previous(MY_ID))
+    assert version(engine) == [previous(MY_ID)]
     assert previous_release.snapshot(engine, names) == before

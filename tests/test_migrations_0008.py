@@ -15,6 +15,7 @@ from services.ops import migrations
 from services.routing import maintenance
 from services.routing.models import MaintenanceWindow
 from tests import previous_release
+from tests.migration_steps import at_previous_with_rows, previous
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MINE = "0008_alert_ops"
@@ -30,14 +31,8 @@ OLD_WINDOWS = [
 ]
 
 
-def _previous() -> str:
-    return migrations.scripts().get_revision(MINE).down_revision
-
-
 def _at_previous_with_rows(engine) -> None:
-    migrations.run(engine, "upgrade", _previous())
-    assert version(engine) == [_previous()]
-    previous_release.fill(engine)
+    at_previous_with_rows(engine, MINE)
     table = Table("maintenance_windows", MetaData(), autoload_with=engine)
     keys = {k for row in OLD_WINDOWS for k in row}
     with engine.begin() as conn:
@@ -95,7 +90,7 @@ def test_downgrade_turns_the_rules_back_into_weekly_windows(fresh_url, engines):
     columns = ["id", "name", "kind", "weekdays", "start_time", "duration_minutes", "timezone", "starts_at"]
     before = previous_release.snapshot(engine, ["maintenance_windows"])
     migrations.run(engine, "upgrade", MINE)
-    migrations.run(engine, "downgrade", _previous())
+    migrations.run(engine, "downgrade", previous(MINE))
     after = previous_release.snapshot(engine, ["maintenance_windows"])
     pick = lambda snap: [tuple(r[snap[0].index(c)] for c in columns)  # noqa: E731
                          for r in snap[1]]

@@ -8,25 +8,15 @@ from sqlalchemy import text
 import database
 from services.ops import migrations
 from tests import previous_release
+from tests.migration_steps import at_previous_with_rows, filled_tables, previous
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MINE = "0009_dashboards"
 
 
-def _previous() -> str:
-    return migrations.scripts().get_revision(MINE).down_revision
-
-
-def _at_previous_with_rows(engine) -> dict:
-    migrations.run(engine, "upgrade", _previous())
-    assert version(engine) == [_previous()]
-    return previous_release.fill(engine)
-
-
 def test_upgrade_keeps_every_row_and_adds_the_default_dashboard(fresh_url, engines):  # noqa: F811
     engine = engines(fresh_url)
-    figures = _at_previous_with_rows(engine)
-    names = sorted(name for name, count in figures["counts"].items() if count)
+    names = filled_tables(at_previous_with_rows(engine, MINE))
     assert "transactions" in names and "users" in names
     before = previous_release.snapshot(engine, names)
 
@@ -65,10 +55,9 @@ def test_upgrade_keeps_every_row_and_adds_the_default_dashboard(fresh_url, engin
 
 def test_downgrade_drops_only_the_dashboards(fresh_url, engines):  # noqa: F811
     engine = engines(fresh_url)
-    figures = _at_previous_with_rows(engine)
-    names = sorted(name for name, count in figures["counts"].items() if count)
+    names = filled_tables(at_previous_with_rows(engine, MINE))
     before = previous_release.snapshot(engine, names)
     migrations.run(engine, "upgrade", "head")
-    migrations.run(engine, "downgrade", _previous())
-    assert version(engine) == [_previous()]
+    migrations.run(engine, "downgrade", previous(MINE))
+    assert version(engine) == [previous(MINE)]
     assert previous_release.snapshot(engine, names) == before

@@ -9,21 +9,17 @@ from sqlalchemy import text
 import database
 from services.ops import migrations
 from tests import previous_release
+from tests.migration_steps import at_previous_with_rows, filled_tables, previous
 from tests.helpers import INGEST, transaction
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MINE = "0010_status_history"
 
 
-def _previous() -> str:
-    return migrations.scripts().get_revision(MINE).down_revision
-
-
 def test_each_transaction_gets_its_current_status_as_history(fresh_url, engines):  # noqa: F811
     engine = engines(fresh_url)
-    migrations.run(engine, "upgrade", _previous())
-    figures = previous_release.fill(engine)
-    names = sorted(name for name, count in figures["counts"].items() if count)
+    figures = at_previous_with_rows(engine, MINE)
+    names = filled_tables(figures)
     assert figures["counts"]["transactions"] > 0
     before = previous_release.snapshot(engine, names)
 
@@ -59,9 +55,8 @@ def test_each_transaction_gets_its_current_status_as_history(fresh_url, engines)
 
 def test_downgrade_drops_the_history_and_keeps_the_transactions(fresh_url, engines):  # noqa: F811
     engine = engines(fresh_url)
-    migrations.run(engine, "upgrade", _previous())
-    previous_release.fill(engine)
+    at_previous_with_rows(engine, MINE)
     before = previous_release.snapshot(engine, ["transactions"])
     migrations.run(engine, "upgrade", "head")
-    migrations.run(engine, "downgrade", _previous())
+    migrations.run(engine, "downgrade", previous(MINE))
     assert previous_release.snapshot(engine, ["transactions"]) == before
