@@ -27,9 +27,11 @@ READY = {
     "services": ["#monitors tbody td"],
     "metrics": ["#catalog tbody td.num"],
 }
+# Hidden panels (a detail view not opened yet) load nothing, so only shown ones must settle.
 SETTLED = """sels => sels.every(s => document.querySelector(s))
-  && [...document.querySelectorAll("[data-card]")].every(c => c.dataset.state !== "loading")
-  && [...document.querySelectorAll("[data-chart]")].every(p => p.dataset.state !== "loading")"""
+  && [...document.querySelectorAll("[data-card], [data-chart]")]
+       .filter(el => el.getClientRects().length)
+       .every(el => el.dataset.state !== "loading")"""
 
 # Every element of every visible card: none wider than its own box, none sticking out of the
 # card. Table boxes (.table-scroll, .chart-table) may scroll; what is inside them is checked
