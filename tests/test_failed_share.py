@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 
 import database
-from services.alerts import Alert
+from services.alerts import Alert, AlertRule
 from services.alerts import lifecycle as alerts
 from services.prometheus import rules as prometheus_rules
 from tests.promql import TOKEN, close_to, run_promtool_tests, scrape, series_line
@@ -50,7 +50,7 @@ def _panel_rule(app):
     with database.session_scope(app) as session:
         alerts.evaluate(session, {})
     with database.session_scope(app) as session:
-        alert = session.scalar(select(Alert).where(Alert.metric == "failed_payment_rate"))
+        alert = session.scalar(select(Alert).where(Alert.rule_name == "Failed payments"))
         return None if alert is None else (alert.status, alert.value)
 
 
@@ -121,7 +121,8 @@ def test_below_the_minimum_there_is_no_share_anywhere(make_app, tmp_path):
         from services.alerts import DbProbe, MetricContext
 
         ctx = MetricContext(session, {}, database.utcnow(), DbProbe())
-        assert math.isnan(ctx.value("failed_payment_rate", {"window_minutes": 15, "min_transactions": 5}))
+        rule = session.scalar(select(AlertRule).where(AlertRule.name == "Failed payments"))
+        assert math.isnan(ctx.value(rule.metric, rule.params))  # not applicable: too few payments
     text, rule = _exported(client)
     run_promtool_tests(tmp_path, text, [{
         "interval": "1m",
