@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -229,3 +230,28 @@ def shot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+@pytest.fixture
+def new_context(chromium, login_state, panel):
+    """Opens a new browser context (same login) per call, as a colleague pasting a link would;
+    ``timezone_id`` None keeps the machine's zone."""
+    made = []
+
+    def open_context(timezone_id: str | None = None):
+        context = chromium.new_context(viewport=DESKTOP, storage_state=login_state, timezone_id=timezone_id)
+        context.add_init_script(CSP_PROBE)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        made.append(context)
+        return Watched(page, panel.url)
+
+    yield open_context
+    for context in made:
+        context.close()
+
+
+def url_query(page) -> dict:
+    """The page's query string as a dict of first values."""
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+

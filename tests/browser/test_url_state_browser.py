@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from tests.browser.conftest import CSP_PROBE, DESKTOP, SERVER_ENV, Watched, eventually, plain_panel
+from tests.browser.conftest import SERVER_ENV, eventually, plain_panel, url_query
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 KEY = SERVER_ENV["INGEST_API_KEY"]
@@ -19,25 +19,12 @@ def panel(tmp_path_factory):
 
 
 @pytest.fixture
-def fresh(chromium, login_state, panel):
-    """Opens a new browser context (same login) per call, as a colleague pasting a link would."""
-    made = []
-
-    def open_context():
-        context = chromium.new_context(viewport=DESKTOP, storage_state=login_state, timezone_id="Europe/Berlin")
-        context.add_init_script(CSP_PROBE)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        made.append(context)
-        return Watched(page, panel.url)
-
-    yield open_context
-    for context in made:
-        context.close()
+def fresh(new_context):
+    """A new browser context per call, in Europe/Berlin."""
+    return lambda: new_context("Europe/Berlin")
 
 
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+query = url_query
 
 
 def test_revenue_view_travels_in_its_link(fresh):
