@@ -29,3 +29,13 @@ def at_previous_with_rows(engine: Engine, revision: str) -> dict[str, Any]:
 def filled_tables(figures: dict[str, Any]) -> list[str]:
     """The tables ``previous_release.fill`` put at least one row in, sorted."""
     return sorted(name for name, count in figures["counts"].items() if count)
+
+
+def up_and_back(engine: Engine, revision: str, names: list[str], to: str = "head") -> tuple[dict, dict]:
+    """Snapshot ``names``, upgrade to ``to``, downgrade to the revision before ``revision``;
+    returns the snapshots (before, after) for the test to compare."""
+    before = previous_release.snapshot(engine, names)
+    migrations.run(engine, "upgrade", to)
+    migrations.run(engine, "downgrade", previous(revision))
+    assert version(engine) == [previous(revision)]
+    return before, previous_release.snapshot(engine, names)

@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table, text
 import database
 from services.ops import migrations
 from tests import previous_release
-from tests.migration_steps import at_previous_with_rows, previous
+from tests.migration_steps import at_previous_with_rows, up_and_back
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MINE = "0005_metric_rules"
@@ -101,8 +101,5 @@ def test_rules_become_catalogue_rules_keeping_ids_edits_and_alerts(fresh_url, en
 def test_downgrade_gives_the_old_rules_back(fresh_url, engines):  # noqa: F811
     engine = engines(fresh_url)
     _at_previous_with_rows(engine)
-    names = ["alert_rules", "alerts"]
-    before = previous_release.snapshot(engine, names)
-    migrations.run(engine, "upgrade", MINE)
-    migrations.run(engine, "downgrade", previous(MINE))
-    assert previous_release.snapshot(engine, names) == before
+    before, after = up_and_back(engine, MINE, ["alert_rules", "alerts"], to=MINE)
+    assert after == before

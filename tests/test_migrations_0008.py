@@ -15,7 +15,7 @@ from services.ops import migrations
 from services.routing import maintenance
 from services.routing.models import MaintenanceWindow
 from tests import previous_release
-from tests.migration_steps import at_previous_with_rows, previous
+from tests.migration_steps import at_previous_with_rows, up_and_back
 from tests.test_migrations import engines, fresh_url, start, version  # noqa: F401 (fixtures)
 
 MINE = "0008_alert_ops"
@@ -88,10 +88,7 @@ def test_downgrade_turns_the_rules_back_into_weekly_windows(fresh_url, engines):
     engine = engines(fresh_url)
     _at_previous_with_rows(engine)
     columns = ["id", "name", "kind", "weekdays", "start_time", "duration_minutes", "timezone", "starts_at"]
-    before = previous_release.snapshot(engine, ["maintenance_windows"])
-    migrations.run(engine, "upgrade", MINE)
-    migrations.run(engine, "downgrade", previous(MINE))
-    after = previous_release.snapshot(engine, ["maintenance_windows"])
+    before, after = up_and_back(engine, MINE, ["maintenance_windows"], to=MINE)
     pick = lambda snap: [tuple(r[snap[0].index(c)] for c in columns)  # noqa: E731
                          for r in snap[1]]
     old = pick(before["maintenance_windows"])
