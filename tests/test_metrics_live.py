@@ -42,3 +42,16 @@ def test_a_burst_of_batches_is_one_event_now_and_one_coalesced_a_second_later(ap
         got = [e["args"][0] for e in socket_client.get_received() if e["name"] == "metrics"]
     assert got == [{"names": ["alpha_depth", "beta_depth", "delta_depth", "gamma_depth"]}]
     assert time.monotonic() - started >= 0.9  # not before the second was over
+
+
+def test_a_new_app_does_not_announce_what_an_earlier_app_held_back(app):
+    from services.live.coalesce import Coalescer
+    heard = []
+    events = Coalescer(0.3, heard.append)
+    events.add(["first"])
+    events.add(["held_back"])  # within the interval: waits for the flush 0.3 s later
+    events.discard()  # what init_app does for a new app in the same process
+    time.sleep(0.5)
+    assert heard == [["first"]]  # the held-back name never went out
+    events.add(["fresh"])
+    assert heard == [["first"], ["fresh"]]  # and the next batch is announced at once

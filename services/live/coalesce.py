@@ -26,6 +26,7 @@ class Coalescer:
         self._pending: set[str] = set()
         self._scheduled = False
         self._last = float("-inf")
+        self._generation = 0  # a held-back flush from before ``discard`` must not fire
 
     def add(self, names: Iterable[str]) -> None:
         """Announce ``names`` now, or with the next announcement if one went out recently."""
@@ -36,13 +37,23 @@ class Coalescer:
             wait = self._last + self.interval - self._clock()
             if wait > 0:
                 self._scheduled = True
-                socketio.start_background_task(self._later, wait)
+                socketio.start_background_task(self._later, wait, self._generation)
                 return
         self.flush()
 
-    def _later(self, wait: float) -> None:
+    def _later(self, wait: float, generation: int) -> None:
         socketio.sleep(wait)
-        self.flush()
+        if generation == self._generation:
+            self.flush()
+
+    def discard(self) -> None:
+        """Forget what is pending: a new app in this process must not announce what an earlier
+        app stored (its held-back announcement would otherwise reach the new app's sockets)."""
+        with self._lock:
+            self._pending.clear()
+            self._last = float("-inf")
+            self._scheduled = False
+            self._generation += 1
 
     def flush(self) -> None:
         """Announce what is pending now (nothing if nothing is)."""

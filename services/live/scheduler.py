@@ -80,6 +80,7 @@ def init_app(app: Flask, jobs: list) -> None:
     events.subscribe(topics.ALERT_CHANGED, room.on_alert_changed)
     events.subscribe(topics.MONITOR_CHANGED, room.on_monitor_changed)
     events.subscribe(topics.METRICS_STORED, room.on_metrics_stored)
+    room.METRICS_EVENTS.discard()
 
     @app.before_request
     def _start_on_first_request():
