@@ -6,7 +6,7 @@ a server that is upgrading on start.
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 import database
@@ -27,7 +27,7 @@ def upgrade_command(revision: str, sql: bool) -> None:
         migrations.run_offline(engine, "upgrade", revision)
         return
     before = migrations.state(engine)
-    migrations.run(engine, "upgrade", revision)
+    migrations.run(engine, "upgrade", revision, settings=current_app.config)
     after = migrations.state(engine)
     click.echo(f"schema at {after.current} (was {before.current or 'empty'})"
                if after.current != before.current else f"schema already at {after.current}")

@@ -134,13 +134,13 @@ def channels_list():
 @admin_required
 def channel_test(name: str):
     """Send a test message through one channel now and answer whether it was delivered."""
+    session = database.get_session()
     try:
-        result = alert_channels.send_test(current_app, name, current_user.username)
+        result = alert_channels.send_test(current_app, session, name, current_user.username)
     except alert_channels.UnknownChannel as exc:
         return json_error(404, str(exc))
     except alert_channels.ChannelNotConfigured as exc:
         return json_error(409, str(exc), "not_configured")
-    session = database.get_session()
     audit.record(session, "alert_channel.test", actor=current_user.username, ip=request.remote_addr,
                  target=f"channel:{name}", outcome="success" if result["delivered"] else "failure",
                  detail={"error": result["error"]} if result["error"] else None)

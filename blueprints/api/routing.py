@@ -7,7 +7,7 @@ from flask_login import current_user
 import database
 from blueprints.api.base import admin_required, audit_admin, bp, json_body
 from services.accounts import audit
-from services.routing import contact_points, inhibition, policy
+from services.routing import contact_points, delivery, inhibition, policy
 
 
 def _commit(action: str, target: str, detail: dict | None = None) -> None:
@@ -36,7 +36,7 @@ def contact_point_create():
 @admin_required
 def contact_point_update(point_id: int):
     """Change a contact point."""
-    point = contact_points.update(database.get_session(), point_id, json_body())
+    point = contact_points.update(database.get_session(), point_id, json_body(), current_app.config)
     _commit("contact_point.update", f"contact_point:{point.id}", {"name": point.name})
     return jsonify({"contact_point": contact_points.to_dict(database.get_session(), point)})
 
@@ -54,7 +54,7 @@ def contact_point_delete(point_id: int):
 @admin_required
 def contact_point_test(point_id: int):
     """Send a test message through a contact point now; answers whether it was delivered."""
-    result = contact_points.send_test(current_app, database.get_session(), point_id, current_user.username)
+    result = delivery.test_point(current_app, database.get_session(), point_id, current_user.username)
     session = database.get_session()
     audit.record(session, "contact_point.test", actor=current_user.username, ip=request.remote_addr,
                  target=f"contact_point:{point_id}", outcome="success" if result["delivered"] else "failure",

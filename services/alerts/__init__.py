@@ -16,9 +16,14 @@ from services.alerts.values import SETTLED_STATUSES, DbProbe, MetricContext
 
 
 def init_app(app: Flask) -> None:
-    """Seed the shipped rules. (They are evaluated by a periodic job, ``services.live.jobs``.)"""
+    """Seed the shipped rules and the default contact points they send to (the settings' webhook
+    and e-mail). (Rules are evaluated by a periodic job, ``services.live.jobs``.)"""
+    from services.routing import default_points
+
     with database.session_scope(app) as session:
         rules.seed_defaults(session)
+    with database.session_scope(app) as session:  # apart: a lost creation race undoes only itself
+        default_points.sync(app, session)
 
 
 __all__ = [

@@ -1,5 +1,5 @@
 """How an alert message reads and how it leaves: the headline and chat text of one alert, the
-webhook POST and the e-mail through SMTP, and whether a settings channel is configured.
+e-mail through SMTP, and where a channel delivers as an admin may see it.
 
 Shared by the notifier (``services.alerts.notifications``), the channel tests
 (``services.alerts.channels``) and the contact points of ``services.routing``.
@@ -11,20 +11,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from flask import Flask
-
-
-def channel_problem(app: Flask, channel: str) -> str | None:
-    """Why ``channel`` cannot send with this configuration, or None when it can."""
-    cfg = app.config
-    if channel == "webhook" and not cfg.get("ALERT_WEBHOOK_URL"):
-        return "ALERT_WEBHOOK_URL is not set"
-    if channel == "email" and not (cfg.get("SMTP_HOST") and cfg.get("SMTP_TO")):
-        return "SMTP_HOST and SMTP_TO are not set"
-    if channel not in ("webhook", "email"):
-        return f"unknown channel {channel!r}"
-    return None
 
 
 def _text(event: str, alert: dict[str, Any]) -> str:
@@ -36,14 +23,6 @@ def _text(event: str, alert: dict[str, Any]) -> str:
         extra = " (cleared by itself)" if alert.get("auto_resolved") else \
             f" by {alert.get('resolved_by')}: {alert.get('resolve_note') or ''}"
     return f"[{alert['severity'].upper()}] {verb}: {alert['title']} (value {shown}){extra}"
-
-
-def post_webhook(app: Flask, body: dict[str, Any]) -> None:
-    """POST ``body`` as JSON to ``ALERT_WEBHOOK_URL``; raise on failure (any non-2xx answer)."""
-    resp = requests.post(app.config["ALERT_WEBHOOK_URL"], json=body,
-                         timeout=float(app.config.get("ALERT_WEBHOOK_TIMEOUT", 5.0)))
-    if resp.status_code >= 300:
-        raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
 
 
 def chat_text(event: str, alert: dict[str, Any]) -> str:
@@ -60,20 +39,15 @@ def chat_text(event: str, alert: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def recipients(app: Flask) -> list[str]:
-    """The addresses of ``SMTP_TO`` (comma-separated)."""
-    return [a.strip() for a in str(app.config.get("SMTP_TO") or "").split(",") if a.strip()]
-
-
-def send_mail(app: Flask, subject: str, text: str, to: list[str] | None = None) -> None:
-    """Send one message to ``to`` (default ``SMTP_TO``) through ``SMTP_HOST``; raise on failure."""
+def send_mail(app: Flask, subject: str, text: str, to: list[str]) -> None:
+    """Send one message to the addresses ``to`` through ``SMTP_HOST``; raise on failure."""
     cfg = app.config
     if not cfg.get("SMTP_HOST"):
         raise RuntimeError("SMTP_HOST is not set")
     msg = EmailMessage()
     msg["Subject"] = subject[:200]
     msg["From"] = cfg.get("SMTP_FROM") or "alerts@localhost"
-    msg["To"] = ", ".join(to or recipients(app))
+    msg["To"] = ", ".join(to)
     msg.set_content(text)
     timeout = float(cfg.get("SMTP_TIMEOUT", 10.0))
     with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
@@ -84,13 +58,16 @@ def send_mail(app: Flask, subject: str, text: str, to: list[str] | None = None) 
         smtp.send_message(msg)
 
 
-def target(app: Flask, name: str) -> str | None:
-    """Where a settings channel delivers, shown without secrets (None when unconfigured)."""
-    cfg = app.config
-    if name == "webhook" and cfg.get("ALERT_WEBHOOK_URL"):
-        parts = urlsplit(str(cfg["ALERT_WEBHOOK_URL"]))
+def target(app: Flask, kind: str, url: str | None, addresses: list[str]) -> str | None:
+    """Where a channel delivers, shown without secrets: a webhook's scheme, host and port (its path
+    often is the secret), or the SMTP server and how many recipients; None when unset."""
+    if kind == "webhook":
+        if not url:
+            return None
+        parts = urlsplit(url)
         return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
-    if name == "email" and cfg.get("SMTP_HOST"):
-        count = len(recipients(app))
-        return f"{cfg['SMTP_HOST']}:{cfg.get('SMTP_PORT') or 25}, {count} recipient{'' if count == 1 else 's'}"
-    return None
+    cfg = app.config
+    if not cfg.get("SMTP_HOST"):
+        return None
+    count = len(addresses)
+    return f"{cfg['SMTP_HOST']}:{cfg.get('SMTP_PORT') or 25}, {count} recipient{'' if count == 1 else 's'}"

@@ -26,10 +26,9 @@ from sqlalchemy.orm import Session
 import database
 from database import utcnow
 from services.alerts.lifecycle import alert_to_dict
-from services.alerts.messages import channel_problem
 from services.alerts.models import Alert, AlertNotification
 from services.infra import breaker as circuit_breaker
-from services.routing import delivery
+from services.routing import contact_points, delivery
 
 log = logging.getLogger(__name__)
 IDLE_EXIT_SECONDS = 60.0
@@ -56,10 +55,10 @@ def health_check(app: Flask, since_minutes: int = 60) -> dict[str, Any]:
                                .where(AlertNotification.created_at >= since,
                                       AlertNotification.status.in_(("sent", "failed")))
                                .order_by(AlertNotification.id)).all()
+        configured = [c for c in contact_points.BUILTIN if delivery.problem_of(app, session, c) is None]
     for channel, status, error, created in rows:
         channels[channel] = {"status": status, "error": error, "at": created.isoformat()}
     failing = {c: v for c, v in channels.items() if v["status"] == "failed"}
-    configured = [c for c in ("webhook", "email") if channel_problem(app, c) is None]
     if failing:
         names = ", ".join(sorted(failing))
         return {"status": "degraded", "message": f"alert notifications failing: {names}",

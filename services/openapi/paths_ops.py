@@ -29,7 +29,8 @@ CHANNEL = obj({"name": STR, "label": STR, "configured": BOOL, "problem": nullabl
                "target": nullable(STR),
                "last_delivery": nullable(obj({"status": {"enum": ["sent", "failed", "retrying"]},
                                               "created_at": TIME, "sent_at": nullable(TIME),
-                                              "error": nullable(STR), "attempts": INT}))})
+                                              "error": nullable(STR), "attempts": INT}))},
+              {"id": nullable(INT), "source": nullable({"enum": ["settings", "page"]})})
 # The panel's own log records: what waits, what was stored, dropped or refused, and whether the
 # writer waits for the database.
 LOG_HANDLER = obj({"queued": INT, "written": INT, "dropped": INT, "failed": INT, "capacity": INT,

@@ -33,8 +33,11 @@ DELIVERY = nullable(obj({"status": {"enum": ["sent", "failed", "retrying"]}, "cr
                          "sent_at": nullable(TIME), "error": nullable(STR), "attempts": INT}))
 POINT = obj({"id": nullable(INT), "name": STR, "kind": {"enum": ["webhook", "email"]}, "builtin": BOOL,
              "channel": STR, "target": nullable(STR), "last_delivery": DELIVERY},
-            {"configured": BOOL, "problem": nullable(STR), "addresses": arr(STR)})
-POINT_FIELDS = {"name": STR, "kind": {"enum": ["webhook", "email"]}, "url": STR, "addresses": arr(STR)}
+            {"configured": BOOL, "problem": nullable(STR), "addresses": arr(STR),
+             "source": {"enum": ["settings", "page"]}})
+# "source": "settings" only on the default contact points (webhook, email): follow the settings again.
+POINT_FIELDS = {"name": STR, "kind": {"enum": ["webhook", "email"]}, "url": STR, "addresses": arr(STR),
+                "source": {"enum": ["settings", "page"]}}
 POLICY_FIELDS = {"name": STR, "parent_id": nullable(INT), "position": INT, "matchers": MATCHERS,
                  "contact_points": arr(STR), "continue": BOOL, "group_by": arr(STR),
                  "group_wait": SECONDS, "group_interval": SECONDS, "repeat_interval": SECONDS}
@@ -81,12 +84,12 @@ def _routing() -> dict:
     docs.update(_crud("/admin/api/maintenance", "window", WINDOW, {**WINDOW_FIELDS, "confirm": BOOL},
                       ("name", "kind"), "maintenance", "maintenance window", "window_id"))
     docs["/admin/api/contact-points"]["get"] = op(
-        "Every contact point (the two from the settings first) with its last delivery",
+        "Every contact point (the two defaults, webhook and email, first) with its last delivery",
         json_ok(obj({"contact_points": arr(POINT)})), tags=["routing"])
     docs["/admin/api/contact-points/{point_id}/test"] = {"post": op(
         "Send a test message through a contact point now; answers whether it was delivered",
         {**json_ok(obj({"contact_point": STR, "delivered": BOOL, "error": nullable(STR), "at": TIME})),
-         **errors(404)}, params=[path_id("point_id")], write=True, admin=True, tags=["routing"])}
+         **errors(404, 409)}, params=[path_id("point_id")], write=True, admin=True, tags=["routing"])}
     docs["/admin/api/notification-policies"]["get"] = op(
         "The default policy and every stored one (parent_id makes the tree)",
         json_ok(obj({"default": obj(), "policies": arr(POLICY)})), tags=["routing"])

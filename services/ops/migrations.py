@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 import click
 from alembic import command
@@ -59,12 +61,18 @@ class SchemaState:
         return self.current != self.head
 
 
-def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
-    """An Alembic config on ``migrations/``; env.py runs on ``connection`` (or offline on ``url``)."""
+def alembic_config(connection: Connection | None = None, url: str | None = None,
+                   settings: Mapping[str, Any] | None = None) -> Config:
+    """An Alembic config on ``migrations/``; env.py runs on ``connection`` (or offline on ``url``).
+
+    ``settings`` (the app's configuration) is what revisions that turn settings into rows read
+    (``revision_settings``); without it they read the environment.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("file_template", "%%(rev)s")  # the id already carries the message's words
     config.attributes["connection"] = connection
+    config.attributes["settings"] = settings
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
@@ -94,7 +102,14 @@ def state(engine: Engine) -> SchemaState:
     return SchemaState(current, head(), legacy)
 
 
-def upgrade_to_head(engine: Engine) -> SchemaState:
+def revision_settings(config: Config | None) -> Mapping[str, Any]:
+    """The settings a running revision may read: the app's, or the environment's when the revision
+    runs without an app (offline ``--sql``, a bare Alembic call)."""
+    given = config.attributes.get("settings") if config is not None else None
+    return given if given is not None else os.environ
+
+
+def upgrade_to_head(engine: Engine, settings: Mapping[str, Any] | None = None) -> SchemaState:
     """Bring the database to head under the schema lock; a database already there costs one query."""
     before = state(engine)
     _refuse_unknown(before)
@@ -106,17 +121,17 @@ def upgrade_to_head(engine: Engine) -> SchemaState:
         if not before.behind:
             return before
         with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "head")
+            command.upgrade(alembic_config(conn, settings=settings), "head")
     log.info("schema: upgraded from %s to %s%s", before.current or "an empty database", before.head,
              " (adopted a database from before migrations)" if before.legacy else "")
     return SchemaState(before.head, before.head, before.legacy, upgraded=True, previous=before.current)
 
 
-def run(engine: Engine, name: str, *args, **kwargs):
+def run(engine: Engine, name: str, *args, settings: Mapping[str, Any] | None = None, **kwargs):
     """Run the Alembic command ``name`` (upgrade, downgrade, stamp, revision, ...) on ``engine``'s
-    database, in one transaction, under the schema lock."""
+    database, in one transaction, under the schema lock (``settings``: see ``alembic_config``)."""
     with schema_lock.hold(engine), engine.begin() as conn:
-        return getattr(command, name)(alembic_config(conn), *args, **kwargs)
+        return getattr(command, name)(alembic_config(conn, settings=settings), *args, **kwargs)
 
 
 def run_offline(engine: Engine, name: str, *args, **kwargs):
@@ -160,7 +175,7 @@ def init_app(app: Flask, refuse_when_behind: bool = True) -> SchemaState:
     """
     engine = database.get_engine(app)
     if app.config.get("DB_AUTO_UPGRADE", True):
-        current = upgrade_to_head(engine)
+        current = upgrade_to_head(engine, app.config)
     else:
         current = state(engine)
         _refuse_unknown(current)

@@ -1,9 +1,9 @@
 """Contact points: named webhook URLs (Slack-compatible JSON) and e-mail recipient lists.
 
-Two contact points always exist without being stored: ``webhook`` (``ALERT_WEBHOOK_URL``) and
-``email`` (``SMTP_TO`` through ``SMTP_HOST``), the channels the panel had before routing, so a
-panel without routing configuration behaves as it always did. Stored ones are notified as
-channel ``cp:<id>`` in ``alert_notifications``; e-mail ones go through the same SMTP server.
+Two always exist: ``webhook`` and ``email``, the destinations of the settings stored as rows
+(``services.routing.default_points``), which rules name in their ``channels``; they can be edited
+and tested but not renamed or deleted. Every other contact point is notified as channel
+``cp:<id>`` in ``alert_notifications``; e-mail ones go through the same SMTP server.
 """
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from database import utcnow
 from services.alerts.models import AlertNotification
 from services.infra.input_checks import InputError, has_control
+from services.routing import default_points
 from services.routing.models import ContactPoint, NotificationPolicy
 
-BUILTIN = ("webhook", "email")
+BUILTIN = default_points.NAMES
 KINDS = ("webhook", "email")
 MAX_ADDRESSES = 50
 EMAIL = re.compile(r"[^@\s,<>]{1,64}@[A-Za-z0-9.-]{1,255}")
@@ -36,8 +37,18 @@ class ContactPointError(InputError):
 
 
 def channel_of(point: ContactPoint) -> str:
-    """The ``alert_notifications.channel`` of a stored contact point."""
-    return f"cp:{point.id}"
+    """The ``alert_notifications.channel`` of a contact point (a default one keeps its name)."""
+    return point.name if point.name in BUILTIN else f"cp:{point.id}"
+
+
+def point_of(session: Session, channel: str) -> ContactPoint | None:
+    """The contact point notified as ``channel`` (None once deleted)."""
+    if channel in BUILTIN:
+        return session.scalar(select(ContactPoint).where(ContactPoint.name == channel))
+    if channel.startswith("cp:") and channel[3:].isdigit():
+        point = session.get(ContactPoint, int(channel[3:]))
+        return point if point is not None and point.name not in BUILTIN else None
+    return None
 
 
 def _url(raw: Any) -> str:
@@ -62,22 +73,37 @@ def _addresses(raw: Any) -> list[str]:
 
 def validate(payload: dict[str, Any], current: ContactPoint | None = None) -> dict[str, Any]:
     """Clean fields of a contact point (PUT may leave some out)."""
-    unknown = set(payload) - {"name", "kind", "url", "addresses", "id", "builtin", "channel", "last_delivery"}
+    unknown = set(payload) - {"name", "kind", "url", "addresses", "id", "builtin", "channel", "last_delivery",
+                              "source"}
     if unknown:
         raise ContactPointError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}", "body")
+    default = current is not None and current.name in BUILTIN
     clean: dict[str, Any] = {}
     if "name" in payload or current is None:
         name = payload.get("name")
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 80 or has_control(name):
             raise ContactPointError("name must be one line of 1 to 80 characters", "name")
-        if name.strip().lower() in BUILTIN:
-            raise ContactPointError(f"{name.strip()!r} is the name of a contact point from the settings",
-                                    "name", 409)
+        if name.strip().lower() in BUILTIN and (current is None or name.strip() != current.name):
+            raise ContactPointError(f"{name.strip()!r} is the name of a default contact point", "name", 409)
+        if default and name.strip() != current.name:
+            raise ContactPointError(f"the default contact point {current.name!r} cannot be renamed: rules "
+                                    "send to it by name", "name", 409)
         clean["name"] = name.strip()
     kind = payload.get("kind", current.kind if current else None)
     if kind not in KINDS:
         raise ContactPointError("kind must be webhook or email", "kind")
+    if default and kind != current.kind:
+        raise ContactPointError(f"the default contact point {current.name!r} stays of kind {current.kind}", "kind")
     clean["kind"] = kind
+    source = payload.get("source", "page")
+    if source not in ("page", "settings") or (source == "settings" and not default):
+        raise ContactPointError("source may be \"settings\" only for the default contact points "
+                                "(webhook, email), to follow the settings again", "source")
+    if source == "settings":
+        return {"source": "settings"}
+    if default and not ({"url", "addresses"} & set(payload)):
+        return clean  # a name-only save keeps following the settings if it did
+    clean["source"] = "page"
     if kind == "webhook":
         clean["url"], clean["addresses"] = _url(payload.get("url", current.url if current else None)), []
     else:
@@ -110,13 +136,20 @@ def create(session: Session, payload: dict[str, Any]) -> ContactPoint:
     return point
 
 
-def update(session: Session, point_id: int, payload: dict[str, Any]) -> ContactPoint:
-    """Change a contact point; policies name it, so a rename is refused while one uses it."""
+def update(session: Session, point_id: int, payload: dict[str, Any],
+           config: dict[str, Any] | None = None) -> ContactPoint:
+    """Change a contact point; policies name it, so a rename is refused while one uses it. A
+    default one given a URL or recipients keeps them instead of the settings'; ``"source":
+    "settings"`` makes it follow ``config``'s settings again."""
     point = get(session, point_id)
     clean = validate(payload, point)
     if "name" in clean and clean["name"] != point.name:
         _name_free(session, clean["name"], point.id)
         _not_in_use(session, point, "renamed")
+    if clean.pop("source", None) == "settings":
+        default_points.follow(point, config or {})
+    elif "url" in clean or "addresses" in clean:
+        point.source = "page"
     for key, value in clean.items():
         setattr(point, key, value)
     point.updated_at = utcnow()
@@ -133,23 +166,26 @@ def _not_in_use(session: Session, point: ContactPoint, verb: str) -> None:
 
 
 def delete(session: Session, point_id: int) -> None:
-    """Remove a contact point no policy sends to."""
+    """Remove a contact point no policy sends to (never a default one: rules name those)."""
     point = get(session, point_id)
+    if point.name in BUILTIN:
+        raise ContactPointError(f"the default contact point {point.name!r} cannot be deleted: rules send to "
+                                "it by name (take it out of their channels instead)", "id", 409)
     _not_in_use(session, point, "deleted")
     session.delete(point)
     session.flush()
 
 
 def channels_by_name(session: Session) -> dict[str, str]:
-    """Every contact point name -> its channel (the two from the settings included)."""
+    """Every contact point name -> its channel."""
     names = {name: name for name in BUILTIN}
     names.update({p.name: channel_of(p) for p in session.scalars(select(ContactPoint))})
     return names
 
 
 def policy_routed_points(session: Session) -> int:
-    """How many stored contact points some notification policy sends to."""
-    stored = {p.name for p in session.scalars(select(ContactPoint))}
+    """How many contact points other than the defaults some notification policy sends to."""
+    stored = {p.name for p in session.scalars(select(ContactPoint)) if p.name not in BUILTIN}
     used = {n for p in session.scalars(select(NotificationPolicy)) for n in p.contact_points or []}
     return len(stored & used)
 
@@ -167,45 +203,22 @@ def last_delivery(session: Session, channel: str) -> dict[str, Any] | None:
 
 
 def to_dict(session: Session, point: ContactPoint) -> dict[str, Any]:
-    """The API shape of a stored contact point (the webhook URL's host only: paths carry secrets)."""
+    """The API shape of a contact point (the webhook URL's host only: paths carry secrets)."""
     parts = urlsplit(point.url or "")
-    return {"id": point.id, "name": point.name, "kind": point.kind, "builtin": False,
-            "channel": channel_of(point),
-            "target": f"{parts.scheme}://{parts.netloc}" if point.kind == "webhook" else
-            ", ".join(point.addresses or []), "addresses": list(point.addresses or []),
+    return {"id": point.id, "name": point.name, "kind": point.kind, "builtin": point.name in BUILTIN,
+            "source": point.source, "channel": channel_of(point),
+            "target": (f"{parts.scheme}://{parts.netloc}" if point.url else None) if point.kind == "webhook"
+            else ", ".join(point.addresses or []) or None, "addresses": list(point.addresses or []),
             "last_delivery": last_delivery(session, channel_of(point)), "last_test": point.last_test}
 
 
 def list_all(app: Flask, session: Session) -> list[dict[str, Any]]:
-    """The two contact points from the settings, then the stored ones by name."""
-    from services.alerts import messages
-
+    """The two default contact points, then the others by name, each with what keeps it from
+    delivering (``problem``)."""
+    points = sorted(session.scalars(select(ContactPoint)),
+                    key=lambda p: (BUILTIN.index(p.name) if p.name in BUILTIN else len(BUILTIN), p.name))
     out = []
-    for name in BUILTIN:
-        problem = messages.channel_problem(app, name)
-        out.append({"id": None, "name": name, "kind": name, "builtin": True, "channel": name,
-                    "configured": problem is None, "problem": problem,
-                    "target": messages.target(app, name), "last_delivery": last_delivery(session, name)})
-    for point in session.scalars(select(ContactPoint).order_by(ContactPoint.name)):
-        out.append({**to_dict(session, point), "configured": True, "problem": None})
+    for point in points:
+        problem = default_points.problem(app, point)
+        out.append({**to_dict(session, point), "configured": problem is None, "problem": problem})
     return out
-
-
-def send_test(app: Flask, session: Session, point_id: int, actor: str) -> dict[str, Any]:
-    """Send a test message through a stored contact point now; answer whether it was delivered."""
-    import time
-
-    from services.routing import delivery
-
-    point = get(session, point_id)
-    target = delivery.target_of(app, session, channel_of(point))
-    started, error = time.perf_counter(), None
-    try:
-        delivery.send_test(app, target, actor)
-    except Exception as exc:  # the failure is the answer, not an error of ours
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-    result = {"contact_point": point.name, "delivered": error is None, "error": error, "at": utcnow().isoformat(),
-              "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
-    point.last_test = {k: result[k] for k in ("at", "delivered", "error")}
-    session.flush()
-    return result

@@ -6,6 +6,7 @@ and its runbook as a link (``<url|Runbook>`` in Slack-compatible chat, the URL i
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +14,10 @@ import requests
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from database import utcnow
 from services.alerts import messages
 from services.alerts.labels import notification_lines
-from services.routing.models import ContactPoint
+from services.routing import contact_points, default_points
 
 VERB = {"fired": "FIRING", "reminder": "STILL FIRING", "resolved": "RESOLVED"}
 
@@ -29,19 +31,20 @@ class Target:
     addresses: list[str] = field(default_factory=list)
 
 
+def problem_of(app: Flask, session: Session, channel: str) -> str | None:
+    """Why ``channel`` cannot deliver now (unset, or its contact point deleted); None when it can."""
+    point = contact_points.point_of(session, channel)
+    if point is None:
+        return f"contact point of channel {channel} does not exist"
+    return default_points.problem(app, point)
+
+
 def target_of(app: Flask, session: Session, channel: str) -> Target | None:
     """The channel's destination now; None when it cannot deliver (unset, or deleted)."""
-    if channel == "webhook":
-        url = app.config.get("ALERT_WEBHOOK_URL")
-        return Target("webhook", url=url) if url else None
-    if channel == "email":
-        to = messages.recipients(app)
-        return Target("email", addresses=to) if to and app.config.get("SMTP_HOST") else None
-    if channel.startswith("cp:") and channel[3:].isdigit():
-        point = session.get(ContactPoint, int(channel[3:]))
-        if point is not None:
-            return Target(point.kind, url=point.url, addresses=list(point.addresses or []))
-    return None
+    point = contact_points.point_of(session, channel)
+    if point is None or default_points.problem(app, point):
+        return None
+    return Target(point.kind, url=point.url, addresses=list(point.addresses or []))
 
 
 def _headline(event: str, alerts: list[dict[str, Any]]) -> str:
@@ -86,8 +89,6 @@ def send(app: Flask, target: Target, event: str, alerts: list[dict[str, Any]]) -
 
 def send_test(app: Flask, target: Target, actor: str) -> None:
     """A clearly marked test message through ``target``; raise on failure."""
-    from database import utcnow
-
     text = (f"[TEST] Contact point test from the admin panel, sent by {actor} at "
             f"{utcnow().strftime('%Y-%m-%d %H:%M:%S')} UTC. No alert is firing; nothing to do.")
     if target.kind == "webhook":
@@ -97,3 +98,30 @@ def send_test(app: Flask, target: Target, actor: str) -> None:
             raise RuntimeError(f"webhook answered HTTP {resp.status_code}: {resp.text[:200]}")
     else:
         messages.send_mail(app, "[TEST] Admin panel contact point test", text, to=target.addresses)
+
+
+def timed_test(app: Flask, target: Target, actor: str) -> dict[str, Any]:
+    """Send a test message through ``target`` while the caller waits; never raises: a failure is
+    the answer (``delivered`` false, ``error``), with the time it took."""
+    started, error = time.perf_counter(), None
+    try:
+        send_test(app, target, actor)
+    except Exception as exc:  # the channel's failure is the answer, not an error of ours
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+    return {"delivered": error is None, "error": error, "at": utcnow().isoformat(),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def test_point(app: Flask, session: Session, point_id: int, actor: str) -> dict[str, Any]:
+    """Send a test message through a contact point now (409 when it cannot deliver); the result is
+    kept as its ``last_test``."""
+    point = contact_points.get(session, point_id)
+    problem = default_points.problem(app, point)
+    if problem:
+        raise contact_points.ContactPointError(f"contact point {point.name!r} cannot deliver: {problem}",
+                                               "id", 409)
+    result = {"contact_point": point.name,
+              **timed_test(app, target_of(app, session, contact_points.channel_of(point)), actor)}
+    point.last_test = {k: result[k] for k in ("at", "delivered", "error")}
+    session.flush()
+    return result

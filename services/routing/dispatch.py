@@ -54,9 +54,9 @@ def _due(session: Session, channel: str, key: str, route: policy.Route, now: dat
 
 def _row(app: Flask, session: Session, alert: Alert, event: str, channel: str, key: str | None,
          held: str | None, due: datetime, now: datetime) -> AlertNotification:
-    from services.alerts.messages import channel_problem
+    from services.routing.delivery import problem_of
 
-    problem = channel_problem(app, channel) if channel in BUILTIN else None
+    problem = problem_of(app, session, channel)
     status = held.split(":", 1)[0] if held else "skipped" if problem else "queued"
     row = AlertNotification(alert_id=alert.id, channel=channel, event=event, status=status, attempts=0,
                             last_error=held.split(":", 1)[1] if held else problem, created_at=now,

@@ -22,6 +22,9 @@ class ContactPoint(Base):
     last_test: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"at", "delivered", "error"}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "settings": the URL / recipients follow ALERT_WEBHOOK_URL / SMTP_TO at every start (the two
+    # default contact points until an admin edits them); "page": as last saved on the page.
+    source: Mapped[str] = mapped_column(String(16), default="page", server_default="page")
 
 
 class NotificationPolicy(Base):

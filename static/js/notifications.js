@@ -34,7 +34,7 @@ const testResults = {};
 
 function testButton(point, cell) {
   return el("button", { type: "button", class: "btn btn-small", text: "Send test", onclick: async () => {
-    const path = point.builtin ? `${API}/alerts/channels/${point.name}/test` : `${API}/contact-points/${point.id}/test`;
+    const path = `${API}/contact-points/${point.id}/test`;
     cell.textContent = "Sending…";
     try {
       const r = await api.post(path, {}, { quiet: true });
@@ -58,9 +58,12 @@ async function loadPoints() {
   tbody.replaceChildren(...body.contact_points.map((p) => {
     const result = el("div", { class: "chan-result muted", role: "status", text: testResults[p.name] || "" });
     const actions = canEdit ? el("div", { class: "row-actions" }, p.configured ? testButton(p, result) : null,
+      editButton("point-form", p, fillPoint), p.builtin && p.source === "page" ? followButton(p) : null,
       p.builtin ? null : removeButton(`contact point “${p.name}”`, `${API}/contact-points/${p.id}`, loadPoints)) : "—";
+    // The two defaults follow the settings until edited here; then what was saved here wins.
+    const origin = p.builtin ? (p.source === "settings" ? " (from the settings)" : " (default, edited here)") : "";
     return el("tr", { "data-point": p.name },
-      el("td", {}, el("strong", { text: p.name }), p.builtin ? el("span", { class: "muted", text: " (settings)" }) : null),
+      el("td", {}, el("strong", { text: p.name }), origin ? el("span", { class: "muted", text: origin }) : null),
       el("td", { text: p.kind }),
       el("td", { class: "wrap", text: p.configured ? p.target || "—" : `not configured: ${p.problem}` }),
       el("td", { class: "wrap" }, delivery(p.last_delivery), p.last_test
@@ -70,8 +73,19 @@ async function loadPoints() {
   }));
 }
 
+// A default contact point edited here goes back to the settings' URL or recipients.
+function followButton(point) {
+  return el("button", { type: "button", class: "btn btn-small", text: "Follow the settings", onclick: async () => {
+    try {
+      await api.put(`${API}/contact-points/${point.id}`, { source: "settings" });
+      toast(`${point.name} follows the settings again`, "success");
+      loadPoints();
+    } catch (err) { /* toast shown */ }
+  } });
+}
+
 // The row each form is editing (null: the form adds a new one).
-const editing = { "policy-form": null, "inhibition-form": null };
+const editing = { "point-form": null, "policy-form": null, "inhibition-form": null };
 
 function startEdit(formId, item, fill) {
   const form = document.getElementById(formId);
@@ -87,6 +101,10 @@ function endEdit(form) {
   editing[form.id] = null;
   delete form.dataset.editing;
   form.reset();
+  for (const input of form.querySelectorAll("input, select")) {
+    input.readOnly = false;
+    input.disabled = false;
+  }
   form.querySelector("button[type=submit]").textContent = form.dataset.addLabel;
   form.querySelector(".cancel-edit").hidden = true;
 }
@@ -102,6 +120,16 @@ function fillPolicy(f, p) {
   f.continue.checked = p.continue;
   f.group_by.value = p.group_by.join(", ");
   for (const k of ["group_wait", "group_interval", "repeat_interval"]) f[k].value = numberText(p[k]);
+}
+
+// A webhook's full URL is never sent back (its path is often the secret): left empty, it is kept.
+function fillPoint(f, p) {
+  f.name.value = p.name;
+  f.name.readOnly = p.builtin;  // rules send to the two defaults by name
+  f.kind.value = p.kind;
+  f.kind.disabled = p.builtin;
+  f.target.value = p.kind === "email" ? p.addresses.join(", ") : "";
+  f.target.placeholder = p.kind === "webhook" ? "the full URL again, or empty to keep it" : "a@x.com, b@x.com";
 }
 
 function fillInhibition(f, r) {
@@ -230,9 +258,12 @@ function handle(formId, errorId, build, path, done) {
 
 const optionalInt = (input) => (input.value === "" ? null : Number(input.value));
 
-handle("point-form", "point-error", (f) => (f.kind.value === "webhook"
-  ? { name: f.name.value, kind: "webhook", url: f.target.value }
-  : { name: f.name.value, kind: "email", addresses: parseList(f.target.value) }), `${API}/contact-points`, loadPoints);
+handle("point-form", "point-error", (f) => {
+  const body = { name: f.name.value, kind: f.kind.value };
+  if (f.kind.value === "email") body.addresses = parseList(f.target.value);
+  else if (f.target.value || !editing["point-form"]) body.url = f.target.value;
+  return body;
+}, `${API}/contact-points`, loadPoints);
 
 handle("policy-form", "policy-error", (f) => ({
   name: f.name.value, parent_id: f.parent_id.value ? Number(f.parent_id.value) : null,

@@ -80,15 +80,23 @@ def test_maintenance_window_starts_and_stops(watched):
     row.wait_for()
     assert row.get_attribute("data-active") == "false"
     # Started without an end, it mutes for longer than MAINTENANCE_CONFIRM_HOURS: the page asks first.
-    with page.expect_event("dialog") as asked:
-        row.get_by_role("button", name="Start").click()
-    assert "has no end" in asked.value.message
-    asked.value.dismiss()
+    # The dialog is answered by a handler set before the click: a click waits for an open dialog
+    # to close, so answering it after the click returns could never happen.
+    asked = []
+
+    def answer(accept):
+        def handle(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handle
+
+    page.once("dialog", answer(False))
+    row.get_by_role("button", name="Start").click()
+    assert len(asked) == 1 and "has no end" in asked[0]
     page.wait_for_timeout(300)
     assert row.get_attribute("data-active") == "false"
-    with page.expect_event("dialog") as asked:
-        row.get_by_role("button", name="Start").click()
-    asked.value.accept()
+    page.once("dialog", answer(True))
+    row.get_by_role("button", name="Start").click()
     page.locator("#windows tbody tr[data-window=deploy][data-active=true]", has_text="until stopped").wait_for()
     shot(page, "maintenance")
     # A script raises an alert for the service under maintenance: it shows on the Alerts page, muted.
@@ -221,4 +229,31 @@ def test_policies_and_inhibition_rules_are_edited_and_reordered_on_the_page(watc
     rules = page.evaluate("""async () => (await (await fetch('/admin/api/inhibition-rules')).json()).rules""")
     assert [(r["name"], r["equal"], r["target_matchers"][0]["op"]) for r in rules] == [("dc down", ["dc", "region"], "=~")]
     shot(page, "notifications-edit")
+    watched.assert_clean()
+
+
+def test_the_default_webhook_is_edited_on_the_page_and_follows_the_settings_again(watched, hooks):
+    default, ml = hooks
+    page = watched.page
+    watched.goto("/admin/notifications")
+    row = page.locator("#points tbody tr[data-point=webhook]")
+    row.get_by_text("(from the settings)").wait_for()
+    row.get_by_role("button", name="Edit").click()
+    form = page.locator("#point-form")
+    assert form.locator("input[name=name]").input_value() == "webhook"
+    assert form.locator("input[name=name]").get_attribute("readonly") is not None
+    form.locator("input[name=target]").fill(ml.url)
+    form.get_by_role("button", name="Save changes").click()
+    row.get_by_text("(default, edited here)").wait_for()
+    sent = len(ml.bodies)
+    row.get_by_role("button", name="Send test").click()
+    row.locator(".chan-result", has_text="Test delivered").wait_for()
+    assert len(ml.bodies) == sent + 1 and ml.bodies[-1]["event"] == "test"
+
+    before = len(default.bodies)
+    row.get_by_role("button", name="Follow the settings").click()
+    row.get_by_text("(from the settings)").wait_for()
+    row.get_by_role("button", name="Send test").click()
+    row.locator(".chan-result", has_text="Test delivered").wait_for()
+    assert len(default.bodies) == before + 1 and len(ml.bodies) == sent + 1
     watched.assert_clean()
