@@ -135,8 +135,9 @@ function show(body) {
   chart.data.labels = labels;
   if (chart.$recolor) chart.$recolor(chart, themeColors());
   const stamps = buckets.map((b) => new Date(b.start).getTime());
-  setData(chart, labels, series, stamps);
+  // Before the redraw, so the legend naming the compared period shows with its line.
   chart.options.plugins.legend.display = Boolean(cmp);
+  setData(chart, labels, series, stamps);
   drawOrders(body, { labels, stamps, running: state.partial, compareLabel });
 
   const s = body.summary || {};
