@@ -112,7 +112,7 @@ async function load(older) {
 async function restore() {
   fillForm(form);
   filters = readFilters();
-  const mine = ticket + 1;
+  const mine = ticket + 1; // the ticket load(false) takes: a later choice stops the older pages
   if (!await load(false)) return;
   const want = viewPages();
   while (pages < want && cursor && mine === ticket) {

@@ -1,5 +1,6 @@
 // Notifications page: contact points (with a test button and the last delivery), the policy tree,
-// a "where would it go" preview (notifications-preview.js) and the inhibition rules. Forms show the server's reason on refusal.
+// a "where would it go" preview (notifications-preview.js) and the inhibition rules. Forms show
+// the server's reason on refusal.
 // Policies and inhibition rules are edited in the form that adds them ("Edit" fills it, saving
 // sends PUT); policies move up and down among their siblings (their positions are rewritten).
 import { api, toast } from "./api.js";
