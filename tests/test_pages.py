@@ -13,7 +13,7 @@ import pytest
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PAGES = {
     "/admin/dashboard": ["chart-system", "chart-status", "live-transactions", "activity-feed"],
-    "/admin/revenue": ["chart-revenue", "chart-revenue-status", "range-start", "range-end"],
+    "/admin/revenue": ["chart-revenue", "chart-revenue-status", "chart-revenue-orders", "range-start", "range-end"],
     "/admin/performance": ["chart-latency", "chart-throughput", "chart-system", "endpoints"],
     "/admin/activity": ["chart-actions", "heatmap", "activity-feed", "live-transactions"],
     "/admin/metrics": ["chart-metric", "table-metric", "catalog", "metric-name", "metric-match"],

@@ -1,5 +1,7 @@
 // Audit page: filters and older pages by cursor. Read-only: the API has no write route.
+// The filters and how many pages are shown live in the address (audit-url.js).
 import { api, formFilters, withQuery } from "./api.js";
+import { fillForm, savePages, saveFilters, viewPages, watchHistory } from "./audit-url.js";
 import { fmt } from "./format.js";
 import { emptyRow } from "./tables.js";
 
@@ -8,6 +10,8 @@ const body = document.getElementById("audit-table").tBodies[0];
 const olderBtn = document.getElementById("audit-older");
 let filters = {};
 let cursor = null;
+let pages = 0; // pages of entries on screen (the first plus every "older" one loaded)
+let ticket = 0; // the newest load; an older answer arriving late is dropped
 
 function readFilters() {
   return formFilters(form, ["actor", "action", "outcome"]);
@@ -78,28 +82,53 @@ function showEmpty(text) {
   body.replaceChildren(emptyRow(7, text));
 }
 
+/** The first page (or, with `older`, the next one); false when nothing more was shown. */
 async function load(older) {
+  const mine = older ? ticket : ++ticket;
   olderBtn.disabled = true;
   try {
     const data = await api.get(withQuery("/admin/api/audit", Object.assign(
       { limit: 100 }, filters, older && cursor ? { cursor } : {})));
-    if (!older) body.replaceChildren();
+    if (mine !== ticket) return false;
+    if (!older) {
+      body.replaceChildren();
+      pages = 0;
+    }
     for (const entry of data.entries) body.append(row(entry));
+    pages += 1;
     cursor = data.next_cursor;
     olderBtn.hidden = !cursor;
     if (!body.children.length) showEmpty("No entries match these filters.");
+    return true;
   } catch (err) {
-    if (!older) showEmpty("Could not load the audit trail.");
+    if (mine === ticket && !older) showEmpty("Could not load the audit trail.");
+    return false;
   } finally {
     olderBtn.disabled = false;
+  }
+}
+
+/** The view the address names: its filters, then as many pages as it says were shown. */
+async function restore() {
+  fillForm(form);
+  filters = readFilters();
+  const mine = ticket + 1; // the ticket load(false) takes: a later choice stops the older pages
+  if (!await load(false)) return;
+  const want = viewPages();
+  while (pages < want && cursor && mine === ticket) {
+    if (!await load(true)) return;
   }
 }
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   filters = readFilters();
+  saveFilters(filters);
   load(false);
 });
 form.addEventListener("reset", () => setTimeout(() => form.requestSubmit(), 0));
-olderBtn.addEventListener("click", () => load(true));
-load(false);
+olderBtn.addEventListener("click", async () => {
+  if (await load(true)) savePages(pages);
+});
+watchHistory(restore);
+restore();

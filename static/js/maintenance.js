@@ -1,8 +1,10 @@
 // Maintenance page: windows with whether they mute now and until when; start/stop manual ones;
-// a form whose refusals show the server's reason (a long window asks for confirmation).
+// a form whose refusals show the server's reason (a long window asks for confirmation). Which
+// windows the table shows is chosen in a filter form kept in the address (maintenance-view.js).
 import { api, toast } from "./api.js";
 import { el, emptyBody } from "./dom.js";
 import { fmt } from "./format.js";
+import { filtering, shown, watchFilters } from "./maintenance-view.js";
 import { matcherCell, parseMatchers } from "./matchers.js";
 
 const root = document.getElementById("maintenance-root");
@@ -54,6 +56,8 @@ function coveredRows(covered) {
     el("td", { text: `${c.window}${c.mode === "suppress" ? " (no new alerts)" : ""}` }), el("td", { text: until(c) })));
 }
 
+let listed = null; // the last answer, redrawn as the filters change
+
 async function load() {
   const tbody = document.querySelector("#windows tbody");
   let body;
@@ -63,15 +67,24 @@ async function load() {
     emptyBody(tbody, 5, `Could not load maintenance windows: ${err.message}`);
     return;
   }
+  listed = body;
+  draw();
+}
+
+function draw() {
+  if (!listed) return;
+  const body = listed;
+  const tbody = document.querySelector("#windows tbody");
   const covered = document.querySelector("#covered tbody");
   const rows = coveredRows(body.in_maintenance);
   if (rows.length) covered.replaceChildren(...rows);
   else emptyBody(covered, 4, "Nothing is in maintenance now.");
-  if (!body.windows.length) {
-    emptyBody(tbody, 5, "No maintenance window.");
+  const windows = body.windows.filter(shown);
+  if (!windows.length) {
+    emptyBody(tbody, 5, body.windows.length && filtering() ? "No window matches these filters." : "No maintenance window.");
     return;
   }
-  tbody.replaceChildren(...body.windows.map((w) => el("tr", { "data-window": w.name, "data-active": String(w.active_now) },
+  tbody.replaceChildren(...windows.map((w) => el("tr", { "data-window": w.name, "data-active": String(w.active_now) },
     el("td", {}, el("strong", { text: w.name }), w.mode === "suppress" ? el("div", { class: "muted", text: "does not open alerts" }) : null),
     el("td", { class: "wrap", text: when(w) }),
     el("td", {}, matcherCell(w.matchers), w.monitor_ids.length ? el("div", { class: "muted", text: `monitors: ${w.monitor_ids.map((id) => monitorNames.get(id) || `#${id}`).join(", ")}` }) : null),
@@ -133,4 +146,5 @@ if (form) {
   });
 }
 
+watchFilters(draw);
 loadMonitors(form ? form.monitor_ids : null).then(load);

@@ -1,12 +1,12 @@
 // Notifications page: contact points (with a test button and the last delivery), the policy tree,
-// a "where would it go" preview and the inhibition rules. Forms show the server's reason on refusal.
+// a "where would it go" preview (notifications-preview.js) and the inhibition rules. Forms show
+// the server's reason on refusal.
 // Policies and inhibition rules are edited in the form that adds them ("Edit" fills it, saving
 // sends PUT); policies move up and down among their siblings (their positions are rewritten).
 import { api, toast } from "./api.js";
 import { el, emptyBody } from "./dom.js";
 import { fmt } from "./format.js";
 import { formatMatchers, matcherCell, parseList, parseMatchers } from "./matchers.js";
-import { parseLabels } from "./alert-labels.js";
 
 const root = document.getElementById("routing-root");
 const canEdit = root.dataset.canEdit === "true";
@@ -276,18 +276,6 @@ handle("inhibition-form", "inhibition-error", (f) => ({
   name: f.name.value, source_matchers: parseMatchers(f.source.value, "Source"),
   target_matchers: parseMatchers(f.target.value, "Target"), equal: parseList(f.equal.value),
 }), `${API}/inhibition-rules`, loadInhibitions);
-
-document.getElementById("preview-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const f = event.target;
-  const out = document.getElementById("preview-result");
-  try {
-    const r = await api.post(`${API}/notification-policies/preview`, { labels: parseLabels(f.labels.value), severity: f.severity.value }, { quiet: true });
-    out.textContent = r.routes.map((x) => `${x.name} → ${x.channels.join(", ") || "nobody"}`).join("; ");
-  } catch (err) {
-    out.textContent = err.message;
-  }
-});
 
 loadPoints();
 loadPolicies();

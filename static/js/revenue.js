@@ -1,5 +1,6 @@
 // Revenue page: bar chart by hour/day/week over a date range in the browser's time zone,
-// summary cards, and the status split of the same range, in the currency the admin picked.
+// summary cards, orders per bucket (revenue-orders.js), and the status split of the same range, in
+// the currency the admin picked.
 import { api, withQuery } from "./api.js";
 import { cardsLoading, setCaption, setCard, setCardError, setExtra, setTrend } from "./cards.js";
 import { alpha, makeChart, setData, setPanelState, themeColors, wireTableToggles } from "./charts.js";
@@ -7,6 +8,7 @@ import { currencyPicker, otherTotals, pickedCurrency } from "./currency.js";
 import { TZ, count, dateInputValue, isNum, localMidnight, money, ratio, zoneNote } from "./format.js";
 import { LABEL, currentRange, rangeLabel, rangeProblem, rangeReachesNow } from "./insights-range.js";
 import { exploreHref } from "./links.js";
+import { drawOrders, ordersPending } from "./revenue-orders.js";
 import { statusDoughnut } from "./status-chart.js";
 import { onPopState, readState, writeState } from "./url-state.js";
 
@@ -80,6 +82,7 @@ async function load(background = false) {
   state.loadedAt = Date.now();
   if (!background) {
     panel.dataset.state = "loading";
+    ordersPending();
     cardsLoading();
   }
   try {
@@ -97,6 +100,7 @@ async function load(background = false) {
     if (ticket !== state.request) return;
     setPanelState("revenue", "error", err.message);
     setPanelState("revenue-status", "error", "");
+    ordersPending(err.message);
     for (const key of CARDS) setCardError(key, err.message);
   }
 }
@@ -117,19 +121,24 @@ function show(body) {
   panel.dataset.currency = code || "";
   setTitle("revenue", code ? `Revenue (${code})` : "Revenue");
   setTitle("revenue-status", code ? `Transactions by status (${code})` : "Transactions by status");
+  setTitle("revenue-orders", code ? `Orders (${code})` : "Orders");
   const cmp = body.compare;
   state.partial = cmp && isNum(cmp.current_bucket) ? cmp.current_bucket : rangeReachesNow() ? buckets.length - 1 : -1;
   if (cmp && !chart.data.datasets[1]) {
     chart.data.datasets.push({ type: "line", label: "", data: [], borderWidth: 2, pointRadius: 2, tension: 0.2 });
   } else if (!cmp && chart.data.datasets[1]) chart.data.datasets.pop();
-  if (cmp) chart.data.datasets[1].label = `${COMPARE_LABEL[cmp.kind]} (${rangeLabel(cmp.start, cmp.end)})`;
+  const compareLabel = cmp ? `${COMPARE_LABEL[cmp.kind]} (${rangeLabel(cmp.start, cmp.end)})` : "";
+  if (cmp) chart.data.datasets[1].label = compareLabel;
   const labels = buckets.map((b, i) => `${LABEL[state.period](b.start)}${i === state.partial ? " (so far)" : ""}`);
   const series = [anything ? buckets.map((b) => (isNum(b.revenue_cents) ? b.revenue_cents / 100 : null)) : []];
   if (cmp) series.push(buckets.map((_, i) => (cmp.buckets[i] ? cmp.buckets[i].revenue_cents / 100 : null)));
   chart.data.labels = labels;
   if (chart.$recolor) chart.$recolor(chart, themeColors());
-  setData(chart, labels, series, buckets.map((b) => new Date(b.start).getTime()));
+  const stamps = buckets.map((b) => new Date(b.start).getTime());
+  // Before the redraw, so the legend naming the compared period shows with its line.
   chart.options.plugins.legend.display = Boolean(cmp);
+  setData(chart, labels, series, stamps);
+  drawOrders(body, { labels, stamps, running: state.partial, compareLabel });
 
   const s = body.summary || {};
   const empty = !anything;

@@ -129,12 +129,47 @@ def test_the_overlay_draws_the_apis_comparison_and_marks_the_running_bucket(watc
     assert answer["compare"]["kind"] == "previous" and answer["compare"]["current_bucket"] == len(answer["buckets"]) - 1
     labels = page.evaluate("() => window.panel.charts.chartFor('revenue').data.labels")
     assert labels[-1].endswith("(so far)") and not any(label.endswith("(so far)") for label in labels[:-1])
+    # The orders chart names the same buckets and draws the running one lighter too.
+    orders = page.evaluate("""() => { const c = window.panel.charts.chartFor('revenue-orders');
+      return {labels: c.data.labels, colors: c.data.datasets[0].backgroundColor}; }""")
+    assert orders["labels"] == labels
+    assert orders["colors"][-1] != orders["colors"][0] and len(set(orders["colors"][:-1])) == 1
     # Switching to "same period last week" asks for it and keeps it in the address.
     page.select_option("#revenue-compare", "week")
     answer = watched.drawn_answer("revenue", "/admin/api/analytics/revenue", match=overlay_drawn, compare="week")
     assert "compare=week" in page.url
     # The shop's day is 3 days ago: a week earlier holds nothing, the current range holds it.
     assert answer["compare"]["total_cents"] == 0 and answer["summary"]["total_cents"] > 0
+    watched.assert_clean()
+
+
+def test_the_orders_chart_draws_the_compared_periods_orders(watched, shop):
+    """The day after the shop's day, hour by hour, beside the day before it: the line is the
+    shop's completed EUR orders per hour, as the API answers them."""
+    page = watched.page
+    after = (shop["day"] + timedelta(days=1)).date().isoformat()
+    watched.goto(f"/admin/revenue?currency=EUR&compare=previous&period=hourly&start={after}&end={after}")
+
+    def orders_drawn(answer, data):
+        cmp = answer.get("compare")
+        return cmp and len(data) == 2 and data[1] == [b["orders"] for b in cmp["buckets"]][:len(data[0])] \
+            and data[0] == [b["completed"] for b in answer["buckets"]]
+
+    answer = watched.drawn_answer("revenue-orders", "/admin/api/analytics/revenue", match=orders_drawn,
+                                  compare="previous", period="hourly")
+    cmp = answer["compare"]
+    assert cmp["start"].startswith(shop["day"].date().isoformat()) and cmp["current_bucket"] is None
+    completed_eur = [t for t in shop["txs"] if t["currency"] == "EUR" and t["status"] == "completed"]
+    drawn = page.evaluate("() => window.panel.charts.chartFor('revenue-orders').data.datasets.map(d => d.data)")
+    # Each completed EUR payment the shop made, counted in the hour it was made in.
+    per_hour = {}
+    for t in completed_eur:
+        hour = datetime.fromisoformat(t["created_at"]).replace(minute=0, second=0, microsecond=0)
+        per_hour[hour] = per_hour.get(hour, 0) + 1
+    expected = [per_hour.get(datetime.fromisoformat(b["start"]), 0) for b in cmp["buckets"]]
+    assert drawn[1] == expected and sum(expected) == len(completed_eur) > 1 and max(expected) < sum(expected)
+    assert sum(drawn[0]) == 0  # nothing was sold the day after
+    assert page.inner_text("#title-revenue-orders") == "Orders (EUR)"
     watched.assert_clean()
 
 
