@@ -80,8 +80,8 @@ def test_maintenance_window_starts_and_stops(watched):
     row.wait_for()
     assert row.get_attribute("data-active") == "false"
     # Started without an end, it mutes for longer than MAINTENANCE_CONFIRM_HOURS: the page asks first.
-    # The dialog is answered by a handler set before the click: a click waits for an open dialog
-    # to close, so answering it after the click returns could never happen.
+    # The dialog is answered by a handler set before the click: with a listener waiting for it
+    # instead, an open dialog blocks the click, which then times out under load.
     asked = []
 
     def answer(accept):
@@ -90,13 +90,22 @@ def test_maintenance_window_starts_and_stops(watched):
             dialog.accept() if accept else dialog.dismiss()
         return handle
 
-    page.once("dialog", answer(False))
-    row.get_by_role("button", name="Start").click()
+    def click_and_answer(accept):
+        # The page asks after a round trip; events are delivered while Playwright waits.
+        seen = len(asked)
+        page.once("dialog", answer(accept))
+        row.get_by_role("button", name="Start").click()
+        for _ in range(200):
+            if len(asked) > seen:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError("the page did not ask before starting the window")
+
+    click_and_answer(False)
     assert len(asked) == 1 and "has no end" in asked[0]
     page.wait_for_timeout(300)
     assert row.get_attribute("data-active") == "false"
-    page.once("dialog", answer(True))
-    row.get_by_role("button", name="Start").click()
+    click_and_answer(True)
     page.locator("#windows tbody tr[data-window=deploy][data-active=true]", has_text="until stopped").wait_for()
     shot(page, "maintenance")
     # A script raises an alert for the service under maintenance: it shows on the Alerts page, muted.
