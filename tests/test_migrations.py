@@ -269,6 +269,15 @@ def test_two_processes_starting_at_once_upgrade_once(fresh_url, engines, tmp_pat
     assert sorted(a["upgraded"] for a in answers) == [False, True]
     assert version(engine) == [migrations.head()]
     assert model_diff(engine) == []
+    # Both seeded what a start seeds, at nearly the same moment: each shipped rule and each default
+    # contact point exists once.
+    from services.alerts.defaults import DEFAULT_RULES
+
+    with engine.connect() as conn:
+        shipped = conn.execute(text("SELECT name FROM alert_rules WHERE builtin")).scalars().all()
+        points = conn.execute(text("SELECT name FROM contact_points ORDER BY name")).scalars().all()
+    assert sorted(shipped) == sorted(rule["name"] for rule in DEFAULT_RULES)
+    assert points == ["email", "webhook"]
 
 
 def test_flask_db_commands_upgrade_a_database_the_start_refused(fresh_url, engines, tmp_path):
