@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from services.infra import bulk
-from services.ingest.rollups import COUNTS, FIELDS, dialect_insert
+from services.ingest.rollups import COUNTS, FIELDS, begin_write, dialect_insert
 from services.products.models import ProductSalesRollup, TransactionItem
 
 # Daily buckets (UTC): 30 days of 300 products in 3 currencies are at most 27,000 rows to sum.
@@ -147,8 +147,19 @@ def current(session: Session) -> dict[SalesKey, dict[str, int]]:
 
 
 def rebuild(session: Session) -> int:
-    """Recompute the sales rollups from the raw lines, in the caller's transaction (writers held off
-    by the caller, as ``services.ingest.rollups.rebuild`` does); returns rows written."""
+    """Recompute the sales rollups from the raw lines in the session's transaction; returns rows written.
+
+    Writers are held off meanwhile, as ``services.ingest.rollups.rebuild`` holds them off (table
+    locks on PostgreSQL, the write lock on SQLite), so the result is exact even while ingest goes
+    on. ``transactions`` comes first in the lock: ingest writes it before the lines, so a rebuild
+    that already holds it (after the revenue rollups, in the same transaction) waits for nobody
+    who waits for it. The caller commits.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE transactions, transaction_items, product_sales_rollups "
+                             "IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        begin_write(session)
     fresh = recompute(session)
     session.execute(delete(ProductSalesRollup))
     rows = [{"bucket_start": k[0], "currency": k[1], "sku": k[2], **v} for k, v in sorted(fresh.items())]
