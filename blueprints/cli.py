@@ -16,6 +16,7 @@ from services.ingest import first_seen
 from services.ingest import rollups
 from services.ops import migrations
 from services.ops import retention
+from services.products import sales as product_sales
 
 CLI_MISSING_SECRET = ("SECRET_KEY is not set and no demo has run in this folder: set SECRET_KEY and "
                       "DATABASE_URL as for the server (environment or .env), or run the command where "
@@ -93,12 +94,14 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 @with_appcontext
 @needs_settings
 def rebuild_rollups_command() -> None:
-    """Recompute the 15-minute revenue rollups and customers' first-seen times from the raw
-    transactions."""
+    """Recompute the 15-minute revenue rollups, customers' first-seen times and the daily product
+    sales rollups from the raw transactions and their lines, in one database transaction."""
     with database.session_scope() as session:
         buckets = rollups.rebuild(session)
         customers = first_seen.rebuild(session)
-    click.echo(f"rebuilt {buckets} revenue rollup buckets and {customers} customers' first-seen times")
+        sales = product_sales.rebuild(session)
+    click.echo(f"rebuilt {buckets} revenue rollup buckets, {customers} customers' first-seen times "
+               f"and {sales} product sales rollup rows")
 
 
 def _cli_actor() -> str:

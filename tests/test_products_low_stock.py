@@ -70,3 +70,30 @@ def test_global_threshold_comes_from_config(make_app):
     assert metric_values(app)["low_stock_products"] == 1.0
     with database.session_scope(app) as s:
         assert [e.sku for e in s.scalars(select(LowStockEpisode))] == ["A"]
+
+
+def episodes(app):
+    with database.session_scope(app) as s:
+        return {(e.id, e.sku, e.closed_at is None) for e in s.scalars(select(LowStockEpisode))}
+
+
+def test_a_start_with_another_threshold_moves_the_episodes_to_it(make_app):
+    """Products stored at threshold 5; the panel started again on the same database at 20, then at 1."""
+    app = make_app(LOW_STOCK_THRESHOLD=5)
+    stocks = {"A": 3, "B": 12, "C": 18, "D": 40}
+    post(app.test_client(), [{"sku": k, "name": k, "stock": v} for k, v in stocks.items()]
+         + [{"sku": "OFF", "name": "Off", "stock": 2, "active": False},
+            {"sku": "OWN", "name": "Own", "stock": 12, "low_stock_threshold": 2}])
+    at_five = episodes(app)
+    assert {(sku, is_open) for _, sku, is_open in at_five} == {("A", True)}
+
+    app = make_app(LOW_STOCK_THRESHOLD=20)
+    at_twenty = episodes(app)
+    assert {(sku, is_open) for _, sku, is_open in at_twenty} == {("A", True), ("B", True), ("C", True)}
+    assert at_five <= at_twenty  # A's shortage goes on: the same episode, not a second one
+    assert metric_values(app)["low_stock_products"] == 3.0
+    assert episodes(make_app(LOW_STOCK_THRESHOLD=20)) == at_twenty  # a start at the same value moves nothing
+
+    app = make_app(LOW_STOCK_THRESHOLD=1)
+    assert {(i, sku, False) for i, sku, _ in at_twenty} == episodes(app)
+    assert metric_values(app)["low_stock_products"] == 0.0

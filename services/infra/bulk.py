@@ -21,15 +21,19 @@ def _is_postgres(session: Session) -> bool:
 
 def _arrays(session: Session, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]):
     """Per column: its SQL array type and the column's values, bound as the column would bind them."""
+    return _column_arrays(session, table, columns, [[row[name] for row in rows] for name in columns])
+
+
+def _column_arrays(session: Session, table: Table, columns: Sequence[str], per_column: Sequence[Sequence[Any]]):
+    """``_arrays`` from the values of each column (``per_column[i]`` for ``columns[i]``)."""
     dialect = session.get_bind().dialect
     types, params = [], {}
-    for i, name in enumerate(columns):
+    for i, (name, values) in enumerate(zip(columns, per_column)):
         col_type = table.c[name].type
         types.append(col_type.compile(dialect=dialect) + "[]")
-        values = [row[name] for row in rows]
         if isinstance(col_type, TypeDecorator):
             values = [col_type.process_bind_param(v, dialect) for v in values]
-        params[f"a{i}"] = values
+        params[f"a{i}"] = list(values)
     unnest = ", ".join(f"CAST(:a{i} AS {t})" for i, t in enumerate(types))
     return unnest, params
 
@@ -107,3 +111,36 @@ def update_by_key(session: Session, table: Table, key: str, rows: Sequence[dict[
     stmt = table.update().where(table.c[key] == bindparam("_key")).values(
         {c: bindparam(c) for c in columns})
     session.execute(stmt, [{"_key": r[key], **{c: r[c] for c in columns}} for r in rows])
+
+
+def add_upsert(session: Session, table: Table, keys: Sequence[str], fields: Sequence[str],
+               rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (tuples of the ``keys`` then the ``fields`` columns), adding ``fields`` to
+    those of a row already stored under the same keys: ``ON CONFLICT (keys) DO UPDATE SET
+    f = f + excluded.f``.
+
+    The increments are atomic, so concurrent writers never overwrite each other. One statement
+    over arrays on PostgreSQL, one driver-level executemany of plain tuples on SQLite.
+    """
+    if not rows:
+        return
+    columns = [*keys, *fields]
+    names = ", ".join(f'"{c}"' for c in columns)
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    sets = ", ".join(f'"{f}" = "{table.name}"."{f}" + excluded."{f}"' for f in fields)
+    if _is_postgres(session):
+        unnest, params = _column_arrays(session, table, columns, list(zip(*rows)))
+        session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM unnest({unnest}) '
+                             f"AS v({names}) ON CONFLICT ({conflict}) DO UPDATE SET {sets}"), params)
+        return
+    dialect = session.get_bind().dialect
+    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    rows = [tuple(row) for row in rows]
+    for i, proc in enumerate(procs):
+        if proc is not None:
+            # Bound once per distinct value: a batch's rows share a few days.
+            bound = {value: proc(value) for value in {row[i] for row in rows}}
+            rows = [row[:i] + (bound[row[i]],) + row[i + 1:] for row in rows]
+    session.connection().exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))}) '
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}", rows)

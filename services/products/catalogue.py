@@ -12,17 +12,11 @@ from services.products.bestsellers import (
     ProductQueryError, SalesRange, currency_totals, pick_currency, sales_subquery,
 )
 from services.products.models import LowStockEpisode, Product
-from services.products.stock import global_threshold
+from services.products.stock import global_threshold, low_condition
 
 STATES = ("all", "active", "inactive", "low")
 SORTS = ("name", "sku", "category", "stock", "price", "units", "revenue", "state")
 MAX_LIMIT = 500
-
-
-def low_condition(threshold: int):
-    """SQL: the product is active, its stock known and at or below its own threshold, else ``threshold``."""
-    return and_(Product.active.is_(True), Product.stock.is_not(None),
-                Product.stock <= func.coalesce(Product.low_stock_threshold, threshold))
 
 
 def catalogue_counts(session: Session, threshold: int | None = None) -> dict[str, int]:

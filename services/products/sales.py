@@ -16,13 +16,15 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from services.infra import bulk
-from services.ingest.rollups import COUNTS, FIELDS, dialect_insert
+from services.ingest.rollups import COUNTS, FIELDS, begin_write
 from services.products.models import ProductSalesRollup, TransactionItem
 
 # Daily buckets (UTC): 30 days of 300 products in 3 currencies are at most 27,000 rows to sum.
 BUCKET_SECONDS = 86400
 _REVENUE = len(COUNTS)
 _CHUNK = 900
+KEYS = ("bucket_start", "currency", "sku")
+COLUMNS = KEYS + FIELDS
 
 SalesKey = tuple[datetime, str, str]
 
@@ -34,25 +36,30 @@ def bucket_start(moment: datetime) -> datetime:
 
 
 class SalesDeltas:
-    """Per (day, currency, sku) changes of the five rollup columns, summed before one upsert."""
+    """Per (day, currency, sku) changes of the five rollup columns, summed before one upsert.
+
+    A day is kept as its epoch seconds while summing: hashing and sorting integers is several
+    times cheaper than aware datetimes, and a batch of lines touches a thousand keys.
+    """
 
     def __init__(self) -> None:
-        self.values: dict[SalesKey, list[int]] = {}
+        self.values: dict[tuple[int, str, str], list[int]] = {}
 
     def add(self, tx: Mapping[str, Any], sign: int) -> None:
         """Add (+1) or remove (-1) the contribution of one transaction's lines."""
-        lines = tx.get("items") or ()
+        lines = tx.get("items")
         if not lines:
             return
-        bucket, currency, status = bucket_start(tx["created_at"]), tx["currency"], tx["status"]
-        column = COUNTS.index(status)
+        day = int(tx["created_at"].timestamp()) // BUCKET_SECONDS * BUCKET_SECONDS
+        currency, status, values = tx["currency"], tx["status"], self.values
+        column, completed = COUNTS.index(status), status == "completed"
         for line in lines:
-            key = (bucket, currency, line["sku"])
-            vector = self.values.get(key)
+            key = (day, currency, line["sku"])
+            vector = values.get(key)
             if vector is None:
-                vector = self.values[key] = [0] * len(FIELDS)
+                vector = values[key] = [0] * len(FIELDS)
             vector[column] += sign * line["quantity"]
-            if status == "completed":
+            if completed:
                 vector[_REVENUE] += sign * line["amount_cents"]
 
     def move(self, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> None:
@@ -61,10 +68,22 @@ class SalesDeltas:
             self.add(old, -1)
         self.add(new, +1)
 
+    def tuples(self) -> list[tuple]:
+        """Non-zero deltas as ``(bucket_start, currency, sku, *FIELDS)``, in key order (a fixed
+        lock order avoids deadlocks)."""
+        days: dict[int, datetime] = {}
+        out = []
+        for (day, currency, sku), vector in sorted(self.values.items()):
+            if any(vector):
+                at = days.get(day)
+                if at is None:
+                    at = days[day] = datetime.fromtimestamp(day, timezone.utc)
+                out.append((at, currency, sku, *vector))
+        return out
+
     def rows(self) -> list[dict[str, Any]]:
-        """Non-zero deltas as upsert parameters, in key order (a fixed lock order avoids deadlocks)."""
-        return [{"bucket_start": k[0], "currency": k[1], "sku": k[2], **dict(zip(FIELDS, v))}
-                for k, v in sorted(self.values.items()) if any(v)]
+        """Non-zero deltas as upsert parameters (dicts), in key order."""
+        return [dict(zip(COLUMNS, row)) for row in self.tuples()]
 
 
 def attach_items(session: Session, found: dict[str, dict[str, Any]]) -> None:
@@ -99,26 +118,11 @@ def write_items(session: Session, moves: Iterable[tuple[Mapping[str, Any] | None
 
 def apply(session: Session, deltas: SalesDeltas) -> int:
     """Add ``deltas`` to the product sales rollups atomically; returns the rows touched."""
-    rows = deltas.rows()
-    if not rows:
-        return 0
-    table = ProductSalesRollup.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement over arrays instead of a parameter set per row: the upsert of a batch's
-        # lines costs about what the revenue rollups' does.
-        columns = ["bucket_start", "currency", "sku", *FIELDS]
-        unnest, params = bulk._arrays(session, table, columns, rows)
-        names = ", ".join(columns)
-        sets = ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in FIELDS)
-        session.execute(text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({unnest}) "
-                             f"AS v({names}) ON CONFLICT (bucket_start, currency, sku) DO UPDATE SET {sets}"),
-                        params)
-        return len(rows)
-    stmt = dialect_insert(session)(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.bucket_start, table.c.currency, table.c.sku],
-        set_={name: table.c[name] + stmt.excluded[name] for name in FIELDS})
-    session.execute(stmt, rows)
+    rows = deltas.tuples()
+    # One statement over arrays on PostgreSQL, one driver-level executemany on SQLite: the
+    # upsert of a batch's lines (a row per day, currency and sku) costs about what the revenue
+    # rollups' does, instead of a parameter set assembled per row.
+    bulk.add_upsert(session, ProductSalesRollup.__table__, KEYS, FIELDS, rows)
     return len(rows)
 
 
@@ -147,8 +151,19 @@ def current(session: Session) -> dict[SalesKey, dict[str, int]]:
 
 
 def rebuild(session: Session) -> int:
-    """Recompute the sales rollups from the raw lines, in the caller's transaction (writers held off
-    by the caller, as ``services.ingest.rollups.rebuild`` does); returns rows written."""
+    """Recompute the sales rollups from the raw lines in the session's transaction; returns rows written.
+
+    Writers are held off meanwhile, as ``services.ingest.rollups.rebuild`` holds them off (table
+    locks on PostgreSQL, the write lock on SQLite), so the result is exact even while ingest goes
+    on. ``transactions`` comes first in the lock: ingest writes it before the lines, so a rebuild
+    that already holds it (after the revenue rollups, in the same transaction) waits for nobody
+    who waits for it. The caller commits.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE transactions, transaction_items, product_sales_rollups "
+                             "IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        begin_write(session)
     fresh = recompute(session)
     session.execute(delete(ProductSalesRollup))
     rows = [{"bucket_start": k[0], "currency": k[1], "sku": k[2], **v} for k, v in sorted(fresh.items())]

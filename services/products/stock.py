@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, bindparam, select, update
+from sqlalchemy import and_, any_, bindparam, exists, func, insert, literal, null, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from services.infra import bulk
+from services.ingest.rollups import begin_write
 from services.products.models import LowStockEpisode, Product
 
 DEFAULT_LOW_STOCK_THRESHOLD = 5
@@ -41,6 +42,13 @@ def is_low(product: dict[str, Any], default_threshold: int) -> bool:
         return False
     own = product["low_stock_threshold"]
     return product["stock"] <= (default_threshold if own is None else own)
+
+
+def low_condition(threshold: int):
+    """SQL: the product is active, its stock known and at or below its own threshold, else ``threshold``
+    (``is_low`` in SQL)."""
+    return and_(Product.active.is_(True), Product.stock.is_not(None),
+                Product.stock <= func.coalesce(Product.low_stock_threshold, threshold))
 
 
 def _apply(state: dict[str, Any] | None, item: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -137,12 +145,53 @@ def _move_episodes(session: Session, changed: list[tuple[dict[str, Any] | None, 
             .values(closed_at=now))
 
 
+def reconcile_episodes(session: Session, threshold: int, now: datetime) -> int:
+    """Open an episode for every product low at ``threshold`` without one, close the open episodes
+    of products no longer low; returns the episodes opened and closed.
+
+    Episodes move at a product's change, with the threshold of that moment; a start with another
+    ``LOW_STOCK_THRESHOLD`` calls this so they follow the new one at once. Two set-based
+    statements, whatever the size of the catalogue. A product still low keeps its open episode
+    (one shortage, one episode). A first read finds whether anything is to move: the usual start
+    takes no lock. Otherwise writers are held off (a table lock on PostgreSQL, the write lock on
+    SQLite) so a concurrent batch or another process starting cannot interleave; the caller commits.
+    """
+    episode = LowStockEpisode
+    is_open = episode.closed_at.is_(None)
+    low = low_condition(threshold)
+    to_open = select(Product.sku, literal(now, episode.opened_at.type), null(), Product.stock).where(
+        low, ~exists().where(episode.sku == Product.sku, is_open))
+    not_low = ~exists().where(Product.sku == episode.sku, low)
+    if not session.scalar(select(or_(exists(to_open), exists().where(is_open, not_low)))):
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        # products first, as ingest writes it before the episodes.
+        session.execute(text("LOCK TABLE products, low_stock_episodes IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        begin_write(session)
+    opened = session.execute(insert(episode).from_select(
+        ["sku", "opened_at", "closed_at", "stock_at_open"], to_open)).rowcount
+    closed = session.execute(update(episode).where(is_open, not_low).values(closed_at=now)
+                             .execution_options(synchronize_session=False)).rowcount
+    return max(opened, 0) + max(closed, 0)
+
+
 def unknown_skus(session: Session, skus: set[str]) -> list[str]:
     """The skus of ``skus`` that no stored product has, sorted."""
     ordered = sorted(skus)
+    if not ordered:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter instead of one per sku (a batch's lines name hundreds): cheaper to
+        # render, send and plan.
+        param = bindparam("skus", ordered, type_=ARRAY(Product.sku.type))
+        stmts = [select(Product.sku).where(Product.sku == any_(param))]
+    else:
+        stmts = [select(Product.sku).where(Product.sku.in_(ordered[i:i + _CHUNK]))
+                 for i in range(0, len(ordered), _CHUNK)]
     known: set[str] = set()
-    for i in range(0, len(ordered), _CHUNK):
-        known |= set(session.scalars(select(Product.sku).where(Product.sku.in_(ordered[i:i + _CHUNK]))))
+    for stmt in stmts:
+        known |= set(session.scalars(stmt))
     return [sku for sku in ordered if sku not in known]
 
 

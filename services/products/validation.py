@@ -89,25 +89,44 @@ def validate_items(items: Any, amount_cents: int) -> list[dict[str, Any]] | None
     if len(items) > MAX_ITEMS_PER_TRANSACTION:
         raise ValidationError(f"items holds at most {MAX_ITEMS_PER_TRANSACTION} lines", field="items")
     clean, total = [], 0
+    match = SKU_RE.match
     for i, line in enumerate(items):
-        where = f"items[{i}]"
-        if not isinstance(line, dict):
-            raise ValidationError(f"{where} must be a JSON object", field=where)
-        unknown = sorted(set(line) - ITEM_FIELDS)
-        if unknown:
-            raise ValidationError(f"{where}: unknown field {unknown[0]!r}", field=f"{where}.{unknown[0]}")
-        sku = validate_sku(line.get("sku"), f"{where}.sku")
-        for name in ("quantity", "amount_cents"):
-            if line.get(name) is None:
-                raise ValidationError(f"{where}.{name} is required", field=f"{where}.{name}")
-        quantity = _integer(line, "quantity", 1, MAX_QUANTITY, f"{where}.quantity")
-        amount = _integer(line, "amount_cents", 0, MAX_AMOUNT_CENTS, f"{where}.amount_cents")
-        total += amount
+        # The usual line (a dict of a str sku and two plain ints in range, nothing else) is checked
+        # here without building a field name per check; anything else takes ``_check_line``,
+        # which accepts what this accepts and names what is wrong.
+        if type(line) is dict and len(line) == 3:
+            sku, quantity, amount = line.get("sku"), line.get("quantity"), line.get("amount_cents")
+            if (type(sku) is str and type(quantity) is int and type(amount) is int
+                    and 1 <= quantity <= MAX_QUANTITY and 0 <= amount <= MAX_AMOUNT_CENTS and match(sku)):
+                clean_line = {"sku": sku, "quantity": quantity, "amount_cents": amount}
+            else:
+                clean_line = _check_line(i, line)
+        else:
+            clean_line = _check_line(i, line)
+        total += clean_line["amount_cents"]
         if total > amount_cents:
+            where = f"items[{i}]"
             raise ValidationError(f"{where}.amount_cents: the items add up to more than the "
                                   f"transaction's amount_cents ({amount_cents})", field=f"{where}.amount_cents")
-        clean.append({"sku": sku, "quantity": quantity, "amount_cents": amount})
+        clean.append(clean_line)
     return clean
+
+
+def _check_line(i: int, line: Any) -> dict[str, Any]:
+    """Line ``i`` checked field by field: the first error names the line and the field."""
+    where = f"items[{i}]"
+    if not isinstance(line, dict):
+        raise ValidationError(f"{where} must be a JSON object", field=where)
+    unknown = sorted(set(line) - ITEM_FIELDS)
+    if unknown:
+        raise ValidationError(f"{where}: unknown field {unknown[0]!r}", field=f"{where}.{unknown[0]}")
+    sku = validate_sku(line.get("sku"), f"{where}.sku")
+    for name in ("quantity", "amount_cents"):
+        if line.get(name) is None:
+            raise ValidationError(f"{where}.{name} is required", field=f"{where}.{name}")
+    quantity = _integer(line, "quantity", 1, MAX_QUANTITY, f"{where}.quantity")
+    amount = _integer(line, "amount_cents", 0, MAX_AMOUNT_CENTS, f"{where}.amount_cents")
+    return {"sku": sku, "quantity": quantity, "amount_cents": amount}
 
 
 def validate_transaction_with_items(item: Any, now: datetime) -> dict[str, Any]:
