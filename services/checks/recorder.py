@@ -109,7 +109,7 @@ def write(app: Flask, results: list[Finished], read_ids: Iterable[int] = ()
     try:
         loud, specs = _write_quiet(app, results, read_ids, steps)
     except Exception as exc:  # the batch is rolled back: each result gets a transaction of its own
-        circuit_breaker.log_failure(log, f"storing {len(results)} monitor result(s) in one transaction", exc)
+        circuit_breaker.log_failure(log, f"storing {len(results)} monitor result(s) at once", exc)
         steps.clear()
         loud, specs = results, None
     for done in loud:

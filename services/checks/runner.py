@@ -5,9 +5,10 @@ checks that finished since the last one and reads the settings of the monitors n
 transaction (``services.checks.recorder``), then hands those checks to the pool. It never waits
 for a check, so a target that hangs holds one worker for at most its timeout and delays no
 other check, no heartbeat and no live tick. A monitor is never checked twice at once: it stays
-in flight until its result is written, at most one loop period after its check ended. Only the process that runs the live scheduler checks: the runner is
-started by a leader-only periodic job (``services.live.jobs``) and skips its cycles
-whenever this process stops being the leader. Nothing starts at import time.
+in flight until its result is written, at most one loop period after its check ended. Only
+the process that runs the live scheduler checks: the runner is started by a leader-only
+periodic job (``services.live.jobs``) and skips its cycles whenever this process stops being
+the leader (it still writes what finished while it led). Nothing starts at import time.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from services.checks.recorder import record, spec_of
 
 log = logging.getLogger(__name__)
 EXTENSION = "checks_runner"
+_LIST = select(Monitor.id, Monitor.interval_seconds, Monitor.paused)
 __all__ = ["Runner", "check_once", "record", "spec_of", "settings_of", "install", "runner",
            "scheduler_running"]
 
@@ -127,9 +129,8 @@ class Runner:
         reload_every = float(self.app.config.get("MONITOR_RELOAD_SECONDS") or 5.0)
         if self.loaded_at is not None and now - self.loaded_at < reload_every:
             return
-        with database.session_scope(self.app) as session:
-            self.specs = [tuple(r) for r in session.execute(
-                select(Monitor.id, Monitor.interval_seconds, Monitor.paused))]
+        with database.get_engine(self.app).connect() as conn:  # a read: nothing to commit
+            self.specs = [tuple(r) for r in conn.execute(_LIST)]
         self.loaded_at = now
         known = {s[0] for s in self.specs}
         for gone in set(self.next_due) - known:
