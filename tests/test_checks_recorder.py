@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 import database
 from services.checks import check_once, recorder, runner, service, storage
@@ -64,7 +64,7 @@ def test_batched_results_leave_the_rows_one_transaction_per_result_left(app):
         at = T0 + timedelta(seconds=20 * i)
         recorder.record(app, one, outcome, at)
         before = _row(app, batched)["state"]
-        steps, _specs = recorder.write(app, [recorder.Finished(batched, outcome, at)])
+        steps, _specs, _later = recorder.write(app, [recorder.Finished(batched, outcome, at)])
         assert _row(app, batched) == _row(app, one), f"after result {i}"
         quiet += not steps[batched].changed and before != "down"
     assert _stored(app, batched) == _stored(app, one)
@@ -122,8 +122,8 @@ def test_a_result_the_database_refuses_loses_no_other(app, monkeypatch, caplog):
                recorder.Finished(bad, Outcome(True, 20.0), at),
                recorder.Finished(other, Outcome(False, None, "HTTP 500"), at)]
     with caplog.at_level(logging.ERROR):
-        steps, _specs = recorder.write(app, results)
-    assert steps[bad] is None and steps[good] is not None and steps[other] is not None
+        steps, _specs, later = recorder.write(app, results)
+    assert steps[bad] is None and steps[good] is not None and steps[other] is not None and later == []
     assert f"storing the result of monitor {bad} failed" in caplog.text
     assert _row(app, good)["last_checked_at"] == at and _row(app, bad)["last_checked_at"] == T0
     assert _row(app, other)["last_error"] == "HTTP 500"
@@ -135,3 +135,33 @@ def test_a_result_the_database_refuses_loses_no_other(app, monkeypatch, caplog):
             assert sum(b[2] for b in buckets if b[0] == resolution) == checks, (mid, resolution)
         counted = sum(int(part.split(":")[1]) for b in buckets if b[0] == 3600 for part in b[7].split(","))
         assert counted == checks - (mid == other)  # the refused connection measured no time
+
+
+def test_results_the_database_cannot_take_are_written_by_the_next_cycle(app, target, monkeypatch):
+    ids = [_create(app, f"m{i}", kind="http", url=f"{target.url}/{i}", interval_seconds=10) for i in range(2)]
+    for mid in ids:
+        check_once(app, mid)  # up
+    run = runner(app)
+    run.pool = ThreadPoolExecutor(2)
+    try:
+        assert run.cycle(now=0.0) == 2
+        assert wait_for(lambda: len(run.finished) == 2)
+        checked = {d.monitor_id: d.at for d in run.finished}
+
+        def locked(*_args, **_kwargs):
+            raise OperationalError("UPDATE monitor_rollups", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(storage, "record_result", locked)
+        assert run.cycle(now=1.0) == 0
+        # Kept, in order, and not checked again meanwhile; nothing half-written.
+        assert [d.monitor_id for d in run.finished] == list(checked) and set(ids) <= run.in_flight
+        assert all(_row(app, mid)["consecutive_successes"] == 1 for mid in ids)
+        monkeypatch.undo()
+        run.cycle(now=2.0)
+        assert run.finished == [] and not set(ids) & run.in_flight
+    finally:
+        run.stop()
+    for mid in ids:
+        row = _row(app, mid)
+        assert row["consecutive_successes"] == 2 and row["last_checked_at"] == checked[mid]
+        assert sum(b[2] for b in _stored(app, mid)[0] if b[0] == 3600) == 2

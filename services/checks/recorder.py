@@ -10,9 +10,12 @@ and ``alert`` events) exactly as every result once was. Those run after the quie
 order the checks finished; a quiet result never changes a state, so no parent or alert sees
 anything in a different order.
 
-When the shared transaction fails, nothing of it is kept and every result of the batch is
-written on its own instead, so one result the database refuses (a monitor deleted meanwhile)
-loses no other; each failure is logged as the runner's writes always were.
+When the shared transaction fails, nothing of it is kept. If the database refused something
+in it (a monitor deleted meanwhile), every result is written on its own instead, so one result
+loses no other. If the database could not be used at all (down, or locked past its timeout),
+the results are handed back to be written in the next cycle, in the same order and with their
+own times, rather than each waiting out the same timeout. Failures are logged as the runner's
+writes always were (an outage once a minute) and the health check shows the database.
 """
 from __future__ import annotations
 
@@ -98,25 +101,31 @@ def record(app: Flask, monitor_id: int, outcome: Outcome, now: datetime) -> stat
 
 
 def write(app: Flask, results: list[Finished], read_ids: Iterable[int] = ()
-          ) -> tuple[dict[int, state.Step | None], dict[int, dict[str, Any]]]:
+          ) -> tuple[dict[int, state.Step | None], dict[int, dict[str, Any]], list[Finished]]:
     """Store ``results`` (in the order the checks finished) and read the specs of ``read_ids``.
 
-    Returns each result's step by monitor id (None: gone, paused, or its write failed and was
-    logged) and the specs of the monitors among ``read_ids`` that can be checked now.
+    Returns each result's step by monitor id (None: gone, paused, or its write was refused and
+    logged), the specs of the monitors among ``read_ids`` that can be checked now, and the
+    results to write again later: those the database could not take at all (an outage, a lock
+    held past its timeout), so they are neither lost nor waited on one by one.
     """
     read_ids = list(read_ids)
     steps: dict[int, state.Step | None] = {}
     try:
         loud, specs = _write_quiet(app, results, read_ids, steps)
-    except Exception as exc:  # the batch is rolled back: each result gets a transaction of its own
+    except Exception as exc:  # rolled back
         circuit_breaker.log_failure(log, f"storing {len(results)} monitor result(s) at once", exc)
-        steps.clear()
+        if circuit_breaker.is_outage(exc):
+            return {}, {}, list(results)
+        steps.clear()  # a result the database refused: each gets a transaction of its own
         loud, specs = results, None
-    for done in loud:
+    for i, done in enumerate(loud):
         try:
             steps[done.monitor_id] = record(app, done.monitor_id, done.outcome, done.at)
-        except Exception as exc:  # one failing write must not lose the other results
+        except Exception as exc:  # one refused write must not lose the other results
             circuit_breaker.log_failure(log, f"storing the result of monitor {done.monitor_id}", exc)
+            if circuit_breaker.is_outage(exc):
+                return steps, specs or {}, list(loud[i:])
             steps[done.monitor_id] = None
     if specs is None:
         try:
@@ -124,7 +133,7 @@ def write(app: Flask, results: list[Finished], read_ids: Iterable[int] = ()
         except Exception as exc:  # no check starts without its settings; the next cycle tries again
             circuit_breaker.log_failure(log, "reading the monitors to check", exc)
             specs = {}
-    return steps, specs
+    return steps, specs, []
 
 
 def _write_quiet(app: Flask, results: list[Finished], read_ids: list[int],

@@ -59,8 +59,8 @@ def check_once(app: Flask, monitor_id: int, now: datetime | None = None) -> stat
         return None
     now = now or utcnow()
     outcome = run_check(spec, CheckContext(settings_of(app), database.get_engine(app), now))
-    steps, _specs = recorder.write(app, [recorder.Finished(monitor_id, outcome, now)])
-    return steps.get(monitor_id)
+    steps, _specs, _later = recorder.write(app, [recorder.Finished(monitor_id, outcome, now)])
+    return steps.get(monitor_id)  # None also when the database could not take it (logged)
 
 
 class Runner:
@@ -153,7 +153,12 @@ class Runner:
                 due.append(monitor_id)
         with self.lock:
             self.in_flight.update(due)
-        specs = self.write(due)
+        try:
+            specs = self.write(due)
+        except BaseException:  # none of them starts: leave them free for the next cycle
+            with self.lock:
+                self.in_flight.difference_update(due)
+            raise
         settings, engine = settings_of(self.app), database.get_engine(self.app)
         started = 0
         for monitor_id in due:
@@ -171,7 +176,12 @@ class Runner:
 
     def write(self, read_ids: list[int] | None = None) -> dict[int, dict]:
         """Store every finished result in one transaction that also reads the specs of
-        ``read_ids``; the written monitors may be checked again. Returns the specs read."""
+        ``read_ids``; the written monitors may be checked again. Returns the specs read.
+
+        Results the database could not take wait for the next write, first in line, and their
+        monitors stay in flight (not checked again before their result is stored).
+        """
+        later: list[recorder.Finished] = []
         with self.write_lock:
             with self.lock:
                 done, self.finished = self.finished, []
@@ -179,10 +189,12 @@ class Runner:
                 return {}
             try:
                 with self.app.app_context():
-                    _steps, specs = recorder.write(self.app, done, read_ids or ())
+                    _steps, specs, later = recorder.write(self.app, done, read_ids or ())
             finally:
+                kept = {d.monitor_id for d in later}
                 with self.lock:
-                    self.in_flight.difference_update(d.monitor_id for d in done)
+                    self.finished[:0] = later
+                    self.in_flight.difference_update(d.monitor_id for d in done if d.monitor_id not in kept)
         return specs
 
     def _work(self, monitor_id: int, spec: dict, settings: dict, engine: Any) -> None:
