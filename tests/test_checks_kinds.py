@@ -1,4 +1,4 @@
-"""The database, redis and SSRF sides of checks, on SQLite and PostgreSQL and a real Redis."""
+"""The database, redis, SSRF and redirect sides of checks, on SQLite and PostgreSQL and a real Redis."""
 from __future__ import annotations
 
 import threading
