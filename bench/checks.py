@@ -12,8 +12,9 @@ day buckets 90 of their 400 days), and compares it with keeping a raw row for ev
 
 Runner: ``--monitors`` http monitors every ``--interval`` seconds against a local HTTP server
 run in a separate process (so its work is not counted), checked by the real runner (worker
-pool, SQLite writes) for ``--seconds``; prints the checking process's CPU time as a share of
-one core, and the checks done.
+pool; each loop cycle writes the results of the checks that finished in one SQLite
+transaction) for ``--seconds``; prints the checking process's CPU time as a share of one core,
+and the checks done.
 """
 from __future__ import annotations
 
@@ -136,7 +137,9 @@ def runner_bench(monitors: int, interval: int, seconds: float) -> None:
             cpu0, wall0 = time.process_time(), time.monotonic()
             run.start()
             time.sleep(seconds)
+            pool = run.pool
             run.stop()
+            pool.shutdown(wait=True)  # checks under way end and write their results before the file goes
             cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
             with sqlite3.connect(Path(tmp) / "bench.db") as conn:
                 # Raw rows hold failures only: the minute buckets count every check.

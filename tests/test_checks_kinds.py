@@ -1,5 +1,8 @@
-"""The database, redis and SSRF sides of checks, on SQLite and PostgreSQL and a real Redis."""
+"""The database, redis, SSRF and redirect sides of checks, on SQLite and PostgreSQL and a real Redis."""
 from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis as redis_lib
@@ -133,3 +136,53 @@ def test_body_is_read_up_to_the_cap(make_app, target):
     mid = _create(app, name="big", kind="http", url=target.url, keyword="NEEDLE", failure_threshold=1)
     check_once(app, mid)
     assert _monitor(app, mid).last_error == "keyword 'NEEDLE' not found"
+
+
+class _LoginRedirect(BaseHTTPRequestHandler):
+    """``POST /start`` sets a cookie and redirects to ``/final``, which answers only with it."""
+
+    seen: list[tuple[str, str, str | None, str | None, bytes]] = []
+
+    def _answer(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        cookie = self.headers.get("Cookie")
+        self.seen.append((self.command, self.path, cookie, self.headers.get("X-Token"), body))
+        if self.path == "/start":
+            self.send_response(302)
+            self.send_header("Set-Cookie", "session=abc; Path=/")
+            self.send_header("Location", "/final")
+            answer = b""
+        else:
+            self.send_response(200 if cookie == "session=abc" else 401)
+            answer = b"welcome" if cookie == "session=abc" else b"log in first"
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *_args):
+        pass
+
+
+@pytest.mark.sqlite_only
+def test_a_cookie_set_on_a_redirect_reaches_the_next_hop_and_never_the_next_check(make_app):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LoginRedirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _LoginRedirect.seen = []
+    try:
+        app = make_app(MONITOR_ALLOW_PRIVATE=True)
+        mid = _create(app, name="login", kind="http", method="POST", body="user=a",
+                      url=f"http://127.0.0.1:{server.server_address[1]}/start", keyword="welcome",
+                      headers={"X-Token": "t1"}, failure_threshold=1)
+        check_once(app, mid)
+        check_once(app, mid)
+        assert _monitor(app, mid).state == "up" and _monitor(app, mid).last_error is None
+        # Each check: the configured method, header and body first, without the cookie of
+        # the check before; then the redirect as a GET carrying the cookie the first hop set.
+        hops = [("POST", "/start", None, "t1"), ("GET", "/final", "session=abc", "t1")]
+        assert [hop[:4] for hop in _LoginRedirect.seen] == hops * 2
+        assert [hop[4] for hop in _LoginRedirect.seen[::2]] == [b"user=a"] * 2
+    finally:
+        server.shutdown()
+        server.server_close()

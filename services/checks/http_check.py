@@ -100,6 +100,7 @@ def json_condition(body: bytes, path: str, expected: Any) -> None:
 
 
 _local = threading.local()
+PREPARED_PER_THREAD = 512  # first-hop requests kept per worker thread (one per monitor and URL)
 
 
 def _session() -> requests.Session:
@@ -112,8 +113,36 @@ def _session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
         session.trust_env = False  # a proxy from the environment would hide the real target
+        _local.prepared = {}
+        # What ``Session.request`` merges into every send; without the environment
+        # (``trust_env``) it does not depend on the URL, so it is worked out once.
+        _local.send_settings = session.merge_environment_settings(None, {}, True, None, None)
     session.cookies.clear()
     return session
+
+
+def _request(session: requests.Session, method: str, url: str, cfg: dict,
+             timeout: float) -> requests.Response:
+    """``session.request(method, url, ...)`` as the check always sent it, without redirects.
+
+    While the session holds no cookie (every first hop: they are cleared per check), the
+    prepared request depends only on the method, URL, headers and body, so it is built once
+    per worker thread and a copy sent: preparing it was about a fifth of a check's CPU. With a
+    cookie from an earlier hop it is prepared afresh, cookies and all.
+    """
+    headers, body = cfg.get("headers") or {}, cfg.get("body") or None
+    if len(session.cookies):
+        return session.request(method, url, headers=headers, data=body, timeout=timeout,
+                               allow_redirects=False, stream=True)
+    key = (method, url, tuple(headers.items()), body)
+    prepared = _local.prepared.get(key)
+    if prepared is None:
+        if len(_local.prepared) >= PREPARED_PER_THREAD:
+            _local.prepared.clear()
+        prepared = _local.prepared[key] = session.prepare_request(requests.Request(
+            method=method.upper(), url=url, headers=headers, data=body or {}, params={}))
+    return session.send(prepared.copy(), timeout=timeout, allow_redirects=False,
+                        **_local.send_settings)
 
 
 def check_http(cfg: dict, timeout: float, settings: dict) -> dict:
@@ -130,9 +159,7 @@ def check_http(cfg: dict, timeout: float, settings: dict) -> dict:
                 raise CheckFailed(f"refused: redirect to a non-http address {url[:100]}")
             port = parts.port or (443 if parts.scheme == "https" else 80)
             vet_host(parts.hostname, port, allow_private)
-            resp = session.request(method, url, headers=cfg.get("headers") or {},
-                                   data=(cfg.get("body") or None), timeout=timeout,
-                                   allow_redirects=False, stream=True)
+            resp = _request(session, method, url, cfg, timeout)
             if resp.is_redirect and cfg.get("follow_redirects", True):
                 url = urljoin(url, resp.headers.get("Location", ""))
                 resp.close()

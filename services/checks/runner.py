@@ -1,11 +1,14 @@
 """The runner: every monitor checked on its own interval, in a small pool of worker threads.
 
-One loop per process wakes every ``MONITOR_LOOP_SECONDS`` and hands the monitors that are due
-to the pool; it never waits for a check, so a target that hangs holds one worker for at most
-its timeout and delays no other check, no heartbeat and no live tick. A monitor is never
-checked twice at once. Only the process that runs the live scheduler checks: the runner is
-started by a leader-only periodic job (``services.live.jobs``) and skips its cycles
-whenever this process stops being the leader. Nothing starts at import time.
+One loop per process wakes every ``MONITOR_LOOP_SECONDS``; each cycle writes the results of the
+checks that finished since the last one and reads the settings of the monitors now due, in one
+transaction (``services.checks.recorder``), then hands those checks to the pool. It never waits
+for a check, so a target that hangs holds one worker for at most its timeout and delays no
+other check, no heartbeat and no live tick. A monitor is never checked twice at once: it stays
+in flight until its result is written, at most one loop period after its check ended. Only
+the process that runs the live scheduler checks: the runner is started by a leader-only
+periodic job (``services.live.jobs``) and skips its cycles whenever this process stops being
+the leader (it still writes what finished while it led). Nothing starts at import time.
 """
 from __future__ import annotations
 
@@ -25,14 +28,16 @@ from database import utcnow
 from services.infra import breaker as circuit_breaker
 from services.infra import bus as events
 from services.infra import topics
-from services.checks import state, storage
-from services.checks.kinds import CheckContext, Outcome, run_check
+from services.checks import recorder, state
+from services.checks.kinds import CheckContext, run_check
 from services.checks.models import Monitor
+from services.checks.recorder import record, spec_of
 
 log = logging.getLogger(__name__)
 EXTENSION = "checks_runner"
-SPEC_FIELDS = ("id", "kind", "config", "interval_seconds", "timeout_seconds", "paused",
-               "last_push_at", "last_push_status", "last_push_message")
+_LIST = select(Monitor.id, Monitor.interval_seconds, Monitor.paused)
+__all__ = ["Runner", "check_once", "record", "spec_of", "settings_of", "install", "runner",
+           "scheduler_running"]
 
 
 def settings_of(app: Flask) -> dict:
@@ -43,45 +48,19 @@ def settings_of(app: Flask) -> dict:
             "REDIS_URL": cfg.get("REDIS_URL")}
 
 
-def spec_of(monitor: Monitor) -> dict[str, Any]:
-    """What a check needs of a monitor, detached from the session."""
-    return {k: getattr(monitor, k) for k in SPEC_FIELDS}
-
-
 def check_once(app: Flask, monitor_id: int, now: datetime | None = None) -> state.Step | None:
     """Check one monitor now, store the result and advance its state (announcing changes).
 
-    The runner's workers call this; so do tests and bench scripts, with a fixed ``now``.
-    None when the monitor is gone or paused.
+    Tests and bench scripts call this, with a fixed ``now``; the result is written the way the
+    runner writes a cycle's results (a batch of one). None when the monitor is gone or paused.
     """
-    # Only the columns a check needs, without loading the whole monitor (half a check's CPU).
-    with database.get_engine(app).connect() as conn:
-        row = conn.execute(select(*(getattr(Monitor, k) for k in SPEC_FIELDS))
-                           .where(Monitor.id == monitor_id)).first()
-    if row is None or row.paused:
+    spec = recorder.read_specs(app, [monitor_id]).get(monitor_id)
+    if spec is None:
         return None
-    spec = dict(row._mapping)
     now = now or utcnow()
     outcome = run_check(spec, CheckContext(settings_of(app), database.get_engine(app), now))
-    return record(app, monitor_id, outcome, now)
-
-
-def record(app: Flask, monitor_id: int, outcome: Outcome, now: datetime) -> state.Step | None:
-    """Store ``outcome`` as the monitor's result at ``now``, advance its state, announce changes."""
-    from services.alerts.dispatch import commit_and_announce
-    from services.checks.service import publish_change
-
-    with database.session_scope(app) as session:
-        monitor = session.get(Monitor, monitor_id)
-        if monitor is None or monitor.paused:
-            return None
-        step = state.apply(session, monitor, outcome, now)
-        storage.record_result(session, monitor.id, now, outcome.ok, outcome.latency_ms, outcome.error,
-                              keep_raw=not outcome.ok or step.changed)
-        commit_and_announce(app, session, step.changes)
-        if step.changed:
-            publish_change(monitor, step)
-        return step
+    steps, _specs, _later = recorder.write(app, [recorder.Finished(monitor_id, outcome, now)])
+    return steps.get(monitor_id)  # None also when the database could not take it (logged)
 
 
 class Runner:
@@ -96,6 +75,8 @@ class Runner:
         self.pool: ThreadPoolExecutor | None = None
         self.next_due: dict[int, float] = {}
         self.in_flight: set[int] = set()
+        self.finished: list[recorder.Finished] = []  # checks done, results not written yet
+        self.write_lock = threading.Lock()  # one write of results at a time, in finishing order
         self.specs: list[tuple[int, int, bool]] = []  # (id, interval, paused)
         self.loaded_at: float | None = None
         self.cycles = 0
@@ -129,6 +110,7 @@ class Runner:
             task.join(timeout)
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        self.write()  # what finished since the last cycle (checks ending later write their own)
 
     def mark_dirty(self, _payload: Any = None) -> None:
         """A monitor changed in this process: reload the list on the next cycle."""
@@ -147,42 +129,89 @@ class Runner:
         reload_every = float(self.app.config.get("MONITOR_RELOAD_SECONDS") or 5.0)
         if self.loaded_at is not None and now - self.loaded_at < reload_every:
             return
-        with database.session_scope(self.app) as session:
-            self.specs = [tuple(r) for r in session.execute(
-                select(Monitor.id, Monitor.interval_seconds, Monitor.paused))]
+        with database.get_engine(self.app).connect() as conn:  # a read: nothing to commit
+            self.specs = [tuple(r) for r in conn.execute(_LIST)]
         self.loaded_at = now
         known = {s[0] for s in self.specs}
         for gone in set(self.next_due) - known:
             self.next_due.pop(gone, None)
 
     def cycle(self, now: float | None = None) -> int:
-        """Hand every due monitor to the pool; returns how many were started."""
-        if self._is_follower() or self.pool is None or self.stop_event.is_set():
+        """Write the finished results and hand every due monitor to the pool; returns how many
+        checks were started. A follower writes what finished while it led, and starts none."""
+        if self.pool is None or self.stop_event.is_set():
             return 0
+        follower = self._is_follower()
         now = time.monotonic() if now is None else now
-        self._reload(now)
-        started = 0
-        for monitor_id, interval, paused in self.specs:
-            if paused or monitor_id in self.in_flight or self.next_due.get(monitor_id, 0.0) > now:
-                continue
-            self.next_due[monitor_id] = now + interval
+        due: list[int] = []
+        if not follower:
+            self._reload(now)
+            for monitor_id, interval, paused in self.specs:
+                if paused or monitor_id in self.in_flight or self.next_due.get(monitor_id, 0.0) > now:
+                    continue
+                self.next_due[monitor_id] = now + interval
+                due.append(monitor_id)
+        with self.lock:
+            self.in_flight.update(due)
+        try:
+            specs = self.write(due)
+        except BaseException:  # none of them starts: leave them free for the next cycle
             with self.lock:
-                self.in_flight.add(monitor_id)
-            self.pool.submit(self._work, monitor_id)
+                self.in_flight.difference_update(due)
+            raise
+        settings, engine = settings_of(self.app), database.get_engine(self.app)
+        started = 0
+        for monitor_id in due:
+            spec = specs.get(monitor_id)
+            if spec is None:  # gone, paused meanwhile, or not readable: not checked this time
+                with self.lock:
+                    self.in_flight.discard(monitor_id)
+                continue
+            self.pool.submit(self._work, monitor_id, spec, settings, engine)
             started += 1
         self.checks_started += started
-        self.cycles += 1
+        if not follower:
+            self.cycles += 1
         return started
 
-    def _work(self, monitor_id: int) -> None:
+    def write(self, read_ids: list[int] | None = None) -> dict[int, dict]:
+        """Store every finished result in one transaction that also reads the specs of
+        ``read_ids``; the written monitors may be checked again. Returns the specs read.
+
+        Results the database could not take wait for the next write, first in line, and their
+        monitors stay in flight (not checked again before their result is stored).
+        """
+        later: list[recorder.Finished] = []
+        with self.write_lock:
+            with self.lock:
+                done, self.finished = self.finished, []
+            if not done and not read_ids:
+                return {}
+            try:
+                with self.app.app_context():
+                    _steps, specs, later = recorder.write(self.app, done, read_ids or ())
+            finally:
+                kept = {d.monitor_id for d in later}
+                with self.lock:
+                    self.finished[:0] = later
+                    self.in_flight.difference_update(d.monitor_id for d in done if d.monitor_id not in kept)
+        return specs
+
+    def _work(self, monitor_id: int, spec: dict, settings: dict, engine: Any) -> None:
+        at = utcnow()
         try:
-            with self.app.app_context():
-                check_once(self.app, monitor_id)
-        except Exception as exc:  # one failing write must not stop this monitor for good
-            circuit_breaker.log_failure(log, f"checking monitor {monitor_id}", exc)
-        finally:
+            outcome = run_check(spec, CheckContext(settings, engine, at))
+        except BaseException:  # run_check answers every failure; this is a worker going away
             with self.lock:
                 self.in_flight.discard(monitor_id)
+            raise
+        with self.lock:
+            self.finished.append(recorder.Finished(monitor_id, outcome, at))
+        if self.stop_event.is_set():  # no cycle will come to write it
+            try:
+                self.write()
+            except Exception as exc:  # logged; a worker thread has nobody else to tell
+                circuit_breaker.log_failure(log, f"storing the result of monitor {monitor_id}", exc)
 
     def _loop(self) -> None:
         from extensions import socketio
@@ -201,6 +230,10 @@ class Runner:
                 circuit_breaker.log_failure(log, "a monitor runner cycle", exc)
             while not self.stop_event.is_set() and time.monotonic() - began < period:
                 socketio.sleep(min(0.2, period))
+        try:
+            self.write()  # the results of the last cycle's checks
+        except Exception as exc:  # logged; the runner is stopping anyway
+            circuit_breaker.log_failure(log, "storing the last monitor results", exc)
         log.info("monitor runner stopped")
 
 

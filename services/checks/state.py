@@ -101,21 +101,36 @@ def resolve_alert(session: Session, monitor: Monitor, now: datetime, note: str |
     return [Change("resolved", alert)]
 
 
+def advance(monitor: Any, outcome: Outcome, now: datetime) -> tuple[dict[str, Any], str | None]:
+    """The columns one result sets on ``monitor`` (a model or a row of its columns), and the
+    state the thresholds move it to (None: no threshold reached). Changes nothing."""
+    values: dict[str, Any] = {"last_checked_at": now, "last_ok": outcome.ok,
+                              "last_latency_ms": outcome.latency_ms,
+                              "last_detail": outcome.detail or None}
+    if outcome.ok:
+        successes = monitor.consecutive_successes + 1
+        values.update(consecutive_successes=successes, consecutive_failures=0)
+        target = "up" if monitor.state == "pending" or successes >= monitor.recovery_threshold else None
+    else:
+        failures = monitor.consecutive_failures + 1
+        values.update(consecutive_failures=failures, consecutive_successes=0,
+                      last_error=outcome.error, last_error_at=now)
+        target = "down" if failures >= monitor.failure_threshold else None
+    return values, target
+
+
+def is_quiet(monitor: Any, target: str | None) -> bool:
+    """True when a result that reached ``target`` only updates the monitor's columns: no state
+    change, and the monitor is not down (a down monitor may open its alert or touch it)."""
+    return target in (None, monitor.state) and monitor.state != "down"
+
+
 def apply(session: Session, monitor: Monitor, outcome: Outcome, now: datetime) -> Step:
     """Advance ``monitor`` by one result (flushes; the caller commits and announces)."""
     step = Step(from_state=monitor.state)
-    monitor.last_checked_at, monitor.last_ok = now, outcome.ok
-    monitor.last_latency_ms, monitor.last_detail = outcome.latency_ms, outcome.detail or None
-    if outcome.ok:
-        monitor.consecutive_successes += 1
-        monitor.consecutive_failures = 0
-        target = "up" if (monitor.state == "pending"
-                          or monitor.consecutive_successes >= monitor.recovery_threshold) else None
-    else:
-        monitor.consecutive_failures += 1
-        monitor.consecutive_successes = 0
-        monitor.last_error, monitor.last_error_at = outcome.error, now
-        target = "down" if monitor.consecutive_failures >= monitor.failure_threshold else None
+    values, target = advance(monitor, outcome, now)
+    for column, value in values.items():
+        setattr(monitor, column, value)
     if target and target != monitor.state:
         step.changed = True
         monitor.state, monitor.state_since = target, now
