@@ -212,3 +212,26 @@ def test_runner_stays_idle_in_a_follower_process(app, target):
     finally:
         run.stop()
     assert mid in run.next_due
+
+
+def test_a_check_cancelled_by_stop_is_checked_after_a_restart(app, target):
+    target.delay = 1.5
+    one = _create(app, name="one", kind="http", url=target.url, timeout_seconds=2, interval_seconds=3)
+    two = _create(app, name="two", kind="http", url=target.url, timeout_seconds=2, interval_seconds=3)
+    app.config["MONITOR_WORKERS"] = 1  # one check runs, the other waits in the pool's queue
+    run = runner(app)
+    assert run.start()
+    deadline = time.monotonic() + 10
+    while not {one, two} <= run.in_flight and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert {one, two} <= run.in_flight
+    run.stop()  # the queued check is cancelled: it never ran, so nothing will free its monitor later
+    target.delay = 0
+    assert run.start()
+    try:
+        deadline = time.monotonic() + 20  # the running check's result, then the next interval
+        while time.monotonic() < deadline and not all(_monitor(app, m).last_checked_at for m in (one, two)):
+            time.sleep(0.05)
+        assert _monitor(app, one).state == _monitor(app, two).state == "up"
+    finally:
+        run.stop()

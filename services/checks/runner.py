@@ -12,6 +12,7 @@ the leader (it still writes what finished while it led). Nothing starts at impor
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -167,7 +168,8 @@ class Runner:
                 with self.lock:
                     self.in_flight.discard(monitor_id)
                 continue
-            self.pool.submit(self._work, monitor_id, spec, settings, engine)
+            future = self.pool.submit(self._work, monitor_id, spec, settings, engine)
+            future.add_done_callback(functools.partial(self._free_if_cancelled, monitor_id))
             started += 1
         self.checks_started += started
         if not follower:
@@ -196,6 +198,13 @@ class Runner:
                     self.finished[:0] = later
                     self.in_flight.difference_update(d.monitor_id for d in done if d.monitor_id not in kept)
         return specs
+
+    def _free_if_cancelled(self, monitor_id: int, future: Any) -> None:
+        """A check that never ran (cancelled by ``stop``) leaves no result: free its monitor, or a
+        restarted runner would never check it again."""
+        if future.cancelled():
+            with self.lock:
+                self.in_flight.discard(monitor_id)
 
     def _work(self, monitor_id: int, spec: dict, settings: dict, engine: Any) -> None:
         at = utcnow()
