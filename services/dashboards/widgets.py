@@ -44,7 +44,7 @@ def run_dashboard(session: Session, widgets: list[dict[str, Any]], cache: Widget
                   now: Callable[[], datetime], config: dict,
                   viewed: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """The results of every saved query of a dashboard, by widget id (one batch); ``viewed``, the
-    dashboard's id, marks it as looked at, so the next ticks' results are computed ahead
+    dashboard's id, marks it as looked at, so its results are computed as the next ticks begin
     (``warm``)."""
     flat = [q for w in widgets for q in w["queries"]]
     if viewed is not None:
