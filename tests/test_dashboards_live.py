@@ -1,7 +1,7 @@
 """Each distinct widget query is computed once per tick for every viewer of every dashboard: 50
 dashboards of 20 widgets sharing 12 queries cost 12 computations a tick, whoever asks, and the
-same 12 when the tick's results are computed ahead for the dashboards people look at (warming);
-a dashboard no one looked at lately costs nothing."""
+same 12 when the tick's results are computed as it begins for the dashboards people look at
+(warming); a dashboard no one looked at lately costs nothing."""
 from __future__ import annotations
 
 import itertools
@@ -143,9 +143,13 @@ def test_a_public_link_being_read_is_warmed_too(make_app):
     cache = dashboards.cache_of(app)
     clock = [5_000_000.0 * cache.interval]
     cache.clock = lambda: clock[0]
-    assert app.test_client().get(f"{url}/data").status_code == 200
+    anonymous = app.test_client()
+    assert anonymous.get(f"{url}/data").status_code == 200
     clock[0] += cache.interval
-    assert warm.warm_once(app) == 1
+    before = cache.stats()["computations"]
+    assert warm.warm_once(app) == 1 and cache.stats()["computations"] == before + 1
+    assert "data" in anonymous.get(f"{url}/data").get_json()["results"]["p"][0]
+    assert cache.stats()["computations"] == before + 1  # the link's next read is the warmed result
 
 
 def test_the_warming_loop_runs_beside_the_scheduler_and_stops_with_it(make_app):
