@@ -44,5 +44,6 @@ def data(token: str):
         return json_error(404, "no such link")
     app = current_app._get_current_object()
     widgets = dashboards.widgets.run_dashboard(database.get_session(), (d.model or {}).get("widgets", []),
-                                               dashboards.cache_of(app), database.utcnow, app.config)
+                                               dashboards.cache_of(app), database.utcnow, app.config,
+                                               viewed=d.id)
     return jsonify({"dashboard": service.to_dict(d), "results": widgets})

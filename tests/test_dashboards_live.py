@@ -1,11 +1,16 @@
 """Each distinct widget query is computed once per tick for every viewer of every dashboard: 50
-dashboards of 20 widgets sharing 12 queries cost 12 computations a tick, whoever asks."""
+dashboards of 20 widgets sharing 12 queries cost 12 computations a tick, whoever asks, and the
+same 12 when the tick's results are computed as it begins for the dashboards people look at
+(warming); a dashboard no one looked at lately costs nothing."""
 from __future__ import annotations
 
 import itertools
 
 from services import dashboards
-from tests.dashboard_helpers import create, sales
+from services.dashboards import warm
+from services.live import scheduler as live
+from tests.dashboard_helpers import create, sales, widget
+from tests.helpers import ADMIN, wait_for
 
 POOL = [
     {"metric": "revenue_cents", "agg": "sum", "reduce": "sum", "range": r, "currency": c}
@@ -77,3 +82,91 @@ def test_a_new_tick_shows_new_data(app, admin_client):
     assert ask()["data"]["value"] is None  # same tick: the shared answer holds
     clock[0] += cache.interval
     assert ask()["data"]["value"] == 4
+
+
+def test_warming_computes_each_viewed_query_once_and_nothing_unviewed(app, admin_client, viewer_client):
+    sales(app)
+    boards = [_board(admin_client, n) for n in range(50)]
+    unseen_query = {"metric": "revenue_cents", "agg": "sum", "reduce": "sum", "range": "7d", "currency": "GBP"}
+    unseen = create(admin_client, "Nobody looks", [widget("u", query=unseen_query)]).get_json()["dashboard"]["id"]
+    cache = dashboards.cache_of(app)
+    clock = [3_000_000.0 * cache.interval]
+    cache.clock = lambda: clock[0]
+    assert warm.warm_once(app) == 0 and cache.stats()["computations"] == 0  # nothing viewed yet
+    for board in boards:  # tick 1: each dashboard is opened
+        assert admin_client.api("POST", "/admin/api/widgets/query", json={"dashboard": board}).status_code == 200
+    assert cache.stats()["computations"] == 12
+
+    # Tick 2 begins: the warm-up computes the 12 distinct queries once, not the unviewed one...
+    clock[0] += cache.interval
+    assert warm.warm_once(app) == 12
+    assert cache.stats()["computations"] == 24
+    # ...so both viewers of every dashboard, the first ones included, read shared results.
+    for client in (admin_client, viewer_client):
+        for board in boards:
+            assert client.api("POST", "/admin/api/widgets/query", json={"dashboard": board}).status_code == 200
+    assert cache.stats()["computations"] == 24
+    assert warm.warm_once(app) == 12 and cache.stats()["computations"] == 24  # a second warm in the tick: none
+    # The dashboard no one opened was never computed: its first reader computes it.
+    admin_client.api("POST", "/admin/api/widgets/query", json={"dashboard": unseen})
+    assert cache.stats()["computations"] == 25
+
+    # Once no one has asked for DASHBOARD_WARM_SECONDS, warming stops costing anything.
+    clock[0] += app.config["DASHBOARD_WARM_SECONDS"] + cache.interval
+    assert warm.warm_once(app) == 0 and cache.stats()["computations"] == 25
+
+
+def test_a_warmed_tick_shows_the_data_stored_before_it(app, admin_client):
+    q = {"metric": "orders", "agg": "sum", "group_by": [], "reduce": "sum", "range": "24h"}
+    board = create(admin_client, "Orders", [widget("o", query=q)]).get_json()["dashboard"]["id"]
+    cache = dashboards.cache_of(app)
+    clock = [4_000_000.0 * cache.interval]
+    cache.clock = lambda: clock[0]
+    ask = lambda: admin_client.api("POST", "/admin/api/widgets/query", json={"dashboard": board}  # noqa: E731
+                                   ).get_json()["results"]["o"][0]["data"]["value"]
+    assert ask() is None
+    sales(app)
+    clock[0] += cache.interval
+    assert warm.warm_once(app) == 1
+    before = cache.stats()["computations"]
+    assert ask() == 4 and cache.stats()["computations"] == before  # the warmed result, with the new sales
+
+
+def test_a_public_link_being_read_is_warmed_too(make_app):
+    app = make_app(PUBLIC_DASHBOARDS=True)
+    admin = app.test_client()
+    assert admin.login(*ADMIN).status_code == 302
+    admin.fetch_csrf("/admin/dashboard")
+    board = create(admin, "Public", [widget("p")]).get_json()["dashboard"]["id"]
+    url = admin.api("POST", f"/admin/api/dashboards/{board}/share", json={"visibility": "public"}
+                    ).get_json()["dashboard"]["public_url"]
+    cache = dashboards.cache_of(app)
+    clock = [5_000_000.0 * cache.interval]
+    cache.clock = lambda: clock[0]
+    anonymous = app.test_client()
+    assert anonymous.get(f"{url}/data").status_code == 200
+    clock[0] += cache.interval
+    before = cache.stats()["computations"]
+    assert warm.warm_once(app) == 1 and cache.stats()["computations"] == before + 1
+    assert "data" in anonymous.get(f"{url}/data").get_json()["results"]["p"][0]
+    assert cache.stats()["computations"] == before + 1  # the link's next read is the warmed result
+
+
+def test_the_warming_loop_runs_beside_the_scheduler_and_stops_with_it(make_app):
+    app = make_app(SCHEDULER_ENABLED=True, LIVE_UPDATE_INTERVAL=0.2, SAMPLE_INTERVAL=0.2)
+    warmer = app.extensions[warm.EXTENSION]
+    cache = dashboards.cache_of(app)
+    assert warmer.start() is False  # not without a running scheduler loop
+    try:
+        admin = app.test_client()
+        assert admin.login(*ADMIN).status_code == 302  # the first request starts the scheduler
+        admin.fetch_csrf("/admin/dashboard")
+        assert wait_for(lambda: warmer.running)
+        board = admin.api("GET", "/admin/api/dashboards").get_json()["dashboards"][0]["id"]
+        assert admin.api("POST", "/admin/api/widgets/query", json={"dashboard": board}).status_code == 200
+        computed = cache.stats()["computations"]
+        # Later ticks are computed with no request at all.
+        assert wait_for(lambda: cache.stats()["computations"] > computed)
+    finally:
+        live.stop(app)
+    assert not warmer.running

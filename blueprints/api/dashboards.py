@@ -144,7 +144,7 @@ def widgets_query():
         def work():
             d = service.get(session, raw, current_user)
             results = dashboards.widgets.run_dashboard(session, (d.model or {}).get("widgets", []), cache,
-                                                       database.utcnow, app.config)
+                                                       database.utcnow, app.config, viewed=d.id)
             return jsonify({"dashboard": d.id, "version": d.version, "results": results})
         return _errors(work)
     queries = dashboards.widgets.normalize_batch(body.get("queries"))

@@ -5,6 +5,9 @@ text (``model.query_key``) and the tick it belongs to, the wall-clock time divid
 interval, so every process and every viewer that asks during the same tick reads the same
 answer. Concurrent askers of a missing key wait for the one computation (a lock per key).
 ``stats`` counts computations and reuses, which the tests and the benchmark read.
+
+The cache also remembers which dashboards were read lately (``note_viewed``: a dashboard's
+saved queries, by dashboard): ``warm`` computes those at each tick's edge, off the request path.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 MAX_ENTRIES = 4096
+MAX_VIEWED = 1000  # dashboards remembered for warming (the oldest read is forgotten first)
 
 
 @dataclass
@@ -28,6 +32,7 @@ class WidgetCache:
     computations: int = 0
     reuses: int = 0
     parts: int = 0
+    viewed: dict[str, tuple[float, list]] = field(default_factory=dict)
 
     def tick(self) -> int:
         """The number of the current tick."""
@@ -69,6 +74,23 @@ class WidgetCache:
             del self.entries[k]
         while len(self.entries) >= MAX_ENTRIES:
             del self.entries[next(iter(self.entries))]
+
+    def note_viewed(self, key: str, queries: list) -> None:
+        """``key`` (a dashboard) was read now with these normalized saved queries."""
+        with self.lock:
+            self.viewed.pop(key, None)  # re-inserted last: the dict stays oldest-first
+            self.viewed[key] = (self.clock(), queries)
+            while len(self.viewed) > MAX_VIEWED:
+                del self.viewed[next(iter(self.viewed))]
+
+    def recently_viewed(self, window: float) -> list[list]:
+        """The queries of every dashboard read within the last ``window`` seconds (older ones
+        are forgotten)."""
+        since = self.clock() - window
+        with self.lock:
+            for key in [k for k, (at, _) in self.viewed.items() if at < since]:
+                del self.viewed[key]
+            return [queries for _, queries in self.viewed.values()]
 
     def stats(self) -> dict[str, int]:
         """Computations and reuses since start, and the results held now."""

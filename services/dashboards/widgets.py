@@ -41,8 +41,13 @@ def run_batch(session: Session, queries: list[dict[str, Any]], cache: WidgetCach
 
 
 def run_dashboard(session: Session, widgets: list[dict[str, Any]], cache: WidgetCache,
-                  now: Callable[[], datetime], config: dict) -> dict[str, list[dict[str, Any]]]:
-    """The results of every saved query of a dashboard, by widget id (one batch)."""
+                  now: Callable[[], datetime], config: dict,
+                  viewed: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The results of every saved query of a dashboard, by widget id (one batch); ``viewed``, the
+    dashboard's id, marks it as looked at, so its results are computed as the next ticks begin
+    (``warm``)."""
     flat = [q for w in widgets for q in w["queries"]]
+    if viewed is not None:
+        cache.note_viewed(f"dashboard:{viewed}", flat)
     results = iter(run_batch(session, flat, cache, now, config))
     return {w["id"]: [next(results) for _ in w["queries"]] for w in widgets}

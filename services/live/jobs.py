@@ -41,6 +41,13 @@ class Job:
     critical: bool = False
 
 
+def _start_dashboard_warmer(app: Flask) -> bool:
+    # Through the app's extension (``services.dashboards.warm.install``): importing the
+    # dashboards package here would make a cycle (metrics -> monitor -> live -> dashboards -> metrics).
+    warmer = app.extensions.get("dashboards_warmer")
+    return warmer.start() if warmer is not None else False
+
+
 def periodic_job_definitions(app: Flask) -> list[Job]:
     """Every periodic job of the panel, in the order a tick runs them."""
     cfg = app.config
@@ -50,6 +57,9 @@ def periodic_job_definitions(app: Flask) -> list[Job]:
         Job("end_ended_sessions_sockets", EVERY_TICK, socket_registry.check,
             "checking the sessions of open sockets"),
         Job("emit_feed", EVERY_TICK, feed.emit_feed, "emitting the feed", critical=True),
+        # Each process warms its own widget cache for the dashboards its viewers read; the
+        # loop keeps to the cache's wall-clock ticks, so it only starts here.
+        Job("start_dashboard_warmer", EVERY_TICK, _start_dashboard_warmer, "starting the dashboard warming"),
         # The leader only: one sample and one snapshot for the whole deployment.
         Job("sample_machine", float(cfg["SAMPLE_INTERVAL"]), performance_monitor.sample,
             "storing a system sample", leader_only=True),
