@@ -18,6 +18,7 @@ from services.infra import bus as events
 from services.infra import topics
 from services.accounts import login_sessions
 from services.accounts import users
+from services.dashboards import home
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def login():
             login_user(user)
             session.permanent = True
             session.update(auth_at=now, seen_at=now, login_id=login_id)
-            return redirect(safe_next(form.next.data))
+            # Where they asked to go, else the home dashboard they picked, else the Overview.
+            return redirect(safe_next(form.next.data or home.home_path(db, user)))
         audit.record(db, "login", actor=form.username.data.strip()[:64], ip=request.remote_addr,
                      outcome="failure")
         db.commit()

@@ -23,10 +23,12 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# State-changing endpoints a viewer may still call: ending their own session, and asking for
-# an export link (reading data for accounting changes nothing but the audit trail).
+# State-changing endpoints a viewer may still call: ending their own session, asking for an
+# export link (reading data for accounting changes nothing but the audit trail), their own API
+# tokens, reads sent as POST, and picking their own home dashboard.
 VIEWER_ALLOWED = frozenset({"auth.logout", "auth.login", "api.create_export", "api.token_create",
-                            "api.token_revoke", "api.policy_preview", "api.widgets_query"})
+                            "api.token_revoke", "api.policy_preview", "api.widgets_query",
+                            "api.dashboard_home"})
 BEARER = "bearer "
 
 

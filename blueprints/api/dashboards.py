@@ -10,7 +10,7 @@ import database
 from blueprints.api.base import admin_required, audit_admin, bp, json_body
 from blueprints.errors import json_error
 from services import dashboards
-from services.dashboards import service
+from services.dashboards import home, service
 from services.dashboards.models import Dashboard
 
 
@@ -41,8 +41,24 @@ def _errors(fn):
 @bp.get("/dashboards")
 def dashboards_list():
     """Every dashboard the user may see (without their widgets)."""
-    rows = service.list_visible(database.get_session(), current_user)
-    return jsonify({"dashboards": [service.to_dict(d, with_widgets=False) for d in rows]})
+    session = database.get_session()
+    rows = service.list_visible(session, current_user)
+    return jsonify({"dashboards": [service.to_dict(d, with_widgets=False) for d in rows],
+                    "home": home.home_of(session, current_user)})
+
+
+@bp.put("/dashboards/home")
+def dashboard_home():
+    """Make a dashboard the caller's home (where they land after signing in); null: the Overview.
+    A preference of their own, so viewers may set it for any dashboard they can see."""
+    session = database.get_session()
+
+    def work():
+        chosen = home.set_home(session, current_user._get_current_object(), json_body())
+        audit_admin(session, "dashboard.home", f"dashboard:{chosen}" if chosen else "overview")
+        session.commit()
+        return jsonify({"home": chosen})
+    return _errors(work)
 
 
 @bp.post("/dashboards")

@@ -23,6 +23,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The dashboard this user lands on after signing in (None: the Overview). No foreign key:
+    # dashboards already point at users (their owner); deleting a dashboard clears it here.
+    home_dashboard_id: Mapped[int | None] = mapped_column(Integer)
 
     is_authenticated, is_anonymous = True, False  # Flask-Login protocol
 

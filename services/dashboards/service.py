@@ -11,10 +11,12 @@ import secrets
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import update as sql_update  # this module has its own update()
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from database import utcnow
+from services.accounts.models import User
 from services.dashboards import access, defaults
 from services.dashboards.model import normalize_widgets, title as check_title, visibility as check_visibility
 from services.dashboards.models import Dashboard
@@ -153,8 +155,9 @@ def share(session: Session, dashboard_id: int, body: dict, user: Any, public_all
 
 
 def delete(session: Session, dashboard_id: int, user: Any) -> None:
-    """Remove a dashboard."""
+    """Remove a dashboard; it stops being anyone's home (``services.dashboards.home``)."""
     session.delete(_editable(session, dashboard_id, user))
+    session.execute(sql_update(User).where(User.home_dashboard_id == dashboard_id).values(home_dashboard_id=None))
     session.flush()
 
 

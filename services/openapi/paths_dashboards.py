@@ -47,8 +47,8 @@ def paths() -> dict:
     tags = ["dashboards"]
     return {
         "/admin/api/dashboards": {
-            "get": op("Every dashboard the user may see (without widgets)",
-                      json_ok(obj({"dashboards": arr(DASHBOARD)})), tags=tags),
+            "get": op("Every dashboard the user may see (without widgets), and their home's id",
+                      json_ok(obj({"dashboards": arr(DASHBOARD)}, {"home": nullable(INT)})), tags=tags),
             "post": op("Create a dashboard owned by the caller (400 names the field)",
                        json_ok(obj({"dashboard": DASHBOARD}), 201),
                        body=obj({"title": STR}, {"widgets": arr(WIDGET), "visibility": VISIBILITY,
@@ -74,6 +74,12 @@ def paths() -> dict:
         "/admin/api/dashboards/{dashboard_id}/export": {"get": op(
             "The dashboard as a document the import takes", {**json_ok(EXPORT), **errors(404)},
             params=[did], tags=tags)},
+        "/admin/api/dashboards/home": {"put": op(
+            "Make a dashboard the caller's home, where they land after signing in (null: the "
+            "Overview); any dashboard they may see, viewers included",
+            {**json_ok(obj({"home": nullable(INT)})), **errors(404)},
+            body=obj({"dashboard_id": nullable({"type": "integer", "minimum": 1})}),
+            write=True, tags=tags)},
         "/admin/api/dashboards/import": {"post": op(
             "A new private dashboard from an export", json_ok(obj({"dashboard": DASHBOARD}), 201),
             body=EXPORT, write=True, admin=True, tags=tags)},

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from tests.browser.conftest import CSP_PROBE, PHONE, SERVER_ENV, eventually, plain_panel, shot
+from tests.browser.conftest import CSP_PROBE, PASSWORD, PHONE, SERVER_ENV, USER, eventually, plain_panel, shot
 from tests.browser.dashboards_setup import TYPES, ingest_history, ten_widgets
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -221,4 +221,28 @@ def test_top_products_draw_as_bar_pie_and_table(watched, panel):
     assert page.evaluate(INKED, "tp-bar") > 500
     cells = page.eval_on_selector_all("[data-widget=tp-table] tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
     assert cells == ["T-shirt", "Mug", "GONE-9"]
+    watched.assert_clean()
+
+
+def test_a_dashboard_picked_as_home_is_where_signing_in_lands(watched, board, chromium, panel):
+    page = watched.page
+    watched.goto("/admin/dashboards")
+    row = page.locator(f"#dash-list li[data-dashboard='{board['id']}']")
+    row.get_by_role("button", name="Make this my home").click()
+    row.locator(".dash-home", has_text="your home").wait_for()
+    context = chromium.new_context()
+    try:
+        fresh = context.new_page()
+        fresh.goto(f"{panel.url}/admin/login")
+        fresh.fill("#username", USER)
+        fresh.fill("#password", PASSWORD)
+        fresh.click("button[type=submit]")
+        fresh.wait_for_url(f"**/admin/dashboards/{board['id']}")
+        fresh.wait_for_function("() => Number(document.getElementById('dash-root').dataset.loaded || 0) > 0")
+    finally:
+        context.close()
+    # Back to the Overview as home, so other sign-ins land where they expect.
+    page.locator(f"#dash-list li[data-dashboard='{board['id']}']").get_by_role(
+        "button", name="Use the Overview as home").click()
+    page.locator(f"#dash-list li[data-dashboard='{board['id']}'] .dash-home").wait_for(state="detached")
     watched.assert_clean()
