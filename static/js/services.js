@@ -138,6 +138,9 @@ function detailChart() {
 async function showDetail(id) {
   const box = document.getElementById("monitor-detail");
   const { monitor } = await api.get(`/admin/api/monitors/${id}`);
+  // Back/forward (or another click) may have moved on while this was asked: a late answer must
+  // not reopen a detail the address no longer names.
+  if (readState(["monitor"]).monitor !== String(id)) return;
   box.hidden = false;
   box.dataset.monitorId = String(monitor.id);
   document.getElementById("title-detail").textContent = `${monitor.name}: ${monitor.status}`;
