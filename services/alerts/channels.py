@@ -13,16 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.alerts import messages
-from services.alerts.models import AlertNotification
 from services.routing import contact_points, delivery
 
 CHANNELS = {"webhook": "Webhook", "email": "E-mail"}
-# Statuses of a notification whose delivery was tried (queued/sending/skipped were not, or not yet).
-TRIED = ("sent", "failed", "retrying")
 
 
 class UnknownChannel(LookupError):
@@ -33,28 +29,17 @@ class ChannelNotConfigured(ValueError):
     """The channel cannot send with this configuration (answered 409)."""
 
 
-def _last_delivery(session: Session, name: str) -> dict[str, Any] | None:
-    row = session.scalars(select(AlertNotification).where(
-        AlertNotification.channel == name, AlertNotification.status.in_(TRIED))
-        .order_by(AlertNotification.id.desc()).limit(1)).first()
-    if row is None:
-        return None
-    return {"status": row.status, "event": row.event, "alert_id": row.alert_id, "attempts": row.attempts,
-            "error": row.last_error, "created_at": row.created_at.isoformat(),
-            "sent_at": row.sent_at.isoformat() if row.sent_at else None}
-
-
 def channel_states(app: Flask, session: Session) -> dict[str, Any]:
     """Every channel's state, and how many can deliver (0 means alerts reach nobody)."""
     channels = []
     for name, label in CHANNELS.items():
         point = contact_points.point_of(session, name)
-        problem = delivery.problem_of(app, session, name)
+        problem = delivery.point_problem(app, point, name)
         channels.append({"name": name, "label": label, "configured": problem is None, "problem": problem,
                          "target": messages.target(app, point.kind, point.url, list(point.addresses or []))
                          if point else None,
                          "source": point.source if point else None, "id": point.id if point else None,
-                         "last_delivery": _last_delivery(session, name)})
+                         "last_delivery": contact_points.last_delivery(session, name)})
     # Contact points that notification policies send to deliver too: alerts then reach someone.
     points = contact_points.policy_routed_points(session)
     return {"channels": channels, "configured": sum(c["configured"] for c in channels), "contact_points": points}

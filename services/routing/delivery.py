@@ -33,7 +33,11 @@ class Target:
 
 def problem_of(app: Flask, session: Session, channel: str) -> str | None:
     """Why ``channel`` cannot deliver now (unset, or its contact point deleted); None when it can."""
-    point = contact_points.point_of(session, channel)
+    return point_problem(app, contact_points.point_of(session, channel), channel)
+
+
+def point_problem(app: Flask, point: Any, channel: str) -> str | None:
+    """``problem_of`` for a contact point already read (None: it was deleted)."""
     if point is None:
         return f"contact point of channel {channel} does not exist"
     return default_points.problem(app, point)
@@ -41,7 +45,10 @@ def problem_of(app: Flask, session: Session, channel: str) -> str | None:
 
 def target_of(app: Flask, session: Session, channel: str) -> Target | None:
     """The channel's destination now; None when it cannot deliver (unset, or deleted)."""
-    point = contact_points.point_of(session, channel)
+    return _target(app, contact_points.point_of(session, channel))
+
+
+def _target(app: Flask, point: Any) -> Target | None:
     if point is None or default_points.problem(app, point):
         return None
     return Target(point.kind, url=point.url, addresses=list(point.addresses or []))
@@ -120,8 +127,7 @@ def test_point(app: Flask, session: Session, point_id: int, actor: str) -> dict[
     if problem:
         raise contact_points.ContactPointError(f"contact point {point.name!r} cannot deliver: {problem}",
                                                "id", 409)
-    result = {"contact_point": point.name,
-              **timed_test(app, target_of(app, session, contact_points.channel_of(point)), actor)}
+    result = {"contact_point": point.name, **timed_test(app, _target(app, point), actor)}
     point.last_test = {k: result[k] for k in ("at", "delivered", "error")}
     session.flush()
     return result
