@@ -188,7 +188,10 @@ def test_postgresql_outage_degrades_quietly_and_recovers(panel):
     assert stats and stats["state"] == "storing"
     assert http.get(f"{base}/admin/api/health", timeout=10).json()["checks"]["log_capture"][
         "status"] == "healthy"
-    assert stats["dropped"] - dropped_before == dropped
+    # The line counts what the outage cost; the counter may hold more: with a queue of two,
+    # a record logged while the writer still drains the outage's backlog can be dropped after
+    # the line was written. Never fewer.
+    assert dropped >= 1 and stats["dropped"] - dropped_before >= dropped
     # What it logged during the outage and kept is stored now.
     during = [e for e in _logs(http, base, service="admin-panel", limit=500)["logs"]
               if e["logger"] != "services.logs.writer" and "unavailable" in e["message"]]

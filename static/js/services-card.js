@@ -5,16 +5,21 @@ import { api } from "./api.js";
 const card = document.getElementById("card-services");
 const value = card && card.querySelector("[data-field=services]");
 const downList = document.getElementById("services-down");
+let waiting = 0; // monitors without a first verdict yet
+
 
 function render(monitors) {
   const down = monitors.filter((m) => m.status === "down");
   const up = monitors.filter((m) => m.status === "up" || m.status === "degraded").length;
+  waiting = monitors.filter((m) => m.status === "pending").length;
   value.classList.remove("empty");
   card.dataset.state = "ready";
   card.dataset.up = String(up);
   card.dataset.down = String(down.length);
   card.classList.toggle("is-bad", down.length > 0);
-  value.textContent = monitors.length ? `${up} up · ${down.length} down` : "No monitors";
+  value.textContent = monitors.length
+    ? `${up} up · ${down.length} down${waiting ? ` · ${waiting} waiting for a first check` : ""}`
+    : "No monitors";
   downList.replaceChildren();
   if (!down.length) {
     downList.textContent = monitors.length ? "Nothing is down" : "";
@@ -43,5 +48,8 @@ async function load() {
 if (card) {
   document.addEventListener("live:monitor", load);
   document.addEventListener("live:refresh", load);
+  // A first verdict may be announced before this page has joined the live room (the "monitor"
+  // event is then missed): while a monitor is still pending, ask again at each tick.
+  document.addEventListener("live:update", () => { if (waiting) load(); });
   load();
 }

@@ -300,5 +300,10 @@ document.addEventListener("live:monitor", (event) => {
   load();
 });
 document.addEventListener("live:refresh", load);
+// A first verdict may be announced before this page has joined the live room (the "monitor"
+// event is then missed): while a row is still pending, ask again at each tick.
+document.addEventListener("live:update", () => {
+  if (tbody.querySelector('tr[data-status="pending"]')) load();
+});
 load();
 restore();
