@@ -69,6 +69,21 @@ def test_backfill_has_failure_bursts():
     assert during.count("failed") > 100  # far above the usual ~3%
 
 
+def test_backfill_outages_lie_inside_the_past_range():
+    """A short backfill (a fifth of a day) plans no outage beyond its end: one still running at
+    the start would replace the live demo's early outage, which could then come hours later."""
+    end = utcnow()
+    start = end - timedelta(days=0.2)
+    planned = []
+    for seed in range(300):
+        shop = Shop(random.Random(seed), end)
+        shop.plan_outages(start, end)
+        planned += shop.outages
+    assert len(planned) > 20  # about 15 % of the seeds plan one
+    assert all(start <= begin < finish <= end for begin, finish in planned)
+    assert all(timedelta(minutes=15) <= finish - begin <= timedelta(minutes=50) for begin, finish in planned)
+
+
 def test_live_traffic_settles_pending_orders_and_stays_exact(app):
     traffic = demo.LiveTraffic(app, Shop(random.Random(3), utcnow()), rate_multiplier=30)
     moment = utcnow()

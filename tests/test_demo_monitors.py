@@ -30,6 +30,7 @@ def test_demo_start_monitors_itself_and_its_payment_provider(tmp_path, db_url):
     try:
         deadline = time.monotonic() + 100
         seen: dict = {}
+        moves: list = []
         went_down = False
         while time.monotonic() < deadline and not went_down:
             time.sleep(1)
@@ -40,7 +41,7 @@ def test_demo_start_monitors_itself_and_its_payment_provider(tmp_path, db_url):
                                      .where(Monitor.name == demo_monitors.PROVIDER)
                                      .order_by(MonitorEvent.at, MonitorEvent.id)).all()
             went_down = [tuple(m) for m in moves] == [("pending", "up"), ("up", "down")]
-        assert went_down, f"the provider never went up then down: {seen}"
+        assert went_down, f"the provider never went up then down: {moves} {seen}"
         assert {n: s for n, (s, _c) in seen.items()} == {
             "Panel login page": "up", "Panel liveness probe": "up", "Panel database": "up",
             demo_monitors.HEARTBEAT: "up", demo_monitors.PROVIDER: "down"}

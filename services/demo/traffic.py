@@ -100,12 +100,18 @@ class Shop:
         return any(start <= moment < end for start, end in self.outages)
 
     def plan_outages(self, start: datetime, end: datetime, per_day: float = 0.15) -> None:
-        """Scatter payment outages (15-50 minutes) over a past range."""
+        """Scatter payment outages (15-50 minutes) over a past range, each over before ``end``:
+        one still running (or planned ahead) at the start would stand in for the early outage the
+        live demo plans (``monitors.first_outage``), which may then come hours later."""
         day = start
         while day < end:
             if self.rng.random() < per_day:
-                begin = day + timedelta(seconds=self.rng.uniform(0, 86400))
-                self.outages.append((begin, begin + timedelta(minutes=self.rng.uniform(15, 50))))
+                share = self.rng.uniform(0, 86400) / 86400
+                length = timedelta(minutes=self.rng.uniform(15, 50))
+                room = min(day + timedelta(days=1), end) - length - day
+                if room > timedelta(0):
+                    begin = day + share * room
+                    self.outages.append((begin, begin + length))
             day += timedelta(days=1)
         self.outages.sort()
 
