@@ -7,7 +7,6 @@ const value = card && card.querySelector("[data-field=services]");
 const downList = document.getElementById("services-down");
 let waiting = 0; // monitors without a first verdict yet
 
-
 function render(monitors) {
   const down = monitors.filter((m) => m.status === "down");
   const up = monitors.filter((m) => m.status === "up" || m.status === "degraded").length;
