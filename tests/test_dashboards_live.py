@@ -84,6 +84,21 @@ def test_a_new_tick_shows_new_data(app, admin_client):
     assert ask()["data"]["value"] == 4
 
 
+def test_answers_name_the_tick_their_results_belong_to(app, admin_client):
+    """A page skips a live_update stamped in the tick its results come from; the answer says
+    which tick that is, on the cache's own clock, for a batch and for a saved dashboard."""
+    cache = dashboards.cache_of(app)
+    clock = [2_000_000.0 * cache.interval + 0.4 * cache.interval]
+    cache.clock = lambda: clock[0]
+    q = {"metric": "orders", "agg": "sum", "group_by": [], "reduce": "sum", "range": "24h"}
+    board = create(admin_client, "Ticks", [widget("w", "metric_card", q)]).get_json()["dashboard"]["id"]
+    for body in ({"queries": [q]}, {"dashboard": board}):
+        answer = admin_client.api("POST", "/admin/api/widgets/query", json=body).get_json()
+        assert answer["tick_seconds"] == cache.interval and answer["tick"] == 2_000_000
+    clock[0] += cache.interval
+    assert admin_client.api("POST", "/admin/api/widgets/query", json={"dashboard": board}).get_json()["tick"] == 2_000_001
+
+
 def test_warming_computes_each_viewed_query_once_and_nothing_unviewed(app, admin_client, viewer_client):
     sales(app)
     boards = [_board(admin_client, n) for n in range(50)]

@@ -36,7 +36,11 @@ class WidgetCache:
 
     def tick(self) -> int:
         """The number of the current tick."""
-        return int(self.clock() // max(self.interval, 0.05))
+        return int(self.clock() // self.tick_seconds())
+
+    def tick_seconds(self) -> float:
+        """How long a tick lasts: tick ``n`` is ``[n, n + 1) × tick_seconds()`` since 1970."""
+        return max(self.interval, 0.05)
 
     def part(self, key: str, compute: Callable[[], Any]) -> Any:
         """A piece several queries read (the customer figures of a range): shared the same way,

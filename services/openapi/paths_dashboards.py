@@ -39,6 +39,9 @@ DASHBOARD = obj({"id": INT, "title": STR, "owner_id": nullable(INT), "visibility
 ONE = json_ok(obj({"dashboard": DASHBOARD}))
 EXPORT = obj({"format": {"const": "dashboard/v1"}, "title": STR, "widgets": arr(WIDGET)})
 RESULT = {"anyOf": [obj({"data": obj()}), obj({"error": obj({"message": STR})})]}
+# Which live tick the results belong to (tick n spans [n, n + 1) × tick_seconds since 1970):
+# a page skips a live_update of the same tick, whose results would be the same.
+TICK = {"tick": INT, "tick_seconds": NUM}
 
 
 def paths() -> dict:
@@ -86,8 +89,8 @@ def paths() -> dict:
         "/admin/api/widgets/query": {"post": op(
             "A batch of widget queries (results shared by every viewer for one live tick), or "
             "every saved query of one dashboard by widget id",
-            {**json_ok({"anyOf": [obj({"results": arr(RESULT)}),
-                                  obj({"dashboard": INT, "version": INT, "results": obj()})]}),
+            {**json_ok({"anyOf": [obj({"results": arr(RESULT)}, TICK),
+                                  obj({"dashboard": INT, "version": INT, "results": obj()}, TICK)]}),
              **errors(404)},
             body={"anyOf": [obj({"queries": {**arr(QUERY), "minItems": 1, "maxItems": 200}}),
                             obj({"dashboard": {"type": "integer", "minimum": 1}})]},

@@ -149,6 +149,37 @@ def test_widgets_refresh_on_the_live_tick(watched, panel):
     watched.assert_clean()
 
 
+# Once no refresh is in flight, and in one turn of the page's event loop: send a live_update
+# stamped in the middle of the tick ``offset`` ticks after the one the drawn results come from,
+# and say whether it started a refresh (null: one was in flight, ask again).
+LIVE_UPDATE_REFRESHES = """(offset) => {
+  const state = window.panel.dashboard.state;
+  if (state.loading) return null;
+  const stamp = new Date((state.tick + offset + 0.5) * state.tickSeconds * 1000).toISOString();
+  document.dispatchEvent(new CustomEvent("live:update", {detail: {timestamp: stamp, source: "socket"}}));
+  return state.loading !== null;
+}"""
+
+
+def _live_update_refreshes(page, offset: int) -> bool:
+    said = []
+    eventually(lambda: said.append(page.evaluate(LIVE_UPDATE_REFRESHES, offset)) or said[-1] is not None,
+               lambda: "a refresh stayed in flight", timeout=10, every=0.05)
+    return said[-1]
+
+
+def test_a_live_update_of_the_tick_already_drawn_asks_for_nothing(watched, board):
+    """The live_update sent on joining the live room, or any other of the tick the drawn results
+    come from, would redraw the same shared results: only a newer tick refreshes the widgets."""
+    page = _open(watched, board["id"])
+    tick, seconds = page.evaluate("() => [window.panel.dashboard.state.tick, window.panel.dashboard.state.tickSeconds]")
+    assert isinstance(tick, int) and seconds > 0
+    assert _live_update_refreshes(page, 0) is False
+    assert _live_update_refreshes(page, -3) is False
+    assert _live_update_refreshes(page, 1) is True
+    watched.assert_clean()
+
+
 def test_a_public_link_shows_the_dashboard_read_only_without_a_login(watched, board, chromium, panel):
     watched.goto("/admin/dashboards")
     shared = watched.page.evaluate("""async (id) => (await window.panel.api.post(`/admin/api/dashboards/${id}/share`,

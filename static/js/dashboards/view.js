@@ -12,7 +12,8 @@ const root = document.getElementById("dash-root");
 const gridEl = document.getElementById("dash-grid");
 const publicUrl = root.dataset.dataUrl || null;
 const canEdit = root.dataset.canEdit === "true";
-const state = { dashboard: null, widgets: new Map(), panels: new Map(), grid: null, loading: null, again: false, dirty: false };
+const state = { dashboard: null, widgets: new Map(), panels: new Map(), grid: null, loading: null, again: false, dirty: false,
+  tick: null, tickSeconds: 0 };
 
 function status(text) {
   const meta = document.getElementById("dash-meta");
@@ -26,6 +27,20 @@ async function fetchData() {
     return response.json();
   }
   return api.post("/admin/api/widgets/query", { dashboard: Number(root.dataset.id) }, { quiet: true });
+}
+
+/** Note which live tick the drawn results belong to (the server shares them per tick). */
+function noteTick(body) {
+  state.tick = Number.isInteger(body.tick) ? body.tick : null;
+  state.tickSeconds = Number(body.tick_seconds) || 0;
+}
+
+/** Whether a live_update was stamped in the tick the drawn results come from: asking again would
+ * draw the same figures (the update sent on joining the live room, right after the page loaded). */
+function sameTick(update) {
+  const at = Date.parse((update && update.timestamp) || "");
+  return state.tick !== null && state.tickSeconds > 0 && Number.isFinite(at)
+    && Math.floor(at / 1000 / state.tickSeconds) <= state.tick;
 }
 
 function draw(results) {
@@ -50,6 +65,7 @@ async function refresh() {
     try {
       const body = await fetchData();
       if (publicUrl && !state.dashboard) build(body.dashboard);
+      noteTick(body);
       draw(body.results || {});
       status(`Updated ${new Date().toLocaleTimeString()}`);
     } catch (err) {
@@ -209,9 +225,12 @@ async function start() {
   ]);
   build(one.dashboard);
   wireEditing();
+  noteTick(data);
   draw(data.results || {});
   status(`Updated ${new Date().toLocaleTimeString()}`);
-  document.addEventListener("live:update", () => { if (!root.classList.contains("editing")) refresh(); });
+  document.addEventListener("live:update", (event) => {
+    if (!root.classList.contains("editing") && !sameTick(event.detail)) refresh();
+  });
   document.addEventListener("live:refresh", () => refresh());
 }
 
