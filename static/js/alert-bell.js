@@ -38,5 +38,7 @@ if (bell) {
   });
   // After a reconnect or a gap, events may have been missed: ask again.
   document.addEventListener("live:refresh", load);
+  // An alert that changed before the page joined the live room sent its event elsewhere.
+  document.addEventListener("live:joined", load);
   load();
 }

@@ -388,6 +388,8 @@ document.addEventListener("live:alert", (event) => {
   }, 250);
 });
 document.addEventListener("live:refresh", refreshAll);
+// An alert that changed before the page joined the live room sent its event elsewhere.
+document.addEventListener("live:joined", () => Promise.all([loadOpen(), loadHistory(true)]));
 
 refreshAll();
 // A link to one alert (search, a shared URL): ?alert=<id> opens its details.

@@ -4,6 +4,9 @@
 //   "live:update"   detail = the live_update snapshot (also after a REST refresh; detail.source tells)
 //   "live:alert"    detail = the alert event
 //   "live:status"   detail = the status event ({room, joined})
+//   "live:joined"   once, when the page first joined the live room: what changed between its first
+//                   REST answers and then was announced to a room it was not in yet, so pages
+//                   whose figures move only by events ask once more
 //   "live:<name>"   any other server event, e.g. "live:feed", "live:log_entry"
 //   "live:refresh"  the page should reload what it fetched over REST (after a reconnect, a gap in
 //                   `seq`, or the refresh button); detail = {reason}
@@ -21,6 +24,7 @@ const OWN_EVENTS = { live_update: "update", alert: "alert", status: "status" };
 
 let state = "connecting";
 let everConnected = false;
+let everJoined = false;
 let lastSeq = null;
 let lostAt = null;
 let offlineTimer = null;
@@ -127,6 +131,10 @@ function startConnection() {
       ? Object.assign({}, payload, event === "live_update" ? { source: "socket" } : {})
       : payload;
     dispatch(OWN_EVENTS[event] || event, detail);
+    if (event === "status" && payload && payload.joined && !everJoined) {
+      everJoined = true;
+      dispatch("joined", payload);
+    }
   });
   return socket;
 }

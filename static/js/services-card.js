@@ -5,12 +5,11 @@ import { api } from "./api.js";
 const card = document.getElementById("card-services");
 const value = card && card.querySelector("[data-field=services]");
 const downList = document.getElementById("services-down");
-let waiting = 0; // monitors without a first verdict yet
 
 function render(monitors) {
   const down = monitors.filter((m) => m.status === "down");
   const up = monitors.filter((m) => m.status === "up" || m.status === "degraded").length;
-  waiting = monitors.filter((m) => m.status === "pending").length;
+  const waiting = monitors.filter((m) => m.status === "pending").length; // no first verdict yet
   value.classList.remove("empty");
   card.dataset.state = "ready";
   card.dataset.up = String(up);
@@ -47,8 +46,7 @@ async function load() {
 if (card) {
   document.addEventListener("live:monitor", load);
   document.addEventListener("live:refresh", load);
-  // A first verdict may be announced before this page has joined the live room (the "monitor"
-  // event is then missed): while a monitor is still pending, ask again at each tick.
-  document.addEventListener("live:update", () => { if (waiting) load(); });
+  // A monitor that changed before the page joined the live room sent its event elsewhere.
+  document.addEventListener("live:joined", load);
   load();
 }

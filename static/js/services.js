@@ -300,10 +300,7 @@ document.addEventListener("live:monitor", (event) => {
   load();
 });
 document.addEventListener("live:refresh", load);
-// A first verdict may be announced before this page has joined the live room (the "monitor"
-// event is then missed): while a row is still pending, ask again at each tick.
-document.addEventListener("live:update", () => {
-  if (tbody.querySelector('tr[data-status="pending"]')) load();
-});
+// A monitor that changed before the page joined the live room sent its event elsewhere.
+document.addEventListener("live:joined", load);
 load();
 restore();
