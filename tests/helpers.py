@@ -57,6 +57,21 @@ def activity(user_id: str, action: str, *, at: datetime | str | None = None,
     return item
 
 
+def take_events(sc, name: str) -> list:
+    """The ``args[0]`` of each event named ``name`` that the Socket.IO test client ``sc`` received
+    since the last take (events of other names are passed over), oldest first.
+
+    The client's own ``get_received`` rebuilds its queue in two steps, and an event that another
+    thread (a writer, a held-back flush, the live loop) appends between them is lost. This only
+    reads the queue and remembers how far it read. Do not mix it with ``get_received`` on one
+    client after the first take.
+    """
+    start = getattr(sc, "_taken", 0)
+    new = sc.queue[start:]
+    sc._taken = start + len(new)
+    return [packet["args"][0] for packet in new if packet["name"] == name]
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, step: float = 0.05) -> Any:
     """Call ``predicate`` until it returns something true or ``timeout`` seconds pass; its last result."""
     deadline = time.monotonic() + timeout

@@ -12,7 +12,7 @@ from services.live import room
 from services.live import scheduler as live
 from services.live import Job
 from services.accounts import users
-from tests.helpers import ADMIN, INGEST, VIEWER, wait_for
+from tests.helpers import ADMIN, INGEST, VIEWER, take_events, wait_for
 
 
 
@@ -191,8 +191,8 @@ def test_two_consecutive_pushes_from_the_loop(fast_app):
     live.start(fast_app)
     pushes: list[dict] = []
 
-    def two_pushes():
-        pushes.extend(events_named(sc.get_received(), "live_update"))
+    def two_pushes():  # the loop's thread emits them: read with take_events
+        pushes.extend(take_events(sc, "live_update"))
         return len(pushes) >= 2
 
     assert wait_for(two_pushes, timeout=5)

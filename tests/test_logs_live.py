@@ -8,14 +8,15 @@ from extensions import socketio
 from services.infra import bus as events
 from services.infra import topics
 from services.logs import uninstall
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN, take_events
 
 
 def _received(sc, name, wait=5.0):
+    """Events named ``name`` since the last call (the log writer's thread emits them)."""
     deadline = time.monotonic() + wait
     got = []
     while time.monotonic() < deadline:
-        got += [m["args"][0] for m in sc.get_received() if m["name"] == name]
+        got += take_events(sc, name)
         if got:
             return got
         time.sleep(0.05)
@@ -46,7 +47,7 @@ def test_live_tail_streams_matching_entries_from_the_panel_writer(make_app):
         assert isinstance(entries[0]["id"], int)
 
         sc.emit("logs_unsubscribe")
-        sc.get_received()
+        take_events(sc, "log_entry")
         logger.error("card again")
         assert handler.flush()
         assert _received(sc, "log_entry", wait=0.5) == []
