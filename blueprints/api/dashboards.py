@@ -159,14 +159,12 @@ def widgets_query():
 
         def work():
             d = service.get(session, raw, current_user)
-            # The tick before computing: results computed across an edge are then at worst
-            # fetched once more by a page, never skipped.
-            tick = {"tick": cache.tick(), "tick_seconds": cache.tick_seconds()}
+            tick = cache.stamp()
             results = dashboards.widgets.run_dashboard(session, (d.model or {}).get("widgets", []), cache,
                                                        database.utcnow, app.config, viewed=d.id)
             return jsonify({"dashboard": d.id, "version": d.version, "results": results, **tick})
         return _errors(work)
     queries = dashboards.widgets.normalize_batch(body.get("queries"))
-    tick = {"tick": cache.tick(), "tick_seconds": cache.tick_seconds()}
+    tick = cache.stamp()
     return jsonify({"results": dashboards.widgets.run_batch(session, queries, cache, database.utcnow,
                                                             app.config), **tick})

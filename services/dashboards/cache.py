@@ -42,6 +42,12 @@ class WidgetCache:
         """How long a tick lasts: tick ``n`` is ``[n, n + 1) × tick_seconds()`` since 1970."""
         return max(self.interval, 0.05)
 
+    def stamp(self) -> dict[str, Any]:
+        """``tick`` and ``tick_seconds`` of now, for an answer whose results are about to be read
+        (taken before computing: an edge crossed meanwhile costs a page one more fetch, never a
+        skipped one)."""
+        return {"tick": self.tick(), "tick_seconds": self.tick_seconds()}
+
     def part(self, key: str, compute: Callable[[], Any]) -> Any:
         """A piece several queries read (the customer figures of a range): shared the same way,
         counted apart from the widget queries."""

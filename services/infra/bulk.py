@@ -112,8 +112,8 @@ def _pg_copy(session: Session, table: Table, columns: Sequence[str], rows: Seque
     """
     dialect = session.get_bind().dialect
     conn = session.connection()
-    types = [table.c[c].type for c in columns]
-    binds = [(c, t.process_bind_param) for c, t in zip(columns, types) if isinstance(t, TypeDecorator)]
+    plan = [(c, t.process_bind_param if isinstance(t, TypeDecorator) else None)
+            for c, t in ((c, table.c[c].type) for c in columns)]
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'COPY "{table.name}" ({names}) FROM STDIN'
     context = SimpleNamespace()
@@ -121,9 +121,7 @@ def _pg_copy(session: Session, table: Table, columns: Sequence[str], rows: Seque
     try:
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                if binds:
-                    row = {**row, **{c: bind(row[c], dialect) for c, bind in binds}}
-                copy.write_row([row[c] for c in columns])
+                copy.write_row([row[c] if bind is None else bind(row[c], dialect) for c, bind in plan])
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
     finally:

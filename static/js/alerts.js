@@ -373,6 +373,9 @@ async function refreshAll() {
   await Promise.all([loadOpen(), loadRules(), loadHistory(true)]);
 }
 
+/** The open alerts and the newest history page: what an alert event changes. */
+const reloadAlerts = () => Promise.all([loadOpen(), loadHistory(true)]);
+
 let pending = null;
 document.addEventListener("live:alert", (event) => {
   const detail = event.detail || {};
@@ -380,7 +383,7 @@ document.addEventListener("live:alert", (event) => {
   // Several alerts often change in one tick: reload once for the lot.
   clearTimeout(pending);
   pending = setTimeout(async () => {
-    await Promise.all([loadOpen(), loadHistory(true)]);
+    await reloadAlerts();
     if (detail.alert) {
       const row = document.querySelector(`#open-alerts tr[data-alert-id="${detail.alert.id}"]`);
       if (row) row.classList.add("flash-row");
@@ -389,7 +392,7 @@ document.addEventListener("live:alert", (event) => {
 });
 document.addEventListener("live:refresh", refreshAll);
 // An alert that changed before the page joined the live room sent its event elsewhere.
-document.addEventListener("live:joined", () => Promise.all([loadOpen(), loadHistory(true)]));
+document.addEventListener("live:joined", reloadAlerts);
 
 refreshAll();
 // A link to one alert (search, a shared URL): ?alert=<id> opens its details.
